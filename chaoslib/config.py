@@ -1,0 +1,149 @@
+"""Where everything lives: addresses, ports, users and directories of the native stack.
+
+One place for the topology so that the backends, the templates in stack/, the tests and
+the notebooks agree. Values come from the environment where a user may want to move them.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+#: Default number of app replicas.
+DEFAULT_REPLICAS = 3
+MAX_REPLICAS = 9
+
+APP_PORT = 8000
+#: Size of each replica's own disk (a tmpfs), in MiB.
+DEFAULT_DISK_MB = 64
+
+
+def fast_mode() -> bool:
+    """True under CI (or CHAOSCTL_FAST=1): the one switch that shortens waits and windows."""
+    flag = os.environ.get("CHAOSCTL_FAST")
+    if flag is not None:
+        return flag not in ("", "0", "false", "no")
+    return os.environ.get("CI", "") not in ("", "0", "false")
+
+
+def replica_name(index: int) -> str:
+    """The name of replica number `index` (1-based): app1, app2, ..."""
+    return f"app{index}"
+
+
+def replica_address(index: int) -> str:
+    """Each replica listens on its own loopback address, 127.0.1.N."""
+    return f"127.0.1.{index}"
+
+
+def replica_user(index: int) -> str:
+    """Each replica runs as its own unprivileged user, so nftables can match its sockets."""
+    return f"chaosapp{index}"
+
+
+@dataclass(frozen=True)
+class Infra:
+    """An infrastructure service: its loopback address and port."""
+
+    name: str
+    host: str
+    port: int
+    user: str
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+#: Infrastructure services live on 127.0.2.x.
+POSTGRES = Infra("postgres", "127.0.2.1", 5432, "chaosdb")
+TRAEFIK = Infra("traefik", "127.0.2.2", 8080, "chaoslb")
+TRAEFIK_METRICS = Infra("traefik-metrics", "127.0.2.2", 8082, "chaoslb")
+PROMETHEUS = Infra("prometheus", "127.0.2.3", 9090, "chaossvc")
+ALERTMANAGER = Infra("alertmanager", "127.0.2.4", 9093, "chaossvc")
+ALERTMANAGER_CLUSTER = Infra("alertmanager-cluster", "127.0.2.4", 9094, "chaossvc")
+POSTGRES_EXPORTER = Infra("postgres-exporter", "127.0.2.5", 9187, "chaossvc")
+SATURATION_EXPORTER = Infra("saturation-exporter", "127.0.2.6", 9338, "root")
+PAGER = Infra("pager", "127.0.2.7", 9099, "chaossvc")
+JUPYTER = Infra("jupyter", "127.0.0.1", 8888, "root")
+
+#: The users the native stack creates (system users without a login shell).
+SERVICE_USERS = ("chaosdb", "chaoslb", "chaossvc")
+
+DB_NAME = "polls"
+DB_USER = "polls"
+DB_PASSWORD = "polls"  # loopback only; the cluster listens on 127.0.2.1
+
+
+def database_url() -> str:
+    """The URL the app replicas use to reach PostgreSQL."""
+    return f"postgres://{DB_USER}:{DB_PASSWORD}@{POSTGRES.host}:{POSTGRES.port}/{DB_NAME}"
+
+
+@dataclass
+class Settings:
+    """Run-time settings of one native stack: where its state lives and how big it is."""
+
+    state_dir: Path = field(default_factory=lambda: Path(
+        os.environ.get("CHAOSCTL_STATE_DIR", str(REPO_ROOT / ".chaos"))).resolve())
+    replicas: int = DEFAULT_REPLICAS
+    disk_mb: int = DEFAULT_DISK_MB
+    #: Locust's target throughput, requests per second through Traefik.
+    rps: float = float(os.environ.get("CHAOSCTL_RPS", "15"))
+
+    # -- layout of the state directory ------------------------------------------------
+    @property
+    def run_dir(self) -> Path:
+        return self.state_dir / "run"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.state_dir / "data"
+
+    @property
+    def disks_dir(self) -> Path:
+        return self.state_dir / "disks"
+
+    @property
+    def config_dir(self) -> Path:
+        return self.state_dir / "config"
+
+    @property
+    def faults_file(self) -> Path:
+        return self.state_dir / "faults.json"
+
+    @property
+    def stack_file(self) -> Path:
+        """What `up` started (replica count, disk size, rps), so other commands agree."""
+        return self.state_dir / "stack.json"
+
+    @property
+    def supervisor_socket(self) -> Path:
+        return self.run_dir / "supervisor.sock"
+
+    def disk_path(self, replica: str) -> Path:
+        return self.disks_dir / replica
+
+    def metrics_dir(self, replica: str) -> Path:
+        """django-prometheus multiprocess directory, kept off the replica's own disk."""
+        return self.run_dir / "prom" / replica
+
+    def replica_names(self) -> list[str]:
+        return [replica_name(i) for i in range(1, self.replicas + 1)]
+
+
+def replica_index(name: str) -> int:
+    """The index N of replica `appN`; ValueError for anything else."""
+    if not name.startswith("app") or not name[3:].isdigit():
+        raise ValueError(name)
+    return int(name[3:])
