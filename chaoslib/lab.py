@@ -1,0 +1,88 @@
+"""JupyterLab on notebooks/, bound to localhost with a token, started in the background."""
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from . import config
+from .backends.base import Progress, no_progress
+from .config import Settings
+from .errors import PrerequisiteError, ServiceError
+from .native.health import port_in_use
+
+
+def _pid(settings: Settings) -> int | None:
+    try:
+        pid = int((settings.run_dir / "jupyter.pid").read_text())
+        os.kill(pid, 0)
+        return pid
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        return None
+
+
+def start_lab(settings: Settings, *, port: int = config.JUPYTER.port, progress: Progress = no_progress) -> str:
+    """Start JupyterLab (once) and return its URL with the token."""
+    settings.run_dir.mkdir(parents=True, exist_ok=True)
+    token_file = settings.run_dir / "jupyter.token"
+    if _pid(settings) and token_file.exists():
+        return f"http://127.0.0.1:{port}/lab?token={token_file.read_text().strip()}"
+    if port_in_use("127.0.0.1", port):
+        raise PrerequisiteError(f"port 127.0.0.1:{port} is already in use", hint="pass --port to pick another")
+    token = secrets.token_hex(24)
+    fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(token)
+    settings.log_dir.mkdir(parents=True, exist_ok=True)
+    log = open(settings.log_dir / "jupyter.log", "ab")
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+           f"--ServerApp.root_dir={config.REPO_ROOT / 'notebooks'}", f"--IdentityProvider.token={token}"]
+    if os.geteuid() == 0:
+        cmd.append("--allow-root")
+    env = {**os.environ, "PYTHONPATH": str(config.REPO_ROOT), "CHAOSCTL_STATE_DIR": str(settings.state_dir)}
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env,
+                            cwd=config.REPO_ROOT / "notebooks")
+    (settings.run_dir / "jupyter.pid").write_text(str(proc.pid))
+    deadline = time.monotonic() + 60
+    progress("starting JupyterLab")
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise ServiceError("jupyter", "exited at start", log_tail=_tail(settings.log_dir / "jupyter.log"))
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}", timeout=1)
+            return f"http://127.0.0.1:{port}/lab?token={token}"
+        except OSError:
+            time.sleep(0.5)
+    raise ServiceError("jupyter", "did not answer within 60 s", log_tail=_tail(settings.log_dir / "jupyter.log"))
+
+
+def stop_lab(settings: Settings) -> bool:
+    """Stop JupyterLab if this project started it; True when it was running."""
+    pid = _pid(settings)
+    (settings.run_dir / "jupyter.pid").unlink(missing_ok=True)
+    if pid is None:
+        return False
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    for _ in range(50):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    os.killpg(pid, signal.SIGKILL)
+    return True
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return ""

@@ -1,0 +1,1 @@
+"""The pieces of the native (no Docker) stack: users, cgroups, disks, nftables, supervisor."""

@@ -1,0 +1,139 @@
+"""The native stack's services as data: command, user, cgroup, address and health probe."""
+from __future__ import annotations
+
+import shlex
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .. import config
+from ..config import Settings
+from . import health, postgres
+
+Probe = Callable[[], "tuple[bool, str]"]
+
+
+@dataclass
+class Program:
+    """One supervisord program of the native stack."""
+
+    name: str
+    kind: str  # replica, database, proxy, monitoring, load, control, lab
+    argv: list[str]
+    address: str = ""
+    user: str = ""
+    cgroup: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+    probe: Probe | None = None
+    startsecs: int = 2
+    startretries: int = 3
+    stopsignal: str = "TERM"
+    stopwaitsecs: int = 10
+    #: Start order: lower first. Programs of one stage start together.
+    stage: int = 0
+    #: Part of "the stack" for health and memory figures (JupyterLab is not).
+    core: bool = True
+
+    def command(self, settings: Settings) -> str:
+        launch = [sys.executable, "-m", "chaoslib.native.launch"]
+        if self.cgroup:
+            launch += ["--cgroup", self.cgroup]
+        if self.user:
+            launch += ["--user", self.user]
+        return shlex.join(launch + ["--", *self.argv])
+
+    def supervisor_section(self, settings: Settings) -> dict:
+        env = {"PYTHONPATH": str(config.REPO_ROOT), "PYTHONUNBUFFERED": "1", **self.env}
+        environment = ",".join(f'{k}="{v}"' for k, v in env.items())
+        return {"name": self.name, "command": self.command(settings).replace("%", "%%"),
+                "directory": str(config.REPO_ROOT), "startsecs": self.startsecs,
+                "startretries": self.startretries, "stopsignal": self.stopsignal,
+                "stopwaitsecs": self.stopwaitsecs, "environment": environment.replace("%", "%%")}
+
+
+def venv_bin(name: str) -> str:
+    """A console script installed next to this Python (the project's virtualenv)."""
+    candidate = Path(sys.executable).with_name(name)
+    return str(candidate) if candidate.exists() else name
+
+
+def replica_program(settings: Settings, index: int, secret_key: str) -> Program:
+    name = config.replica_name(index)
+    host = config.replica_address(index)
+    env = {
+        "DJANGO_SETTINGS_MODULE": "pollapp.settings",
+        "SECRET_KEY": secret_key,
+        "DATABASE_URL": config.database_url(),
+        "REPLICA_NAME": name,
+        "DATA_DIR": str(settings.disk_path(name)),
+        "PROMETHEUS_MULTIPROC_DIR": str(settings.metrics_dir(name)),
+        "BIND": f"{host}:{config.APP_PORT}",
+        "WEB_CONCURRENCY": "2",
+        "ALLOWED_HOSTS": f"{host},{config.TRAEFIK.host},localhost,127.0.0.1",
+    }
+    argv = [venv_bin("gunicorn"), "-c", "python:pollapp.gunicorn_conf", "pollapp.wsgi"]
+    return Program(name=name, kind="replica", argv=argv, address=f"{host}:{config.APP_PORT}",
+                   user=config.replica_user(index), cgroup=name, env=env, stage=2,
+                   # A replica that cannot boot keeps being retried: a crash loop, as in a cluster.
+                   startsecs=3, startretries=1000,
+                   probe=lambda: health.http_ok(f"http://{host}:{config.APP_PORT}/healthz"))
+
+
+def programs(settings: Settings, *, secret_key: str) -> list[Program]:
+    """Every program of the native stack, in start order."""
+    run, data, conf = settings.run_dir, settings.data_dir, settings.config_dir
+    pg = config.POSTGRES
+    out = [
+        Program(name="postgres", kind="database", stage=0, user=pg.user, address=pg.address,
+                argv=postgres.command(data / "postgres", run / "pg"), stopsignal="INT", stopwaitsecs=20,
+                probe=lambda: health.tcp_ok(pg.host, pg.port)),
+    ]
+    out += [replica_program(settings, i, secret_key) for i in range(1, settings.replicas + 1)]
+    tm = config.TRAEFIK_METRICS
+    out += [
+        Program(name="traefik", kind="proxy", stage=3, user=config.TRAEFIK.user, address=config.TRAEFIK.address,
+                argv=[venv_bin("traefik"), f"--configFile={conf / 'traefik.yml'}"],
+                probe=lambda: health.http_ok(f"http://{tm.address}/ping")),
+        Program(name="postgres-exporter", kind="monitoring", stage=3, user="chaossvc",
+                address=config.POSTGRES_EXPORTER.address,
+                argv=["prometheus-postgres-exporter",
+                      f"--web.listen-address={config.POSTGRES_EXPORTER.address}"],
+                env={"DATA_SOURCE_NAME": postgres.exporter_dsn()},
+                probe=lambda: health.http_ok(f"{config.POSTGRES_EXPORTER.url}/metrics", contains="pg_up 1")),
+        Program(name="saturation-exporter", kind="monitoring", stage=3, address=config.SATURATION_EXPORTER.address,
+                argv=[sys.executable, "-m", "chaoslib.native.saturation", "--state-dir", str(settings.state_dir)],
+                probe=lambda: health.http_ok(f"{config.SATURATION_EXPORTER.url}/metrics")),
+        Program(name="pager", kind="monitoring", stage=3, user="chaossvc", address=config.PAGER.address,
+                argv=[sys.executable, "-m", "chaoslib.pager", "--bind", config.PAGER.address,
+                      "--store", str(data / "pager")],
+                probe=lambda: health.http_ok(f"{config.PAGER.url}/healthz")),
+        Program(name="alertmanager", kind="monitoring", stage=3, user="chaossvc", address=config.ALERTMANAGER.address,
+                argv=["prometheus-alertmanager", f"--config.file={conf / 'alertmanager.yml'}",
+                      f"--storage.path={data / 'alertmanager'}",
+                      f"--web.listen-address={config.ALERTMANAGER.address}",
+                      "--cluster.listen-address=", f"--web.external-url={config.ALERTMANAGER.url}"],
+                probe=lambda: health.http_ok(f"{config.ALERTMANAGER.url}/-/ready")),
+        Program(name="prometheus", kind="monitoring", stage=3, user="chaossvc", address=config.PROMETHEUS.address,
+                argv=["prometheus", f"--config.file={conf / 'prometheus.yml'}",
+                      f"--storage.tsdb.path={data / 'prometheus'}", "--storage.tsdb.retention.time=2d",
+                      f"--web.listen-address={config.PROMETHEUS.address}", "--web.enable-lifecycle",
+                      f"--web.external-url={config.PROMETHEUS.url}"],
+                probe=lambda: health.http_ok(f"{config.PROMETHEUS.url}/-/ready")),
+        Program(name="warden", kind="control", stage=3,
+                argv=[sys.executable, "-m", "chaoslib.warden", "--state-dir", str(settings.state_dir)],
+                probe=None),
+        Program(name="locust", kind="load", stage=4, user="chaossvc",
+                argv=[venv_bin("locust"), "-f", str(config.REPO_ROOT / "chaoslib/loadgen/locustfile.py"),
+                      "--headless", "-u", str(users_for(settings.rps)), "-r", str(users_for(settings.rps)),
+                      "--host", config.TRAEFIK.url, "--only-summary", "--loglevel", "WARNING"],
+                env={"CHAOS_RPS": str(settings.rps), "CHAOS_USERS": str(users_for(settings.rps)),
+                     "CHAOS_LEDGER": str(data / "loadgen" / "ledger.jsonl")},
+                probe=None),
+    ]
+    return out
+
+
+def users_for(rps: float) -> int:
+    """Simulated users for a target throughput: about 3 requests per second each."""
+    return max(1, min(50, round(rps / 3)))

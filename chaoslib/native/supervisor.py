@@ -1,0 +1,152 @@
+"""Talk to the native stack's supervisord over its unix socket (XML-RPC)."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import xmlrpc.client
+from pathlib import Path
+from typing import Any
+
+from supervisor.xmlrpc import SupervisorTransport
+
+from ..errors import ServiceError
+
+#: supervisord process states (see REFERENCE.md).
+RUNNING, STARTING, BACKOFF, STOPPED, EXITED, FATAL = "RUNNING", "STARTING", "BACKOFF", "STOPPED", "EXITED", "FATAL"
+
+
+class Supervisor:
+    """A thin client over supervisord's XML-RPC interface, with errors made readable."""
+
+    def __init__(self, socket: Path, config: Path) -> None:
+        self.socket = socket
+        self.config = config
+
+    def _proxy(self) -> Any:
+        transport = SupervisorTransport(None, None, f"unix://{self.socket}")
+        return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
+
+    def running(self) -> bool:
+        """True when supervisord answers on its socket."""
+        if not self.socket.exists():
+            return False
+        try:
+            return self._proxy().supervisor.getState()["statename"] == "RUNNING"
+        except (OSError, xmlrpc.client.Error):
+            return False
+
+    def start_daemon(self, *, timeout: float = 15.0) -> None:
+        """Start supervisord (it daemonizes) and wait until it answers."""
+        exe = Path(sys.executable).with_name("supervisord")
+        cmd = [str(exe) if exe.exists() else "supervisord", "-c", str(self.config)]
+        try:
+            subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=timeout)
+        except subprocess.CalledProcessError as e:
+            raise ServiceError("supervisord", f"did not start: {(e.stderr or e.stdout).strip()}") from e
+        deadline = time.monotonic() + timeout
+        while not self.running():
+            if time.monotonic() > deadline:
+                raise ServiceError("supervisord", "did not answer on its socket")
+            time.sleep(0.1)
+
+    def reload(self) -> None:
+        """Apply a changed config: add new programs, remove gone ones (supervisorctl update)."""
+        proxy = self._proxy()
+        try:
+            added, changed, removed = proxy.supervisor.reloadConfig()[0]
+            for name in removed:
+                try:
+                    proxy.supervisor.stopProcessGroup(name)
+                except xmlrpc.client.Fault:
+                    pass
+                proxy.supervisor.removeProcessGroup(name)
+            for name in changed:
+                try:
+                    proxy.supervisor.stopProcessGroup(name)
+                except xmlrpc.client.Fault:
+                    pass
+                proxy.supervisor.removeProcessGroup(name)
+                proxy.supervisor.addProcessGroup(name)
+            for name in added:
+                proxy.supervisor.addProcessGroup(name)
+        except xmlrpc.client.Fault as e:
+            raise ServiceError("supervisord", f"reload failed: {e.faultString}") from e
+
+    def info(self, name: str | None = None) -> Any:
+        """Process info for one program, or all of them."""
+        proxy = self._proxy()
+        try:
+            return proxy.supervisor.getProcessInfo(name) if name else proxy.supervisor.getAllProcessInfo()
+        except xmlrpc.client.Fault as e:
+            raise ServiceError(name or "supervisord", e.faultString) from e
+        except OSError as e:
+            raise ServiceError("supervisord", f"not reachable: {e}", hint="is the stack up? run `chaosctl up`") from e
+
+    def start(self, name: str, *, wait: bool = False) -> None:
+        try:
+            self._proxy().supervisor.startProcess(name, wait)
+        except xmlrpc.client.Fault as e:
+            if "ALREADY_STARTED" not in e.faultString:
+                raise ServiceError(name, f"could not start: {e.faultString}") from e
+
+    def stop(self, name: str) -> None:
+        try:
+            self._proxy().supervisor.stopProcess(name, True)
+        except xmlrpc.client.Fault as e:
+            if "NOT_RUNNING" not in e.faultString:
+                raise ServiceError(name, f"could not stop: {e.faultString}") from e
+
+    def restart(self, name: str) -> None:
+        self.stop(name)
+        self.start(name)
+
+    def stop_all(self) -> None:
+        try:
+            self._proxy().supervisor.stopAllProcesses(True)
+        except (OSError, xmlrpc.client.Error):
+            pass
+
+    def signal(self, name: str, sig: signal.Signals) -> None:
+        try:
+            self._proxy().supervisor.signalProcess(name, sig.name.replace("SIG", ""))
+        except xmlrpc.client.Fault as e:
+            raise ServiceError(name, f"could not signal: {e.faultString}") from e
+
+    def shutdown(self, *, timeout: float = 30.0) -> None:
+        """Stop every program and supervisord itself; wait for it to exit."""
+        pidfile = self.socket.parent / "supervisord.pid"
+        pid = None
+        try:
+            pid = int(pidfile.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            pass
+        if self.running():
+            self.stop_all()
+            try:
+                self._proxy().supervisor.shutdown()
+            except (OSError, xmlrpc.client.Error):
+                pass
+        if pid:
+            deadline = time.monotonic() + timeout
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie is not alive.
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
