@@ -20,7 +20,7 @@ def log(level: str, message: str, **fields) -> None:
 
 def sweep(settings: Settings) -> list[str]:
     """Heal every expired fault once; return the ids healed."""
-    from .faults import heal_expired
+    from .injector import heal_expired
     from .stack import Stack
 
     return heal_expired(Stack(settings=settings))

@@ -131,8 +131,12 @@ class Backend:
         """Restart a service (a replica, or infrastructure) as an operator would."""
         raise self._missing("restart")
 
+    def stop(self, *, target: str) -> None:
+        """Stop a service and keep it stopped."""
+        raise self._missing("stop")
+
     def ensure_running(self, *, target: str) -> None:
-        """Start a service again if it is stopped or given up on (FATAL); no-op otherwise."""
+        """Start a service if it is not running (stopped, FATAL, or backing off in a crash loop)."""
         raise self._missing("ensure_running")
 
     def pid_of(self, *, target: str) -> int | None:
@@ -161,8 +165,12 @@ class Backend:
         """How full a replica's own disk is."""
         raise self._missing("disk_usage")
 
-    def write_file(self, *, target: str, path: str, size_bytes: int) -> int:
-        """Write up to `size_bytes` of junk at `path` on a replica's disk; return bytes written."""
+    def write_file(self, *, target: str, path: str, size_bytes: int, tag: str = "") -> int:
+        """Write up to `size_bytes` of junk at `path` on a replica's disk (until it is full).
+
+        `tag` marks the file as a fault's junk in a way `ls` does not show, so that
+        `reset_faults` can find it without the registry.
+        """
         raise self._missing("write_file")
 
     def list_files(self, *, target: str) -> list[FileInfo]:

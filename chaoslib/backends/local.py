@@ -362,7 +362,11 @@ class LocalBackend(Backend):
     def ensure_running(self, *, target: str) -> None:
         self._check_service(target)
         state = self.supervisor.info(target)["statename"]
-        if state not in (RUNNING, "STARTING", BACKOFF):
+        if state == BACKOFF:
+            # Waiting out a growing back-off delay: start now rather than in N seconds.
+            self.supervisor.stop(target)
+            state = "STOPPED"
+        if state not in (RUNNING, "STARTING"):
             self.supervisor.start(target)
 
     def pid_of(self, *, target: str) -> int | None:

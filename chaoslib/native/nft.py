@@ -118,10 +118,10 @@ def rules() -> list[Rule]:
 
 
 def remove(key: str) -> int:
-    """Remove every rule tagged `key`; drop the table when it becomes empty."""
+    """Remove every rule tagged `key` (or `key.<anything>`); drop the table when it becomes empty."""
     removed = 0
     for rule in rules():
-        if rule.key == key:
+        if rule.key == key or rule.key.startswith(key + "."):
             _nft("delete", "rule", FAMILY, TABLE, CHAIN, "handle", str(rule.handle))
             removed += 1
     if table_exists() and not rules():

@@ -1,0 +1,112 @@
+"""`chaosctl play | inject | faults | heal | panic`: the fault side of the command line."""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from .errors import UsageError
+
+
+def _stack(args: argparse.Namespace):
+    from .cli import _settings
+    from .stack import Stack
+
+    return Stack(args.backend, settings=_settings(args))
+
+
+def _params(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--param needs KEY=VALUE, got {pair!r}", field="param", value=pair)
+        out[key] = value
+    return out
+
+
+def cmd_play(args: argparse.Namespace) -> int:
+    from .game import play
+
+    state = play(_stack(args), seed=args.seed, difficulty=args.difficulty)
+    print(f"The incident has begun (seed {state.seed}, {state.difficulty}). Watch for the page.")
+    return 0
+
+
+def cmd_inject(args: argparse.Namespace) -> int:
+    from .injector import inject
+
+    record = inject(_stack(args), args.scenario, targets=args.target, params=_params(args.param), ttl_s=args.ttl)
+    print(f"injected {record.id}: {record.scenario} on {', '.join(record.targets)} {record.params or ''} "
+          f"(undone automatically in {record.expires_at - record.injected_at:.0f} s)")
+    return 0
+
+
+def cmd_faults(args: argparse.Namespace) -> int:
+    from .faults import SCENARIOS
+    from .injector import active_faults
+
+    if args.catalogue:
+        rows = [{"scenario": s.name, "family": s.family, "description": s.description,
+                 "params": {k: [p.low, p.high, p.default] for k, p in s.params.items()},
+                 "requires": sorted(s.requires)} for s in SCENARIOS.values()]
+        print(json.dumps(rows, indent=2) if args.json else
+              "\n".join(f"{r['scenario']:<16}{r['family']:<11}{r['description']}" for r in rows))
+        return 0
+    faults = active_faults(_stack(args))
+    if args.json:
+        print(json.dumps([f.to_dict() for f in faults], indent=2))
+        return 0
+    if not faults:
+        print("no active faults")
+        return 0
+    now = time.time()
+    for f in faults:
+        print(f"{f.id}  {f.scenario:<15} {','.join(f.targets):<12} {json.dumps(f.params):<22} "
+              f"expires in {max(0, f.expires_at - now):.0f} s{'  (hidden: from play)' if f.hidden else ''}")
+    return 0
+
+
+def cmd_heal(args: argparse.Namespace) -> int:
+    from .injector import heal
+
+    record = heal(_stack(args), args.id)
+    print(f"healed {record.id} ({record.scenario} on {', '.join(record.targets)})")
+    return 0
+
+
+def cmd_panic(args: argparse.Namespace) -> int:
+    from .game import abandon
+    from .injector import panic
+
+    stack = _stack(args)
+    done = panic(stack)
+    abandon(stack, reason="panic")
+    print("\n".join(done) if done else "nothing to undo: the host is clean")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("play", help="draw a hidden fault, inject it and start the game clock")
+    p.add_argument("--seed", type=int, default=None, help="same seed, same fault")
+    p.add_argument("--difficulty", choices=["easy", "normal", "hard"], default="normal")
+    p.set_defaults(func=cmd_play)
+
+    p = sub.add_parser("inject", help="inject an explicit fault (facilitators and tests)")
+    p.add_argument("scenario", help="see `chaosctl faults --catalogue`")
+    p.add_argument("--target", action="append", default=[], help="a replica (repeatable)")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--ttl", type=float, default=None, help="seconds before the warden undoes it (default 2700)")
+    p.set_defaults(func=cmd_inject)
+
+    p = sub.add_parser("faults", help="list active faults (this reveals them)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--catalogue", action="store_true", help="list the scenarios instead")
+    p.set_defaults(func=cmd_faults)
+
+    p = sub.add_parser("heal", help="undo one fault")
+    p.add_argument("id")
+    p.set_defaults(func=cmd_heal)
+
+    p = sub.add_parser("panic", help="undo every fault, now (safe to run twice)")
+    p.set_defaults(func=cmd_panic)
