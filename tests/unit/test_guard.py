@@ -1,0 +1,41 @@
+"""The import name `chaoslib` is shared with Chaos Toolkit's library: prove ours is the one loaded."""
+from __future__ import annotations
+
+import importlib.metadata
+from pathlib import Path
+
+import pytest
+
+import chaoslib
+from chaoslib import guard
+from chaoslib.errors import PrerequisiteError
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class TestImportName:
+    def test_chaoslib_resolves_to_this_repository(self):
+        """`import chaoslib` loads the package in this checkout, not a site-packages copy."""
+        assert Path(chaoslib.__file__).resolve().parent == REPO / "chaoslib"
+
+    def test_environment_has_no_chaostoolkit_lib(self):
+        """The project's own environment never contains chaostoolkit-lib."""
+        with pytest.raises(importlib.metadata.PackageNotFoundError):
+            importlib.metadata.version("chaostoolkit-lib")
+
+    def test_guard_refuses_when_chaostoolkit_lib_is_present(self, monkeypatch):
+        """chaosctl refuses to run beside chaostoolkit-lib, saying why and what to do."""
+        monkeypatch.setattr(guard, "conflicting_distribution", lambda: "1.42.0")
+        with pytest.raises(PrerequisiteError) as info:
+            guard.check_environment()
+        line = info.value.one_line()
+        assert "chaostoolkit-lib 1.42.0" in line and "separate virtualenv" in line
+
+    def test_cli_prints_one_line(self, monkeypatch, capsys):
+        """The CLI turns the refusal into one line on stderr and exit status 2."""
+        from chaoslib import cli
+
+        monkeypatch.setattr(guard, "conflicting_distribution", lambda: "1.42.0")
+        assert cli.main(["status"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("chaosctl: error: chaostoolkit-lib")
