@@ -1,0 +1,86 @@
+"""Alerts into pandas: what Alertmanager holds now, and what the pager received.
+
+The pager is the player's phone: every notification Alertmanager sent to it, firing or
+resolved, in the order it arrived. `wait_for_page` blocks (with progress) until a page
+arrives, the way an on-call engineer waits for the phone to ring.
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import pandas as pd
+import requests
+
+from .. import config
+from ..errors import ObserveError
+
+Progress = Callable[[str], None]
+
+
+def _get(url: str, source: str):
+    try:
+        resp = requests.get(url, timeout=5)
+        resp.raise_for_status()
+        return resp.json()
+    except requests.ConnectionError as e:
+        raise ObserveError(f"{source} at {url} is not reachable", source=source,
+                           hint="is the stack up? `chaosctl status`") from e
+    except (requests.RequestException, ValueError) as e:
+        raise ObserveError(f"{source} answered badly: {e}", source=source) from e
+
+
+def active_alerts(url: str = config.ALERTMANAGER.url) -> pd.DataFrame:
+    """Alerts Alertmanager holds now: alertname, severity, state, starts_at, summary, labels."""
+    rows = []
+    for a in _get(f"{url.rstrip('/')}/api/v2/alerts", "alertmanager"):
+        labels = a.get("labels", {})
+        rows.append({"alertname": labels.get("alertname"), "severity": labels.get("severity"),
+                     "state": a.get("status", {}).get("state"), "starts_at": pd.Timestamp(a.get("startsAt")),
+                     "summary": a.get("annotations", {}).get("summary", ""), "labels": labels})
+    return pd.DataFrame(rows, columns=["alertname", "severity", "state", "starts_at", "summary", "labels"])
+
+
+def pages(url: str = config.PAGER.url, *, channel: str | None = "pages", since: float | None = None) -> pd.DataFrame:
+    """Every notification the pager received, one row per alert in it.
+
+    Columns: received_at, channel, status (firing/resolved), alertname, severity,
+    starts_at, ends_at, summary, description, fingerprint.
+    """
+    rows = []
+    for n in _get(f"{url.rstrip('/')}/pages", "pager"):
+        if channel and n["channel"] != channel:
+            continue
+        if since is not None and n["received_at"] < since:
+            continue
+        for a in n["payload"].get("alerts", []):
+            labels, ann = a.get("labels", {}), a.get("annotations", {})
+            rows.append({"received_at": pd.Timestamp(n["received_at"], unit="s", tz="UTC"), "channel": n["channel"],
+                         "status": a.get("status"), "alertname": labels.get("alertname"),
+                         "severity": labels.get("severity"), "starts_at": pd.Timestamp(a.get("startsAt")),
+                         "ends_at": a.get("endsAt"), "summary": ann.get("summary", ""),
+                         "description": ann.get("description", ""), "fingerprint": a.get("fingerprint")})
+    cols = ["received_at", "channel", "status", "alertname", "severity", "starts_at", "ends_at", "summary",
+            "description", "fingerprint"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def wait_for_page(*, since: float, timeout: float = 120, url: str = config.PAGER.url,
+                  progress: Progress = lambda _: None, interval: float = 1.0) -> pd.DataFrame:
+    """Wait until a firing page arrives after `since`; return the firing rows."""
+    deadline = time.monotonic() + timeout
+    start = time.monotonic()
+    last = -10.0
+    while True:
+        df = pages(url, since=since)
+        firing = df[df["status"] == "firing"]
+        if not firing.empty:
+            return firing
+        elapsed = time.monotonic() - start
+        if time.monotonic() > deadline:
+            raise ObserveError(f"no page within {timeout:.0f} s", source="pager",
+                               hint="check `chaosctl status` and Alertmanager at " + config.ALERTMANAGER.url)
+        if elapsed - last >= 5:
+            progress(f"waiting for the page... {elapsed:.0f} s")
+            last = elapsed
+        time.sleep(interval)
