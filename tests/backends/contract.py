@@ -1,0 +1,182 @@
+"""The backend contract, as abstract test classes (the fsspec way).
+
+Each class uses two fixtures a concrete module provides: `backend` (a Backend on a live
+stack) and `probe` (how to act as the load balancer, a replica or an exporter from
+outside, and read kernel counters). test_local.py mixes these in with the local
+backend's fixtures; test_docker.py with the Docker backend's.
+"""
+from __future__ import annotations
+
+import errno
+import time
+
+import pytest
+
+from chaoslib.backends.base import DATABASE, LOAD_BALANCER, Limits
+from chaoslib.errors import ChaosError, NotSupported, UsageError
+
+
+def wait_until(check, timeout: float = 30.0, interval: float = 0.5):
+    """Poll `check` until it returns truthy; fail with the last value after `timeout`."""
+    deadline = time.monotonic() + timeout
+    value = None
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s (last value {value!r})")
+
+
+class ProcessContract:
+    def test_targets_are_the_replicas(self, backend):
+        """targets() names every app replica and nothing else."""
+        assert backend.targets() and all(t.startswith("app") for t in backend.targets())
+
+    def test_restart_gives_a_new_process(self, backend, probe):
+        """restart() replaces the replica's process and it comes back healthy."""
+        target = backend.targets()[-1]
+        before = backend.pid_of(target=target)
+        backend.restart(target=target)
+        wait_until(lambda: backend.pid_of(target=target) not in (None, before))
+        wait_until(lambda: probe.healthy(target), timeout=60)
+
+    def test_unknown_target_is_a_usage_error(self, backend):
+        """Primitives refuse an unknown target with a UsageError naming the known ones."""
+        with pytest.raises(UsageError, match="app1"):
+            backend.restart(target="nope")
+
+
+class NetworkContract:
+    def test_cutoff_blocks_only_that_replica(self, backend, probe):
+        """A full drop from the load balancer to one replica blocks it and no other."""
+        a, b = backend.targets()[:2]
+        backend.drop_packets(key="t-cut", source=LOAD_BALANCER, target=a, fraction=1.0)
+        try:
+            assert probe.lb_connect_failures(a, 5) == 5
+            assert probe.lb_connect_failures(b, 5) == 0
+        finally:
+            assert backend.remove_network_rules(key="t-cut") == 1
+        assert probe.lb_connect_failures(a, 5) == 0
+
+    def test_loss_fraction_measured_from_outside(self, backend, probe):
+        """Dropping half the packets fails roughly half the connection attempts."""
+        a = backend.targets()[0]
+        backend.drop_packets(key="t-loss", source=LOAD_BALANCER, target=a, fraction=0.5)
+        try:
+            failed = probe.lb_connect_failures(a, 80)
+        finally:
+            backend.remove_network_rules(key="t-loss")
+        assert 15 <= failed <= 70, failed
+
+    def test_db_cutoff_spares_the_exporter(self, backend, probe):
+        """Cutting a replica off from PostgreSQL leaves the other replicas and the exporter connected."""
+        a, b = backend.targets()[:2]
+        backend.drop_packets(key="t-db", source=a, target=DATABASE, fraction=1.0)
+        try:
+            assert not probe.db_reachable_from(a)
+            assert probe.db_reachable_from(b)
+            assert probe.db_reachable_from_exporter()
+        finally:
+            backend.remove_network_rules(key="t-db")
+        assert probe.db_reachable_from(a)
+
+    def test_rules_are_listed_with_source_and_target(self, backend):
+        """network_rules() reports each rule's key, source, target and fraction."""
+        a = backend.targets()[0]
+        backend.drop_packets(key="t-list", source=LOAD_BALANCER, target=a, fraction=0.25)
+        try:
+            rules = [r for r in backend.network_rules() if r.key == "t-list"]
+            assert [(r.source, r.target, r.fraction) for r in rules] == [(LOAD_BALANCER, a, 0.25)]
+        finally:
+            backend.remove_network_rules(key="t-list")
+        assert not [r for r in backend.network_rules() if r.key == "t-list"]
+
+    def test_bad_fraction_changes_nothing(self, backend):
+        """An out-of-range fraction is refused before any rule exists."""
+        before = backend.fault_footprint()
+        with pytest.raises(UsageError, match="fraction"):
+            backend.drop_packets(key="t-bad", source=LOAD_BALANCER, target=backend.targets()[0], fraction=1.5)
+        assert backend.fault_footprint()["ruleset"] == before["ruleset"]
+
+    def test_latency_only_with_netem(self, backend):
+        """Latency needs netem: without it the backend says so instead of pretending."""
+        if "netem" in backend.features:
+            pytest.skip("this kernel has netem")
+        with pytest.raises(NotSupported, match="netem"):
+            backend.delay_packets(key="t-lat", source=LOAD_BALANCER, target=backend.targets()[0], delay_ms=100)
+
+
+class DiskContract:
+    def test_fill_makes_app_writes_fail_with_enospc(self, backend, probe):
+        """Junk fills a replica's disk until the app's own writes fail with ENOSPC; removing it frees them."""
+        target = backend.targets()[0]
+        before = backend.disk_usage(target=target)
+        written = backend.write_file(target=target, path="tmp/junk.bin", size_bytes=before.size_bytes, tag="t-disk")
+        try:
+            assert written >= before.free_bytes - 64 * 1024
+            assert probe.app_write_errno(target) == errno.ENOSPC
+            assert backend.list_files(target=target)[0].path == "tmp/junk.bin"
+        finally:
+            assert backend.remove_file(target=target, path="tmp/junk.bin")
+        assert probe.app_write_errno(target) is None
+        assert backend.disk_usage(target=target).used_bytes <= before.used_bytes + 256 * 1024
+
+    def test_paths_outside_the_disk_are_refused(self, backend):
+        """A path escaping the disk is a usage error."""
+        with pytest.raises(UsageError):
+            backend.write_file(target=backend.targets()[0], path="../../etc/x", size_bytes=10)
+
+
+class LimitsContract:
+    def test_limits_round_trip_and_default(self, backend):
+        """Limits read back as set and return to the defaults."""
+        target = backend.targets()[0]
+        default = backend.default_limits()
+        assert backend.get_limits(target=target) == default
+        backend.set_limits(target=target, limits=Limits(cpu=0.5, memory=default.memory))
+        try:
+            assert backend.get_limits(target=target).cpu == 0.5
+        finally:
+            backend.set_limits(target=target, limits=default)
+        assert backend.get_limits(target=target) == default
+
+    def test_tiny_cpu_quota_is_throttled(self, backend, probe):
+        """A tiny CPU quota plus a restart gets the replica throttled, counted by the kernel."""
+        target = backend.targets()[-1]
+        before = probe.throttled_periods(target)
+        backend.set_limits(target=target, limits=Limits(cpu=0.02, memory=backend.default_limits().memory))
+        try:
+            backend.restart(target=target)
+            wait_until(lambda: probe.throttled_periods(target) > before + 5, timeout=20)
+        finally:
+            backend.set_limits(target=target, limits=backend.default_limits())
+            backend.ensure_running(target=target)
+        wait_until(lambda: probe.healthy(target), timeout=60)
+
+    def test_out_of_range_limits_refused(self, backend):
+        """A memory limit of a few bytes is refused and nothing changes."""
+        target = backend.targets()[0]
+        with pytest.raises(UsageError, match="memory"):
+            backend.set_limits(target=target, limits=Limits(cpu=1.0, memory=1000))
+        assert backend.get_limits(target=target) == backend.default_limits()
+
+
+class ResetContract:
+    def test_reset_removes_every_trace(self, backend, probe):
+        """reset_faults() needs no record: rules, limits and tagged junk all go."""
+        a, b = backend.targets()[:2]
+        before = backend.fault_footprint()
+        backend.drop_packets(key="t-reset", source=LOAD_BALANCER, target=a, fraction=0.4)
+        backend.write_file(target=b, path="exports/x.csv", size_bytes=1 << 20, tag="t-reset")
+        backend.set_limits(target=a, limits=Limits(cpu=0.3, memory=backend.default_limits().memory))
+        done = backend.reset_faults()
+        assert done
+        after = backend.fault_footprint()
+        assert after == before
+        assert backend.reset_faults() == []  # idempotent
+        wait_until(lambda: probe.healthy(a) and probe.healthy(b), timeout=60)
+
+
+def assert_not_chaos_error(e: BaseException) -> None:
+    assert not isinstance(e, ChaosError)

@@ -1,0 +1,191 @@
+"""Every fault variant on the live stack: the effect is real, panic undoes it, nothing is lost."""
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from chaoslib import config, game
+from chaoslib.injector import active_faults, all_faults, heal, inject, panic
+from chaoslib.native.cgroups import Cgroups
+
+from ..backends.test_local import LocalProbe
+from .helpers import all_healthy, ledger, votes_in_db, wait_until
+
+pytestmark = pytest.mark.integration
+
+
+def replica_url(target: str, path: str) -> str:
+    return f"http://{config.replica_address(config.replica_index(target))}:{config.APP_PORT}{path}"
+
+
+def healthz(target: str) -> int:
+    try:
+        return requests.get(replica_url(target, "/healthz"), timeout=8).status_code
+    except requests.RequestException:
+        return 0
+
+
+@pytest.fixture
+def clean(live_stack):
+    """Each test starts and must end with a clean, healthy stack (footprint unchanged)."""
+    wait_until(lambda: all_healthy(live_stack), timeout=90)
+    before = live_stack.backend.fault_footprint()
+    yield live_stack
+    panic(live_stack)
+    game.abandon(live_stack, reason="test")
+    assert not active_faults(live_stack)
+    wait_until(lambda: all_healthy(live_stack), timeout=90)
+    assert live_stack.backend.fault_footprint() == before
+
+
+@pytest.fixture
+def probe(live_stack):
+    return LocalProbe(live_stack.backend)
+
+
+def _assert_ledger_complete(stack):
+    acked = [v["vote_id"] for v in ledger(stack)]
+    assert acked, "the load generator acknowledged no vote"
+    missing = set(acked) - votes_in_db(acked)
+    assert not missing, f"{len(missing)} acknowledged votes are not in the database"
+
+
+class TestNetworkFaults:
+    def test_lb_loss(self, clean, probe):
+        """Packet loss: the load balancer's connections to the target fail at about the drawn rate."""
+        inject(clean, "lb-loss", targets=["app1"], params={"fraction": 0.5})
+        failed = probe.lb_connect_failures("app1", 60)
+        assert 10 <= failed <= 55, failed
+        assert probe.lb_connect_failures("app2", 10) == 0
+
+    def test_lb_cutoff(self, clean, probe):
+        """Cut-off: every connection fails and Traefik takes the replica out of rotation."""
+        inject(clean, "lb-cutoff", targets=["app2"])
+        assert probe.lb_connect_failures("app2", 5) == 5
+
+        def server_down():
+            text = requests.get(f"http://{config.TRAEFIK_METRICS.address}/metrics", timeout=5).text
+            return 'url="http://127.0.1.2:8000"} 0' in text
+        wait_until(server_down, timeout=20)
+
+    def test_db_cutoff(self, clean, probe):
+        """DB cut-off: the replica's health check fails, others and the exporter keep the database."""
+        inject(clean, "db-cutoff", targets=["app3"])
+        wait_until(lambda: healthz("app3") == 503 or healthz("app3") == 0, timeout=30)
+        assert healthz("app1") == 200
+        assert probe.db_reachable_from_exporter()
+        _assert_ledger_complete(clean)
+
+
+class TestDiskFaults:
+    def test_disk_full(self, clean):
+        """Disk full: votes on that replica fail with a 500 and its log says No space left on device."""
+        inject(clean, "disk-full", targets=["app1"])
+        poll = requests.post(replica_url("app1", "/api/polls/"), json={"question": "q?", "choices": ["a", "b"]},
+                             timeout=10)
+        assert poll.status_code == 500
+        wait_until(lambda: "No space left on device" in clean.backend.tail_log(service="app1", lines=200), 10)
+        files = clean.backend.list_files(target="app1")
+        assert files[0].size_bytes > 30 * 1024 * 1024
+
+    def test_disk_crashloop(self, clean):
+        """Crash loop: restarted on a full disk, the replica cannot boot and the restarts are counted."""
+        before = {s.name: s.restarts for s in clean.status()}["app2"]
+        inject(clean, "disk-crashloop", targets=["app2"])
+        wait_until(lambda: {s.name: s.restarts for s in clean.status()}["app2"] >= before + 2, timeout=40)
+        assert healthz("app2") == 0
+        _assert_ledger_complete(clean)
+
+
+class TestResourceFaults:
+    def test_cpu_starve(self, clean):
+        """CPU starved: the kernel counts throttled periods and the replica answers slowly."""
+        before = Cgroups().stats("app3").cpu_throttled_periods
+        inject(clean, "cpu-starve", targets=["app3"], params={"cpu": 0.02})
+        wait_until(lambda: Cgroups().stats("app3").cpu_throttled_periods > before + 20, timeout=30)
+
+    def test_memory_starve(self, clean):
+        """Memory starved: the replica is OOM-killed, and the kills are counted."""
+        inject(clean, "memory-starve", targets=["app1"], params={"memory_mb": 16})
+        wait_until(lambda: Cgroups().stats("app1").oom_kills >= 1, timeout=40)
+        assert healthz("app1") != 200
+        _assert_ledger_complete(clean)
+
+
+class TestSafety:
+    def test_ttl_expiry_by_the_warden(self, clean):
+        """A fault whose time to live runs out is undone by the warden."""
+        record = inject(clean, "lb-cutoff", targets=["app1"], ttl_s=2)
+        wait_until(lambda: next(r for r in all_faults(clean) if r.id == record.id).healed_by == "ttl", timeout=20)
+
+    def test_panic_from_another_process_twice(self, clean):
+        """An injection by one process is undone by `chaosctl panic` in another, and panic twice is fine."""
+        env = {**os.environ, "CHAOSCTL_STATE_DIR": str(clean.settings.state_dir)}
+        run = lambda *a: subprocess.run([sys.executable, "-m", "chaoslib.cli", *a], capture_output=True,  # noqa: E731
+                                        text=True, env=env, timeout=120)
+        assert run("inject", "db-cutoff", "--target", "app1", "--target", "app2").returncode == 0
+        assert run("panic").returncode == 0
+        second = run("panic")
+        assert second.returncode == 0 and "clean" in second.stdout
+
+    def test_same_target_twice_refused(self, clean):
+        """A second fault on a target that already has one is refused, and nothing changes."""
+        inject(clean, "lb-loss", targets=["app2"], params={"fraction": 0.2})
+        before = clean.backend.fault_footprint()
+        with pytest.raises(Exception, match="already has an active fault"):
+            inject(clean, "disk-full", targets=["app2"])
+        assert clean.backend.fault_footprint() == before
+
+    @pytest.mark.parametrize("argv, message", [
+        (["inject", "nope", "--target", "app1"], "unknown scenario"),
+        (["inject", "lb-loss", "--target", "app9"], "unknown target"),
+        (["inject", "lb-loss", "--target", "app1", "--param", "fraction=2"], "between"),
+        (["inject", "lb-loss", "--target", "app1", "--param", "speed=2"], "unknown parameter"),
+        (["inject", "cpu-starve", "--target", "app1", "--param", "cpu=lots"], "must be a float"),
+        (["heal", "f-000000"], "no fault"),
+    ])
+    def test_bad_input_one_line_nothing_changed(self, clean, argv, message):
+        """Bad input is a one-line error with exit status 2, and the host is unchanged."""
+        before = clean.backend.fault_footprint()
+        out = subprocess.run([sys.executable, "-m", "chaoslib.cli", *argv], capture_output=True, text=True,
+                             env={**os.environ, "CHAOSCTL_STATE_DIR": str(clean.settings.state_dir)}, timeout=60)
+        assert out.returncode == 2
+        assert message in out.stderr and out.stderr.strip().count("\n") == 0
+        assert clean.backend.fault_footprint() == before
+
+    def test_randomized_sequence_ends_clean(self, clean):
+        """A seeded random sequence of inject / heal / panic always ends with a clean host."""
+        rng = random.Random(20261125)
+        cheap = [("lb-loss", {"fraction": 0.3}), ("lb-cutoff", {}), ("db-cutoff", {}), ("disk-full", {})]
+        for _ in range(14):
+            op = rng.choice(["inject", "inject", "heal", "panic"])
+            active = active_faults(clean)
+            if op == "inject":
+                free = [t for t in clean.targets() if not any(t in r.targets for r in active)]
+                if free:
+                    name, params = rng.choice(cheap)
+                    inject(clean, name, targets=[rng.choice(free)], params=params)
+            elif op == "heal" and active:
+                heal(clean, rng.choice(active).id)
+            elif op == "panic":
+                panic(clean)
+
+
+class TestPlay:
+    def test_same_seed_same_fault(self, clean):
+        """`play` with the same seed injects the same fault, hidden, and re-running it never double-injects."""
+        first = game.play(clean, seed=42, difficulty="normal")
+        again = game.play(clean, seed=42, difficulty="normal")
+        assert again.fault_ids == first.fault_ids
+        drawn = [(r.scenario, r.targets, r.params) for r in active_faults(clean)]
+        assert all(r.hidden for r in active_faults(clean))
+        panic(clean)
+        game.abandon(clean, reason="test")
+        game.play(clean, seed=42, difficulty="normal")
+        assert [(r.scenario, r.targets, r.params) for r in active_faults(clean)] == drawn
