@@ -1,0 +1,1 @@
+"""Steady traffic for the stack (Locust), with a ledger of every acknowledged vote."""

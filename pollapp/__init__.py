@@ -1,0 +1,1 @@
+"""pollapp: the Django polls app that Chaos Control's stack serves and the faults hurt."""

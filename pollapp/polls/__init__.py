@@ -1,0 +1,1 @@
+"""The polls app, after Django's tutorial: questions, choices, votes."""

@@ -1,0 +1,122 @@
+"""pollapp tests run against a real, throwaway PostgreSQL cluster (initdb in a temp dir)."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pollapp.settings")
+os.environ.setdefault("SECRET_KEY", "test-secret-key")
+os.environ.setdefault("REPLICA_NAME", "apptest")
+os.environ.setdefault("DATA_DIR", tempfile.mkdtemp(prefix="pollapp-data-"))
+os.environ.setdefault("DATABASE_URL", "postgres://polls:polls@127.0.0.1:1/polls")
+
+import django  # noqa: E402  (settings come from the environment set just above)
+
+django.setup()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _as_user(cmd: list[str], user: str | None) -> list[str]:
+    return ["runuser", "-u", user, "--", *cmd] if user else cmd
+
+
+@pytest.fixture(scope="session")
+def throwaway_postgres():
+    """A fresh PostgreSQL on 127.0.0.1 and a free port, with a role that may create databases."""
+    from chaoslib.native import postgres as pg
+    from chaoslib.native.users import ensure_user
+
+    bindir = pg.bin_dir()
+    root = Path(tempfile.mkdtemp(prefix="pollapp-pg-"))
+    user = None
+    if os.geteuid() == 0:  # postgres refuses to run as root
+        user = "chaosdb"
+        uid, gid = ensure_user(user)
+        os.chown(root, uid, gid)
+    data, sock = root / "data", root / "sock"
+    subprocess.run(_as_user(["mkdir", str(sock)], user), check=True)
+    subprocess.run(_as_user([str(bindir / "initdb"), "-D", str(data), "--auth=trust", "--username=postgres",
+                             "--no-instructions", "--encoding=UTF8", "--locale=C.UTF-8"], user),
+                   check=True, capture_output=True)
+    port = _free_port()
+    proc = subprocess.Popen(_as_user([str(bindir / "postgres"), "-D", str(data), "-c", "listen_addresses=127.0.0.1",
+                                      "-c", f"port={port}", "-c", f"unix_socket_directories={sock}",
+                                      "-c", "fsync=off", "-c", "shared_buffers=16MB"], user),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    psql = _as_user([str(bindir / "psql") if (bindir / "psql").exists() else "psql", "-h", str(sock), "-p",
+                     str(port), "-U", "postgres", "-d", "postgres", "-qAt", "-c"], user)
+    deadline = time.time() + 30
+    while subprocess.run(psql + ["SELECT 1"], capture_output=True).returncode != 0:
+        if time.time() > deadline or proc.poll() is not None:
+            proc.kill()
+            pytest.fail("the throwaway PostgreSQL did not start")
+        time.sleep(0.2)
+    subprocess.run(psql + ["CREATE ROLE polls LOGIN CREATEDB PASSWORD 'polls'"], check=True, capture_output=True)
+    yield {"HOST": "127.0.0.1", "PORT": str(port), "USER": "polls", "PASSWORD": "polls"}
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(throwaway_postgres, django_db_modify_db_settings_parallel_suffix):
+    """Point Django at the throwaway cluster before the test database is created."""
+    from django.conf import settings
+
+    settings.DATABASES["default"].update(throwaway_postgres)
+
+
+@pytest.fixture
+def data_dir(tmp_path, settings):
+    """A private DATA_DIR for one test."""
+    settings.DATA_DIR = tmp_path / "data"
+    return settings.DATA_DIR
+
+
+@pytest.fixture
+def full_disk(tmp_path, settings):
+    """DATA_DIR on a real 1 MiB tmpfs filled to the last byte (root only); unmounted after."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], check=True)
+    try:
+        (mnt / "journal").mkdir()
+        with open(mnt / "junk.bin", "wb", buffering=0) as f:
+            try:
+                while True:
+                    f.write(b"\0" * 65536)
+            except OSError:
+                pass
+        settings.DATA_DIR = mnt
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+@pytest.fixture
+def poll(db):
+    """A poll with three choices."""
+    from pollapp.polls.models import Choice, Question
+
+    q = Question.objects.create(question_text="Tabs or spaces?")
+    for text in ("Tabs", "Spaces", "Both"):
+        Choice.objects.create(question=q, choice_text=text)
+    return q
