@@ -1,7 +1,9 @@
 # Chaos Control: `make up` starts the game, `make test` runs every test.
 # Both install what is missing first (Debian packages when root, a virtualenv for Python).
 
-PYTHON ?= python3
+# The services run as unprivileged users: the virtualenv's interpreter must be one they can
+# execute (a pyenv build under /root is not). Prefer the system's Python.
+PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
@@ -29,6 +31,7 @@ system-deps:
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -c 'import os,sys; p=os.path.realpath(sys.executable); sys.exit(0 if all(os.stat(d).st_mode & 0o001 for d in [os.path.dirname(p)] + [os.path.dirname(p)[:i] for i in range(1, len(os.path.dirname(p))) if os.path.dirname(p)[i] == "/"]) else "error: " + p + " is not reachable by other users; recreate the venv with PYTHON=/usr/bin/python3")'
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
 	@if $(BIN)/python -m pip show chaostoolkit-lib >/dev/null 2>&1; then \

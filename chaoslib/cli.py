@@ -40,7 +40,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
     stack = Stack(args.backend, settings=_settings(args))
     stack.up(replicas=args.replicas, progress=_progress)
-    print("stack is up: the app is at http://127.0.2.2:8080/polls/  (Prometheus http://127.0.2.3:9090)")
+    print("stack is up: the app is at http://127.0.2.2:8080/  (Prometheus http://127.0.2.3:9090)")
     return 0
 
 

@@ -290,7 +290,8 @@ class LocalBackend(Backend):
         from ..registry import Registry
 
         Registry(s.faults_file).close_all(reason="stack down")
-        for f in (s.stack_file, s.supervisor_socket):
+        # Restart counts belong to one run of the stack: the next `up` starts from zero.
+        for f in (s.stack_file, s.supervisor_socket, s.run_dir / "restarts.json"):
             f.unlink(missing_ok=True)
         if purge and s.state_dir.exists():
             progress(f"removing {s.state_dir}")

@@ -16,9 +16,9 @@ from ..errors import ObserveError
 
 #: Golden-signal queries by replica, over the recording rules in stack/prometheus/rules.
 GOLDEN = {
-    "traffic": 'sum by (replica) (rate(django_http_requests_total_by_view_transport_method{job="pollapp",'
+    "traffic": 'sum by (replica) (rate(django_http_requests_total_by_view_transport_method_total{job="pollapp",'
                'view!~"prometheus-django-metrics|livez|healthz"}[1m]))',
-    "errors": 'sum by (replica) (rate(django_http_responses_total_by_status_view_method{job="pollapp",'
+    "errors": 'sum by (replica) (rate(django_http_responses_total_by_status_view_method_total{job="pollapp",'
               'status=~"5..",view!~"prometheus-django-metrics|livez|healthz"}[1m]))',
     "latency_p95": 'histogram_quantile(0.95, sum by (replica, le) (rate('
                    'django_http_requests_latency_seconds_by_view_method_bucket{job="pollapp",'

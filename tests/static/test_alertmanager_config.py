@@ -1,0 +1,134 @@
+"""Alertmanager: the rendered config routes pages to the pager, Slack/Discord only when set."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from chaoslib.render import render
+
+
+PAGER = "http://127.0.2.7:9099/pages"
+TICKETS = "http://127.0.2.7:9099/tickets"
+SLACK = "https://hooks.slack.com/services/T000/B000/XXXX"
+DISCORD = "https://discord.com/api/webhooks/123/abc"
+
+
+def tool(name: str) -> str:
+    """The path of a command-line tool, or skip the test (with the reason) when it is missing."""
+    path = shutil.which(name)
+    if path is None:
+        pytest.skip(f"{name} is not installed (Debian: `make deps` installs it)")
+    return path
+
+
+def run(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run a tool; fail the test with its output when it exits non-zero."""
+    proc = subprocess.run(list(argv), capture_output=True, text=True, timeout=120, cwd=cwd)
+    assert proc.returncode == 0, f"{' '.join(argv)} failed:\n{proc.stdout}\n{proc.stderr}"
+    return proc
+
+
+def context(slack: str = "", channel: str = "", discord: str = "") -> dict:
+    return dict(pager_url=PAGER, tickets_url=TICKETS, slack_webhook_url=slack, slack_channel=channel,
+                discord_webhook_url=discord)
+
+
+VARIANTS = {
+    "bare": context(),
+    "slack": context(slack=SLACK),
+    "slack+channel": context(slack=SLACK, channel="#game-day"),
+    "discord": context(discord=DISCORD),
+    "all": context(slack=SLACK, channel="#game-day", discord=DISCORD),
+}
+
+
+def text(ctx: dict) -> str:
+    return render("stack/alertmanager/alertmanager.yml.j2", **ctx)
+
+
+def receivers(ctx: dict) -> dict[str, dict]:
+    return {r["name"]: r for r in yaml.safe_load(text(ctx))["receivers"]}
+
+
+def test_amtool_check_config(tmp_path):
+    amtool = tool("amtool")
+    for variant, ctx in VARIANTS.items():
+        path = tmp_path / f"alertmanager-{variant}.yml"
+        path.write_text(text(ctx))
+        run(amtool, "check-config", str(path))
+
+
+def test_routing_with_amtool(tmp_path):
+    """Pages go to the pager receiver, everything else to tickets, in every variant."""
+    amtool = tool("amtool")
+    for variant, ctx in VARIANTS.items():
+        path = tmp_path / f"alertmanager-{variant}.yml"
+        path.write_text(text(ctx))
+        for labels, receiver in ((["alertname=PollsHighErrorRatio", "severity=page"], "pager"),
+                                 (["alertname=DiskAlmostFull", "severity=ticket"], "tickets"),
+                                 (["alertname=Whatever"], "tickets")):
+            out = run(amtool, "config", "routes", "test", f"--config.file={path}", *labels).stdout.strip()
+            assert out == receiver, (variant, labels, out)
+
+
+def test_route_settings():
+    route = yaml.safe_load(text(context()))["route"]
+    assert route["receiver"] == "tickets"
+    assert route["group_by"] == ["alertname", "severity"]
+    assert (route["group_wait"], route["group_interval"], route["repeat_interval"]) == ("5s", "30s", "4h")
+    assert route["routes"] == [{"receiver": "pager", "matchers": ['severity="page"']}]
+
+
+def test_pager_and_tickets_webhooks():
+    r = receivers(context())
+    assert r["pager"]["webhook_configs"] == [{"url": PAGER, "send_resolved": True}]
+    assert r["tickets"]["webhook_configs"] == [{"url": TICKETS, "send_resolved": True}]
+
+
+def test_no_slack_or_discord_unless_configured():
+    body = text(context())
+    assert "slack" not in body.split("receivers:")[1] and "discord" not in body.split("receivers:")[1]
+    assert set(receivers(context())["pager"]) == {"name", "webhook_configs"}
+
+
+def test_slack_when_configured():
+    pager = receivers(context(slack=SLACK))["pager"]
+    assert "discord_configs" not in pager
+    (slack,) = pager["slack_configs"]
+    assert slack["api_url"] == SLACK and slack["send_resolved"] is True
+    assert "channel" not in slack
+    assert "{{ range .Alerts }}" in slack["text"] and ".CommonLabels.alertname" in slack["title"]
+    (with_channel,) = receivers(context(slack=SLACK, channel="#game-day"))["pager"]["slack_configs"]
+    assert with_channel["channel"] == "#game-day"
+
+
+def test_discord_when_configured():
+    pager = receivers(context(discord=DISCORD))["pager"]
+    assert "slack_configs" not in pager
+    (discord,) = pager["discord_configs"]
+    assert discord["webhook_url"] == DISCORD and discord["send_resolved"] is True
+    assert discord["title"] and "{{ range .Alerts }}" in discord["message"]
+    # The pager always gets pages, whatever else is configured.
+    assert pager["webhook_configs"][0]["url"] == PAGER
+
+
+def test_odd_characters_in_urls_stay_valid_yaml():
+    odd = "https://example.com/hook?a=1&b='x'#\"y\": z"
+    pager = receivers(context(slack=odd, channel="#a: b", discord=odd))["pager"]
+    assert pager["slack_configs"][0]["api_url"] == odd
+    assert pager["slack_configs"][0]["channel"] == "#a: b"
+    assert pager["discord_configs"][0]["webhook_url"] == odd
+
+
+def test_notification_templates_render(tmp_path):
+    amtool = tool("amtool")
+    pager = receivers(VARIANTS["all"])["pager"]
+    empty = tmp_path / "empty.tmpl"
+    empty.write_text('{{ define "unused" }}{{ end }}\n')
+    for template in (pager["slack_configs"][0]["title"], pager["slack_configs"][0]["text"],
+                     pager["discord_configs"][0]["title"], pager["discord_configs"][0]["message"]):
+        run(amtool, "template", "render", f"--template.glob={empty}", f"--template.text={template}")

@@ -1,0 +1,125 @@
+"""Grafana: dashboards JSON and provisioning files are well formed, and their queries sound."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+RULES_DIR = REPO / "stack" / "prometheus" / "rules"
+GRAFANA = REPO / "grafana"
+DASHBOARDS = sorted((GRAFANA / "dashboards").glob("*.json"))
+PROMETHEUS_DS = {"type": "prometheus", "uid": "prometheus"}
+
+
+def tool(name: str) -> str:
+    """The path of a command-line tool, or skip the test (with the reason) when it is missing."""
+    path = shutil.which(name)
+    if path is None:
+        pytest.skip(f"{name} is not installed (Debian: `make deps` installs it)")
+    return path
+
+
+def run(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run a tool; fail the test with its output when it exits non-zero."""
+    proc = subprocess.run(list(argv), capture_output=True, text=True, timeout=120, cwd=cwd)
+    assert proc.returncode == 0, f"{' '.join(argv)} failed:\n{proc.stdout}\n{proc.stderr}"
+    return proc
+
+
+def load_yaml(path: Path):
+    return yaml.safe_load(path.read_text())
+
+
+def load(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def exprs() -> list[tuple[str, str]]:
+    """(dashboard/panel, expr) for every query of every dashboard."""
+    return [(f"{p.stem}/{panel['title']}", t["expr"]) for p in DASHBOARDS for panel in load(p)["panels"]
+            for t in panel.get("targets", [])]
+
+
+def test_the_four_dashboards_exist():
+    assert {p.stem for p in DASHBOARDS} >= {"golden-signals", "saturation", "database", "logs"}
+
+
+def test_dashboard_shape():
+    for path in DASHBOARDS:
+        check_dashboard(path)
+
+
+def check_dashboard(path: Path) -> None:
+    d = load(path)
+    assert d["uid"] == path.stem and d["title"]
+    assert d["schemaVersion"] >= 38
+    assert d["panels"], "no panels"
+    ids = [p["id"] for p in d["panels"]]
+    assert len(ids) == len(set(ids)), "duplicate panel ids"
+    for panel in d["panels"]:
+        where = f"{path.stem}/{panel.get('title')}"
+        assert panel["type"] in ("timeseries", "stat"), where
+        assert panel["title"], where
+        assert set(panel["gridPos"]) == {"x", "y", "w", "h"}, where
+        assert 0 <= panel["gridPos"]["x"] and panel["gridPos"]["x"] + panel["gridPos"]["w"] <= 24, where
+        assert panel["datasource"] == PROMETHEUS_DS, where
+        assert panel["targets"], f"{where} has no target"
+        refs = [t["refId"] for t in panel["targets"]]
+        assert len(refs) == len(set(refs)), where
+        for t in panel["targets"]:
+            assert t["expr"].strip(), f"{where}: empty expr"
+            assert "legendFormat" in t, where
+
+
+def test_dashboard_uids_are_unique():
+    uids = [load(p)["uid"] for p in DASHBOARDS]
+    assert len(uids) == len(set(uids))
+
+
+def test_queries_use_no_grafana_variables():
+    """The notebooks run these queries straight against Prometheus: literal ranges only."""
+    for where, expr in exprs():
+        assert "$" not in expr, f"{where}: Grafana variable in {expr!r}"
+
+
+def test_recording_rules_used_by_dashboards_exist():
+    recorded = {r["record"] for g in load_yaml(RULES_DIR / "recording.yml")["groups"] for r in g["rules"]}
+    for where, expr in exprs():
+        for name in re.findall(r"\b[a-z_]+:[a-z0-9_]+:[a-z0-9_]+\b", expr):
+            assert name in recorded, f"{where}: unknown recording rule {name}"
+
+
+def test_queries_parse(tmp_path):
+    """Every query is valid PromQL (promtool parses it as a recording rule)."""
+    promtool = tool("promtool")
+    rules = [{"record": f"check:dashboard:q{i}", "expr": e} for i, (_, e) in enumerate(exprs())]
+    path = tmp_path / "dashboard-queries.yml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "dashboards", "rules": rules}]}))
+    run(promtool, "check", "rules", str(path))
+
+
+def test_datasources_provisioning():
+    doc = load_yaml(GRAFANA / "provisioning" / "datasources" / "datasources.yml")
+    assert doc["apiVersion"] == 1
+    by_uid = {d["uid"]: d for d in doc["datasources"]}
+    assert by_uid["prometheus"]["type"] == "prometheus"
+    assert by_uid["prometheus"]["url"] == "http://prometheus:9090"
+    assert by_uid["elasticsearch"]["type"] == "elasticsearch"
+    assert by_uid["elasticsearch"]["url"] == "http://elasticsearch:9200"
+    assert by_uid["elasticsearch"]["jsonData"]["index"] == "filebeat-*"
+    assert by_uid["alertmanager"]["type"] == "alertmanager"
+    assert sum(bool(d.get("isDefault")) for d in doc["datasources"]) == 1
+
+
+def test_dashboards_provisioning():
+    doc = load_yaml(GRAFANA / "provisioning" / "dashboards" / "dashboards.yml")
+    assert doc["apiVersion"] == 1
+    (provider,) = doc["providers"]
+    assert provider["type"] == "file"
+    assert provider["options"]["path"] == "/var/lib/grafana/dashboards"
