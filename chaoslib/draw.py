@@ -1,10 +1,10 @@
 """The hidden draw: which fault, on which replicas, how strong — from a seed and a difficulty.
 
 Difficulty changes how subtle the incident is:
-- easy: one loud fault on one replica (half the packets lost, a replica cut off, all
+- easy: one loud fault on one replica (60-80 % of the packets lost, a replica cut off, all
   replicas cut from the database, a full disk, a 1-2 % CPU quota, a 16 MiB memory limit);
-- normal: one fault on one or two replicas, medium strength (30-50 % loss, 2-5 % CPU);
-- hard: subtle strength (10-25 % loss, 5-10 % CPU) and, two times in five, a second fault
+- normal: one fault on one or two replicas, medium strength (45-60 % loss, 2-5 % CPU);
+- hard: subtle strength (35-45 % loss, 5-10 % CPU) and, two times in five, a second fault
   of another family on another replica, so two symptoms overlap.
 The same seed and difficulty always draw the same incident on the same stack.
 """
@@ -21,7 +21,7 @@ DIFFICULTIES = ("easy", "normal", "hard")
 
 #: Parameter ranges per difficulty.
 STRENGTH = {
-    "lb-loss": {"easy": ("fraction", 0.5, 0.6), "normal": ("fraction", 0.3, 0.5), "hard": ("fraction", 0.1, 0.25)},
+    "lb-loss": {"easy": ("fraction", 0.6, 0.8), "normal": ("fraction", 0.45, 0.6), "hard": ("fraction", 0.35, 0.45)},
     "cpu-starve": {"easy": ("cpu", 0.01, 0.02), "normal": ("cpu", 0.02, 0.05), "hard": ("cpu", 0.05, 0.1)},
     "memory-starve": {"easy": ("memory_mb", 16, 16), "normal": ("memory_mb", 20, 28), "hard": ("memory_mb", 28, 36)},
     "lb-latency": {"easy": ("delay_ms", 1000, 2000), "normal": ("delay_ms", 400, 1000), "hard": ("delay_ms", 150, 400)},

@@ -150,7 +150,7 @@ def memory_starve(backend: Backend, *, key: str, targets: list[str], memory_mb: 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("lb-loss", NETWORK, lb_packet_loss,
              "packet loss between the load balancer and replicas",
-             {"fraction": Param(float, 0.05, 0.95, 0.3, "a fraction, e.g. 0.3 for 30 percent")}),
+             {"fraction": Param(float, 0.05, 0.95, 0.5, "a fraction, e.g. 0.5 for 50 percent")}),
     Scenario("lb-cutoff", NETWORK, lb_cutoff, "a replica cut off from the load balancer", max_targets=8),
     Scenario("db-cutoff", NETWORK, db_cutoff, "replicas cut off from PostgreSQL"),
     Scenario("lb-latency", NETWORK, lb_latency, "added latency between the load balancer and replicas (netem)",

@@ -57,7 +57,7 @@ WITH raw AS (
     COALESCE(j->>'path', j->>'RequestPath') AS path,
     TRY_CAST(COALESCE(j->>'status', j->>'DownstreamStatus') AS INTEGER) AS status,
     COALESCE(TRY_CAST(j->>'duration_ms' AS DOUBLE), TRY_CAST(j->>'Duration' AS DOUBLE) / 1e6) AS duration_ms,
-    j->>'exc' AS exc
+    COALESCE(j->>'exception', j->>'exc') AS exc
   FROM parsed
 ), timed AS (
   SELECT *,

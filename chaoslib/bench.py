@@ -1,0 +1,209 @@
+"""Benchmarks on the live stack: fault effect, recovery and paging latency; log search speed.
+
+Figures are printed as medians over several runs (targets from the issues: effect within
+5 s, recovery within 20 s, first page within 45 s, a 15-minute log search within 1 s).
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from . import injector
+from .errors import ChaosError, ObserveError
+from .native.cgroups import Cgroups
+from .native.probes import OutsideProbe
+from .observe import alerts
+from .stack import Stack
+
+Progress = Callable[[str], None]
+ENOSPC = 28
+
+#: One representative run per scenario: (scenario, target, params).
+CASES = [
+    ("network", "lb-loss", "app1", {"fraction": 0.5}),
+    ("network", "lb-cutoff", "app2", {}),
+    ("network", "db-cutoff", "app3", {}),
+    ("disk", "disk-full", "app1", {}),
+    ("disk", "disk-crashloop", "app2", {}),
+    ("resources", "cpu-starve", "app3", {"cpu": 0.02}),
+    ("resources", "memory-starve", "app1", {"memory_mb": 16}),
+]
+
+
+def _effect_check(scenario: str, target: str, probe: OutsideProbe) -> Callable[[], bool]:
+    """A check, seen from outside, that the fault now bites."""
+    cg = Cgroups()
+    if scenario in ("lb-loss", "lb-cutoff"):
+        return lambda: probe.lb_connect_failures(target, 10) > 0
+    if scenario == "db-cutoff":
+        return lambda: not probe.db_reachable_from(target)
+    if scenario in ("disk-full", "disk-crashloop"):
+        return lambda: probe.app_write_errno(target) == ENOSPC
+    if scenario == "cpu-starve":
+        base = cg.stats(target).cpu_throttled_periods
+        return lambda: cg.stats(target).cpu_throttled_periods > base
+    if scenario == "memory-starve":
+        base = cg.stats(target).oom_kills
+        return lambda: cg.stats(target).oom_kills > base
+    raise ChaosError(f"no effect probe for {scenario}")
+
+
+def _wait(check: Callable[[], bool], timeout: float, interval: float = 0.25) -> float | None:
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        try:
+            if check():
+                return time.monotonic() - start
+        except Exception:  # a probe racing a restart: try again
+            pass
+        time.sleep(interval)
+    return None
+
+
+def _paging_alerts_firing() -> bool:
+    df = alerts.active_alerts()
+    return bool(len(df[(df["severity"] == "page") & (df["state"] == "active")])) if len(df) else False
+
+
+@dataclass
+class Run:
+    family: str
+    scenario: str
+    effect_s: float | None
+    page_s: float | None
+    page_alert: str
+    recovery_s: float | None
+
+
+@dataclass
+class FaultBench:
+    """Inject each case, time effect and first page, panic, time recovery; repeat."""
+
+    stack: Stack
+    runs: int = 3
+    page_timeout: float = 120.0
+    progress: Progress = print
+    results: list[Run] = field(default_factory=list)
+
+    def settle(self) -> None:
+        """Wait until the stack is healthy and no page is firing, so each run starts clean."""
+        _wait(lambda: self.stack.healthy() and not _paging_alerts_firing(), timeout=240, interval=2)
+
+    def one(self, family: str, scenario: str, target: str, params: dict) -> Run:
+        probe = OutsideProbe(self.stack.backend)
+        self.settle()
+        check = _effect_check(scenario, target, probe)
+        t0 = time.time()
+        start = time.monotonic()
+        injector.inject(self.stack, scenario, targets=[target], params=params)
+        effect = _wait(check, timeout=60)
+        effect = None if effect is None else time.monotonic() - start
+        try:
+            firing = alerts.wait_for_page(since=t0, timeout=self.page_timeout)
+            first = firing.sort_values("received_at").iloc[0]
+            page_s, page_name = first["received_at"].timestamp() - t0, str(first["alertname"])
+        except ObserveError:
+            page_s, page_name = None, ""
+        injector.panic(self.stack)
+        rec = _wait(self.stack.healthy, timeout=180, interval=0.5)
+        run = Run(family, scenario, effect, page_s, page_name, rec)
+        self.progress(f"  {scenario:15} effect {_fmt(effect)}  page {_fmt(page_s)} ({run.page_alert or 'none'})"
+                      f"  recovery {_fmt(rec)}")
+        return run
+
+    def all(self) -> list[Run]:
+        for i in range(self.runs):
+            self.progress(f"round {i + 1} of {self.runs}")
+            for case in CASES:
+                self.results.append(self.one(*case))
+        return self.results
+
+    def report(self) -> str:
+        lines = ["scenario / family      effect p50   page p50   recovery p50   (n)"]
+        groups: dict[str, list[Run]] = {}
+        for r in self.results:
+            groups.setdefault(r.scenario, []).append(r)
+            groups.setdefault(f"[{r.family}]", []).append(r)
+        for name, rs in groups.items():
+            lines.append(f"{name:22} {_fmt(_median([r.effect_s for r in rs])):>10} {_fmt(_median([r.page_s for r in rs])):>10}"
+                         f" {_fmt(_median([r.recovery_s for r in rs])):>14}   ({len(rs)};"
+                         f" no page {sum(r.page_s is None for r in rs)})")
+        return "\n".join(lines)
+
+
+def _median(values: list[float | None]) -> float | None:
+    vals = [v for v in values if v is not None]
+    return statistics.median(vals) if vals else None
+
+
+def _fmt(v: float | None) -> str:
+    return "-" if v is None else f"{v:.1f} s"
+
+
+def log_search_bench(*, lines: int = 120_000, runs: int = 5, progress: Progress = print) -> dict:
+    """Search the last 15 minutes of `lines` JSON log lines (30 minutes' worth on disk).
+
+    Compares DuckDB (what chaoslib.observe.logs uses) with a plain Python loop over
+    json.loads as the peer; returns medians in seconds and the ratio.
+    """
+    import json
+    import random
+    import tempfile
+    from pathlib import Path
+
+    from .observe.logs import Logs
+
+    rng = random.Random(7)
+    now = time.time()
+    with tempfile.TemporaryDirectory(prefix="chaos-logbench-") as tmp:
+        files: dict[str, list[Path]] = {}
+        per = lines // 3
+        for r in ("app1", "app2", "app3"):
+            path = Path(tmp) / f"{r}.log"
+            with open(path, "w") as f:
+                for i in range(per):
+                    t = now - 1800 + 1800 * i / per
+                    status = 500 if rng.random() < 0.02 else 200
+                    rec = {"time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".000Z",
+                           "level": "ERROR" if status == 500 else "INFO", "logger": "pollapp.access",
+                           "message": f"GET /api/polls/ {status}", "replica": r, "pid": 100,
+                           "request_id": f"{i:016x}", "method": "GET", "path": "/api/polls/", "status": status,
+                           "duration_ms": round(rng.uniform(2, 80), 2), "event": "access"}
+                    f.write(json.dumps(rec) + "\n")
+                    if i % 500 == 0:
+                        f.write("a plain line that is not JSON\n")
+            files[r] = [path]
+        total = sum(sum(1 for _ in open(p[0])) for p in files.values())
+        logs = Logs(files)
+
+        def duck() -> int:
+            return len(logs.search(minutes=15, limit=None))
+
+        def loop() -> int:
+            cutoff, n = now - 900, 0
+            for ps in files.values():
+                for line in open(ps[0]):
+                    try:
+                        rec = json.loads(line)
+                    except ValueError:
+                        n += 1
+                        continue
+                    ts = time.mktime(time.strptime(rec["time"][:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
+                    if ts >= cutoff:
+                        n += 1
+            return n
+
+        out = {"lines_on_disk": total}
+        for name, fn in (("duckdb", duck), ("python_loop", loop)):
+            times, found = [], 0
+            for _ in range(runs):
+                t = time.perf_counter()
+                found = fn()
+                times.append(time.perf_counter() - t)
+            out[f"{name}_median_s"] = statistics.median(times)
+            out[f"{name}_rows"] = found
+            progress(f"  {name:12} median {statistics.median(times):.3f} s over {runs} runs ({found} rows)")
+        out["ratio_loop_over_duckdb"] = out["python_loop_median_s"] / out["duckdb_median_s"]
+        return out

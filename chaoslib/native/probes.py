@@ -1,0 +1,62 @@
+"""Probes from outside the app: connect as the load balancer's user, write as a replica's user.
+
+Tests and benchmarks use them to see a fault's effect the way the affected party would,
+without trusting the app's own metrics.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+import urllib.request
+
+from .. import config
+from .cgroups import Cgroups
+from .users import uid_of
+
+_CONNECT = ("import socket,sys\nhost,port,n=sys.argv[1],int(sys.argv[2]),int(sys.argv[3])\nf=0\n"
+            "for _ in range(n):\n s=socket.socket(); s.settimeout(0.3)\n"
+            " try: s.connect((host,port))\n except OSError: f+=1\n finally: s.close()\nprint(f)")
+_WRITE = ("import os,sys\np=os.path.join(sys.argv[1],'.probe-write')\n"
+          "try:\n fd=os.open(p,os.O_WRONLY|os.O_CREAT|os.O_TRUNC,0o600)\n"
+          " try:\n  os.write(fd,b'x'*65536); os.fsync(fd)\n finally:\n  os.close(fd); os.unlink(p)\n print('ok')\n"
+          "except OSError as e:\n print(e.errno)")
+
+
+class OutsideProbe:
+    """Acts from outside the app, as the load balancer's, a replica's or the exporter's user."""
+
+    def __init__(self, backend):
+        self.backend = backend
+
+    def _as(self, user: str, *args: str) -> str:
+        uid = uid_of(user)
+        cmd = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", sys.executable, "-c", *args]
+        return subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=120).stdout.strip()
+
+    def lb_connect_failures(self, target: str, n: int) -> int:
+        host = config.replica_address(config.replica_index(target))
+        return int(self._as(config.TRAEFIK.user, _CONNECT, host, str(config.APP_PORT), str(n)))
+
+    def _db_ok(self, user: str) -> bool:
+        return self._as(user, _CONNECT, config.POSTGRES.host, str(config.POSTGRES.port), "3") == "0"
+
+    def db_reachable_from(self, target: str) -> bool:
+        return self._db_ok(config.replica_user(config.replica_index(target)))
+
+    def db_reachable_from_exporter(self) -> bool:
+        return self._db_ok("chaossvc")
+
+    def app_write_errno(self, target: str) -> int | None:
+        out = self._as(config.replica_user(config.replica_index(target)), _WRITE,
+                       str(self.backend.settings.disk_path(target)))
+        return None if out == "ok" else int(out)
+
+    def throttled_periods(self, target: str) -> int:
+        return Cgroups().stats(target).cpu_throttled_periods
+
+    def healthy(self, target: str) -> bool:
+        host = config.replica_address(config.replica_index(target))
+        try:
+            return urllib.request.urlopen(f"http://{host}:{config.APP_PORT}/healthz", timeout=2).status == 200
+        except OSError:
+            return False
