@@ -62,6 +62,22 @@ def _wait(check: Callable[[], bool], timeout: float, interval: float = 0.25) -> 
     return None
 
 
+def _lb_sees_all_servers() -> bool:
+    """Traefik has every replica back in rotation (its own metrics, not our probes)."""
+    import requests
+
+    from . import config
+
+    text = requests.get(f"http://{config.TRAEFIK_METRICS.address}/metrics", timeout=2).text
+    ups = [line for line in text.splitlines() if line.startswith("traefik_service_server_up{")]
+    return bool(ups) and all(line.endswith(" 1") for line in ups)
+
+
+def _recovered(stack: Stack) -> bool:
+    """Every service healthy and every replica back in the load balancer's rotation."""
+    return stack.healthy() and _lb_sees_all_servers()
+
+
 def _paging_alerts_firing() -> bool:
     df = alerts.active_alerts()
     return bool(len(df[(df["severity"] == "page") & (df["state"] == "active")])) if len(df) else False
@@ -89,7 +105,7 @@ class FaultBench:
 
     def settle(self) -> None:
         """Wait until the stack is healthy and no page is firing, so each run starts clean."""
-        _wait(lambda: self.stack.healthy() and not _paging_alerts_firing(), timeout=240, interval=2)
+        _wait(lambda: _recovered(self.stack) and not _paging_alerts_firing(), timeout=240, interval=2)
 
     def one(self, family: str, scenario: str, target: str, params: dict) -> Run:
         probe = OutsideProbe(self.stack.backend)
@@ -107,7 +123,7 @@ class FaultBench:
         except ObserveError:
             page_s, page_name = None, ""
         injector.panic(self.stack)
-        rec = _wait(self.stack.healthy, timeout=180, interval=0.5)
+        rec = _wait(lambda: _recovered(self.stack), timeout=180, interval=0.5)
         run = Run(family, scenario, effect, page_s, page_name, rec)
         self.progress(f"  {scenario:15} effect {_fmt(effect)}  page {_fmt(page_s)} ({run.page_alert or 'none'})"
                       f"  recovery {_fmt(rec)}")

@@ -1,0 +1,146 @@
+"""The real Alertmanager delivers pages to Slack and Discord stand-ins: firing, then resolved.
+
+Slack and Discord cannot be reached from here, so a local HTTP server stands in for their
+webhook endpoints (a test double for what truly cannot run here). Everything else is real:
+the Alertmanager binary, the rendered config in stack/alertmanager, its routes and templates.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+
+from chaoslib.render import render_to
+
+BINARY = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+pytestmark = pytest.mark.skipif(BINARY is None, reason="Alertmanager is not installed (apt-get install prometheus-alertmanager)")
+
+
+class Inbox:
+    """Records every POST by path."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, dict]] = []
+        self.lock = threading.Lock()
+
+    def of(self, path: str) -> list[dict]:
+        with self.lock:
+            return [body for p, body in self.received if p == path]
+
+
+def _server(inbox: Inbox) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server protocol
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            with inbox.lock:
+                inbox.received.append((self.path, json.loads(body or b"{}")))
+            self.send_response(204 if self.path.startswith("/discord") else 200)
+            self.end_headers()
+            if not self.path.startswith("/discord"):
+                self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait(check, timeout: float):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"nothing within {timeout} s")
+
+
+@pytest.fixture
+def alertmanager(tmp_path):
+    """A real Alertmanager with Slack and Discord pointed at a local stand-in."""
+    inbox = Inbox()
+    srv = _server(inbox)
+    hook = f"http://127.0.0.1:{srv.server_address[1]}"
+    conf = render_to("stack/alertmanager/alertmanager.yml.j2", tmp_path / "alertmanager.yml",
+                     pager_url=f"{hook}/pager", tickets_url=f"{hook}/tickets",
+                     slack_webhook_url=f"{hook}/slack", slack_channel="#game-day",
+                     discord_webhook_url=f"{hook}/discord")
+    port = _port()
+    proc = subprocess.Popen([BINARY, f"--config.file={conf}", f"--storage.path={tmp_path / 'data'}",
+                             f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait(lambda: _ready(url), 30)
+        yield url, inbox
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        srv.shutdown()
+
+
+def _ready(url: str) -> bool:
+    try:
+        return requests.get(f"{url}/-/ready", timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def _post_alert(url: str, *, severity: str, ends_at: datetime | None = None) -> None:
+    now = datetime.now(timezone.utc)
+    alert = {"labels": {"alertname": "PollsHighErrorRatio", "severity": severity, "team": "polls"},
+             "annotations": {"summary": "Users are getting errors", "description": "More than 5 % of requests fail."},
+             "startsAt": (now - timedelta(seconds=30)).isoformat()}
+    if ends_at:
+        alert["endsAt"] = ends_at.isoformat()
+    requests.post(f"{url}/api/v2/alerts", json=[alert], timeout=5).raise_for_status()
+
+
+class TestPageDelivery:
+    def test_slack_and_discord_get_firing_then_resolved(self, alertmanager):
+        """A page reaches the pager, Slack and Discord well-formed, and a resolved notice follows."""
+        url, inbox = alertmanager
+        _post_alert(url, severity="page")
+        slack = _wait(lambda: inbox.of("/slack"), 30)[0]
+        discord = _wait(lambda: inbox.of("/discord"), 30)[0]
+        pager = _wait(lambda: inbox.of("/pager"), 30)[0]
+        assert slack["channel"] == "#game-day"
+        att = slack["attachments"][0]
+        assert att["title"].startswith("FIRING") and "PollsHighErrorRatio" in att["title"]
+        assert "Users are getting errors" in att["text"]
+        embed = discord["embeds"][0]
+        assert embed["title"].startswith("FIRING") and "Users are getting errors" in embed["description"]
+        assert pager["status"] == "firing" and pager["alerts"][0]["labels"]["alertname"] == "PollsHighErrorRatio"
+        assert not inbox.of("/tickets")
+
+        _post_alert(url, severity="page", ends_at=datetime.now(timezone.utc))
+        resolved_slack = _wait(lambda: [b for b in inbox.of("/slack") if b["attachments"][0]["title"].startswith("RESOLVED")], 60)
+        resolved_discord = _wait(lambda: [b for b in inbox.of("/discord") if b["embeds"][0]["title"].startswith("RESOLVED")], 60)
+        assert "PollsHighErrorRatio" in resolved_slack[0]["attachments"][0]["title"]
+        assert resolved_discord[0]["embeds"][0]["title"].startswith("RESOLVED")
+        _wait(lambda: [b for b in inbox.of("/pager") if b["status"] == "resolved"], 60)
+
+    def test_ticket_goes_only_to_tickets(self, alertmanager):
+        """A non-paging alert is routed to the tickets receiver, never to Slack, Discord or the pager."""
+        url, inbox = alertmanager
+        _post_alert(url, severity="ticket")
+        ticket = _wait(lambda: inbox.of("/tickets"), 30)[0]
+        assert ticket["alerts"][0]["labels"]["severity"] == "ticket"
+        time.sleep(2)
+        assert not inbox.of("/slack") and not inbox.of("/discord") and not inbox.of("/pager")
