@@ -39,7 +39,6 @@ $(STAMP): pyproject.toml
 	touch $@
 
 # The whole suite: unit and static checks first (fast), then the live native stack.
-test: WITH_BROWSER=1
 test: deps
 	$(PYTEST) tests -p no:cacheprovider --timeout=900
 

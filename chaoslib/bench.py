@@ -223,3 +223,30 @@ def log_search_bench(*, lines: int = 120_000, runs: int = 5, progress: Progress 
             progress(f"  {name:12} median {statistics.median(times):.3f} s over {runs} runs ({found} rows)")
         out["ratio_loop_over_duckdb"] = out["python_loop_median_s"] / out["duckdb_median_s"]
         return out
+
+
+def soak(*, minutes: float = 60, progress: Progress = print) -> dict:
+    """Watch a healthy stack under default load: how many pages fired (target: none)."""
+    from .observe.metrics import Metrics
+
+    m = Metrics()
+    t0 = time.time()
+    end = t0 + minutes * 60
+    p95s, errs = [], []
+    while time.time() < end:
+        time.sleep(min(30, max(0, end - time.time())))
+        p95s.append(m.value("lb:latency_seconds:p95_1m", 0.0) or 0.0)
+        errs.append(m.value("lb:errors:ratio_rate1m", 0.0) or 0.0)
+        progress(f"  {(time.time() - t0) / 60:5.1f} min: p95 {p95s[-1] * 1000:.0f} ms, errors {errs[-1]:.2%}")
+    window = f"{int(minutes * 60)}s"
+    pending = m.query(f'max_over_time(ALERTS{{severity="page"}}[{window}])')
+    try:
+        fired = alerts.pages(since=t0)
+        fired = fired[fired["status"] == "firing"]
+    except ObserveError:
+        fired = []
+    return {"minutes": minutes, "pages": len(fired),
+            "alerts_pending_or_firing": sorted(set(pending["alertname"])) if not pending.empty else [],
+            "p95_median_ms": statistics.median(p95s) * 1000 if p95s else None,
+            "p95_max_ms": max(p95s) * 1000 if p95s else None,
+            "error_ratio_max": max(errs) if errs else None}

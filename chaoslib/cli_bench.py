@@ -18,12 +18,21 @@ def cmd_bench(args: argparse.Namespace) -> int:
         bench = FaultBench(_stack(args), runs=args.runs)
         bench.all()
         print(bench.report())
+    if args.what == "soak":
+        from .bench import soak
+
+        print(f"soak: {args.minutes:g} minutes of a healthy stack under default load (target: no page)")
+        r = soak(minutes=args.minutes)
+        print(f"  pages {r['pages']}; alerts pending or firing: {r['alerts_pending_or_firing'] or 'none'}; "
+              f"p95 median {r['p95_median_ms']:.0f} ms (max {r['p95_max_ms']:.0f} ms); "
+              f"worst error ratio {r['error_ratio_max']:.2%}")
     return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="run benchmarks on the live stack and print figures")
-    p.add_argument("what", choices=["faults", "logs", "all"], nargs="?", default="all")
+    p.add_argument("what", choices=["faults", "logs", "soak", "all"], nargs="?", default="all")
     p.add_argument("--runs", type=int, default=3, help="runs per scenario (default 3)")
+    p.add_argument("--minutes", type=float, default=60, help="soak duration (default 60)")
     p.add_argument("--lines", type=int, default=120_000, help="log lines for the log benchmark")
     p.set_defaults(func=cmd_bench)

@@ -311,8 +311,8 @@ class LocalBackend(Backend):
     def _check_service(self, name: str) -> Program:
         progs = {p.name: p for p in self._programs()}
         if name not in progs:
-            raise UsageError(f"unknown service {name!r}", field="target", value=name,
-                             hint=f"services are {', '.join(progs)}")
+            raise UsageError(f"unknown service {name!r}: services are {', '.join(progs)}", field="target",
+                             value=name, hint="see `chaosctl status`")
         return progs[name]
 
     def status(self) -> list[ServiceStatus]:
@@ -540,7 +540,7 @@ class LocalBackend(Backend):
         disk = {}
         for n in self.targets():
             if disks.is_mounted(self.settings.disk_path(n)):
-                disk[n] = sorted(f.path for f in self.list_files(target=n) if not f.path.startswith("journal/"))
+                disk[n] = sorted(f.path for f in self.list_files(target=n) if not f.path.startswith(("journal/", "boot/")))
         return {
             "ruleset": nft.ruleset(),
             "limits": {n: (lim.cpu, lim.memory) for n, lim in limits.items()},

@@ -1,0 +1,123 @@
+"""The detective: reads only what the player can see and names the likely fault.
+
+It looks at the same signals the notebooks show (saturation and golden-signal metrics,
+the load balancer's view of each server, restarts, the logs) and returns a hypothesis
+with its evidence. It backs the hint engine, and CI's autopilot uses it to play unattended.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .observe.logs import Logs
+from .observe.metrics import Metrics
+from .stack import Stack
+
+NETWORK, DISK, RESOURCES = "network", "disk", "resources"
+
+
+@dataclass
+class Hypothesis:
+    """A family, the affected targets, the suspected cause and the evidence, in words."""
+
+    family: str | None
+    targets: list[str]
+    cause: str = ""
+    evidence: list[str] = field(default_factory=list)
+    confidence: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {"family": self.family, "targets": self.targets, "cause": self.cause,
+                "evidence": self.evidence, "confidence": self.confidence}
+
+
+def _by_replica(metrics: Metrics, promql: str) -> dict[str, float]:
+    df = metrics.query(promql)
+    if df.empty or "replica" not in df.columns:
+        return {}
+    return {r: float(v) for r, v in zip(df["replica"], df["value"]) if r == r}
+
+
+@dataclass
+class Signals:
+    """Per-replica figures over the last few minutes, as the notebooks query them."""
+
+    disk_used: dict[str, float]
+    disk_errors: dict[str, float]
+    oom_kills: dict[str, float]
+    throttled: dict[str, float]
+    cpu_limit: dict[str, float]
+    memory_ratio: dict[str, float]
+    memory_limit_mb: dict[str, float]
+    restarts: dict[str, float]
+    lb_up: dict[str, float]
+    scrape_up: dict[str, float]
+    db_errors: dict[str, float]
+    db_log_errors: dict[str, int]
+
+    @classmethod
+    def gather(cls, stack: Stack, *, metrics: Metrics | None = None, minutes: float = 5) -> "Signals":
+        m = metrics or Metrics()
+        w = f"{int(minutes)}m"
+        logs = Logs(backend=stack.backend)
+        db_log = {}
+        try:
+            df = logs.search(text="database unreachable", minutes=minutes, limit=None)
+            if not df.empty:
+                db_log = {str(k): int(v) for k, v in df.groupby("replica").size().items() if k}
+        except Exception:  # logs are a second opinion; metrics decide
+            db_log = {}
+        return cls(
+            disk_used=_by_replica(m, "max by (replica) (replica:disk_used:ratio)"),
+            disk_errors=_by_replica(m, f"sum by (replica) (increase(pollapp_disk_write_errors_total[{w}]))"),
+            oom_kills=_by_replica(m, f"sum by (replica) (increase(container_oom_events_total[{w}]))"),
+            throttled=_by_replica(m, "max by (replica) (replica:cpu_throttled:ratio_rate1m)"),
+            cpu_limit=_by_replica(m, "max by (replica) (container_spec_cpu_quota / container_spec_cpu_period)"),
+            memory_ratio=_by_replica(m, "max by (replica) (replica:memory_working_set:ratio_limit)"),
+            memory_limit_mb=_by_replica(m, "max by (replica) (container_spec_memory_limit_bytes) / 1048576"),
+            restarts=_by_replica(m, f"sum by (replica) (increase(chaos_process_restarts_total[{w}]))"),
+            lb_up=_by_replica(m, "avg by (replica) (avg_over_time(traefik_service_server_up[1m]))"),
+            scrape_up=_by_replica(m, "avg by (replica) (avg_over_time(up{job='pollapp'}[1m]))"),
+            db_errors=_by_replica(m, f"sum by (replica) (increase(django_db_new_connection_errors_total[{w}]))"),
+            db_log_errors=db_log,
+        )
+
+
+def investigate(stack: Stack, *, metrics: Metrics | None = None, minutes: float = 5) -> Hypothesis:
+    """The most likely fault given what the stack shows now."""
+    return diagnose(Signals.gather(stack, metrics=metrics, minutes=minutes))
+
+
+def diagnose(s: Signals) -> Hypothesis:
+    """Rules an on-call engineer would apply, most specific evidence first."""
+    full = sorted(r for r, v in s.disk_used.items() if v >= 0.95)
+    if full:
+        ev = [f"{r}: disk {s.disk_used[r]:.0%} used" for r in full]
+        ev += [f"{r}: {s.disk_errors[r]:.0f} failed disk writes" for r in full if s.disk_errors.get(r, 0) > 0]
+        ev += [f"{r}: restarted {s.restarts[r]:.0f} times" for r in full if s.restarts.get(r, 0) >= 1]
+        return Hypothesis(DISK, full, "disk full", ev, 0.9)
+
+    oom = sorted(r for r, v in s.oom_kills.items() if v > 0)
+    if oom:
+        ev = [f"{r}: {s.oom_kills[r]:.0f} OOM kills, memory limit {s.memory_limit_mb.get(r, 0):.0f} MiB" for r in oom]
+        return Hypothesis(RESOURCES, oom, "memory limit too low", ev, 0.9)
+    starved = sorted(r for r, v in s.cpu_limit.items() if v < 0.2) or \
+        sorted(r for r, v in s.throttled.items() if v > 0.5)
+    if starved:
+        ev = [f"{r}: CPU limit {s.cpu_limit.get(r, float('nan')):.2f} cores, "
+              f"throttled {s.throttled.get(r, 0):.0%} of periods" for r in starved]
+        return Hypothesis(RESOURCES, starved, "CPU limit too low", ev, 0.85)
+
+    db = sorted(set(r for r, v in s.db_errors.items() if v > 0) | set(s.db_log_errors))
+    if db:
+        ev = [f"{r}: {s.db_errors.get(r, 0):.0f} database connection errors, "
+              f"{s.db_log_errors.get(r, 0)} 'database unreachable' log lines" for r in db]
+        return Hypothesis(NETWORK, db, "cut off from the database", ev, 0.8)
+
+    out = sorted(r for r, v in s.lb_up.items() if v < 0.95 and s.scrape_up.get(r, 0) >= 0.99)
+    if out:
+        ev = [f"{r}: in the load balancer's rotation {s.lb_up[r]:.0%} of the last minute, "
+              f"yet Prometheus reaches it directly and it has no resource trouble" for r in out]
+        cause = "cut off from the load balancer" if all(s.lb_up[r] < 0.2 for r in out) else \
+            "packet loss between the load balancer and the replica"
+        return Hypothesis(NETWORK, out, cause, ev, 0.7)
+    return Hypothesis(None, [], "no clear cause yet", ["every replica looks normal"], 0.0)
