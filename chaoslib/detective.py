@@ -57,7 +57,7 @@ class Signals:
     @classmethod
     def gather(cls, stack: Stack, *, metrics: Metrics | None = None, minutes: float = 5) -> "Signals":
         m = metrics or Metrics()
-        w = f"{int(minutes)}m"
+        w = f"{max(30, int(minutes * 60))}s"
         logs = Logs(backend=stack.backend)
         db_log = {}
         try:
@@ -82,8 +82,15 @@ class Signals:
         )
 
 
-def investigate(stack: Stack, *, metrics: Metrics | None = None, minutes: float = 5) -> Hypothesis:
-    """The most likely fault given what the stack shows now."""
+def investigate(stack: Stack, *, metrics: Metrics | None = None, minutes: float | None = None) -> Hypothesis:
+    """The most likely fault given what the stack shows now (by default: since the game began)."""
+    if minutes is None:
+        import time
+
+        from .game import current
+
+        state = current(stack)
+        minutes = min(10.0, (time.time() - state.started_at) / 60 + 0.5) if state else 5.0
     return diagnose(Signals.gather(stack, metrics=metrics, minutes=minutes))
 
 

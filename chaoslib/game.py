@@ -131,3 +131,73 @@ def abandon(stack: Stack, *, reason: str) -> None:
         if state is not None and state.status == PLAYING:
             state.add("abandoned", reason=reason)
             state.status = FINISHED
+
+
+# -- what the player does, recorded with its time -------------------------------------------
+FAMILIES = ("network", "disk", "resources")
+HINT_COST = 10
+HINTS = {
+    1: "Compare the replicas: which one looks different from its peers? Look at saturation and at the "
+       "load balancer's view of each server, not only at the overall error ratio.",
+    2: "The family: {family}.",
+    3: "The affected replica(s): {targets}.",
+}
+
+
+def record_page(stack: Stack, *, received_at: float, alertname: str) -> None:
+    """Note when the first page arrived (time to detect)."""
+    with journal(stack).edit() as state:
+        if state is not None and state.first("paged") is None:
+            state.add("paged", received_at=received_at, alertname=alertname)
+
+
+def record_hypothesis(stack: Stack, *, family: str, targets: list[str], evidence: str, by: str = "player") -> dict:
+    """Record (or revise) the hypothesis; every version is kept."""
+    from .errors import UsageError
+
+    if family not in FAMILIES:
+        raise UsageError(f"family must be one of {', '.join(FAMILIES)}, got {family!r}", field="family", value=family)
+    known = stack.targets()
+    bad = [t for t in targets if t not in known]
+    if not targets or bad:
+        raise UsageError(f"name the affected replicas among {', '.join(known)}", field="targets", value=targets)
+    with journal(stack).edit() as state:
+        if state is None or state.status != PLAYING:
+            raise GameError("no game in progress", hint="start one with `chaosctl play` or notebook 02")
+        version = len(state.all("hypothesis")) + 1
+        return state.add("hypothesis", version=version, family=family, targets=sorted(targets),
+                         evidence=evidence.strip(), by=by)
+
+
+def hint(stack: Stack) -> str:
+    """The next hint (each costs points): where to look, then the family, then the targets."""
+    from .injector import all_faults
+
+    with journal(stack).edit() as state:
+        if state is None or state.status != PLAYING:
+            raise GameError("no game in progress", hint="start one with `chaosctl play`")
+        level = min(len(state.all("hint")) + 1, max(HINTS))
+        faults = [f for f in all_faults(stack) if f.id in state.fault_ids]
+        text = HINTS[level].format(family=", ".join(sorted({f.family for f in faults})),
+                                   targets=", ".join(sorted({t for f in faults for t in f.targets})))
+        state.add("hint", level=level, text=text)
+        return text
+
+
+def apply_fix(stack: Stack, name: str, **kwargs) -> dict:
+    """Run one of the player's fixes (chaoslib.fixes) and record it, with its outcome."""
+    from . import fixes
+    from .errors import ChaosError, UsageError
+
+    if name not in fixes.FIXES:
+        raise UsageError(f"unknown fix {name!r}", field="fix", value=name, hint=f"fixes are {', '.join(fixes.FIXES)}")
+    try:
+        result, error = fixes.FIXES[name](stack, **kwargs), ""
+    except ChaosError as e:
+        result, error = None, e.one_line()
+    with journal(stack).edit() as state:
+        if state is not None and state.status == PLAYING:
+            state.add("fix", name=name, args={k: v for k, v in kwargs.items()}, error=error)
+    if error:
+        raise UsageError(error)
+    return {"fix": name, "result": result}

@@ -16,6 +16,7 @@ CASES = [
     ("cpu-starve", ["app1"], {"cpu": 0.02}, "resources"),
     ("db-cutoff", ["app1"], {}, "network"),
     ("lb-cutoff", ["app3"], {}, "network"),
+    ("lb-loss", ["app2"], {"fraction": 0.6}, "network"),
 ]
 
 

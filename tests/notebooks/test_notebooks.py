@@ -1,0 +1,43 @@
+"""The notebooks, run in order with nbval against the live stack, under autopilot, per family.
+
+CHAOSCTL_AUTOPILOT=1 makes the widget cells submit the detective's hypothesis and apply the
+matching fix; CHAOSCTL_FAMILY forces the drawn family; CHAOSCTL_FAST shortens the waits.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chaoslib import game
+from chaoslib.injector import panic
+
+from ..integration.helpers import all_healthy, wait_until
+
+pytestmark = pytest.mark.integration
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+
+
+@pytest.mark.parametrize("family,seed", [("network", 11), ("disk", 12), ("resources", 13)])
+def test_notebooks_play_a_game(live_stack, family, seed, tmp_path):
+    """00 to 05 run top to bottom, a game is won, and the journal holds page, hypothesis, fix, score."""
+    wait_until(lambda: all_healthy(live_stack), timeout=120)
+    game.abandon(live_stack, reason="before notebook run")
+    env = {**os.environ, "CHAOSCTL_STATE_DIR": str(live_stack.settings.state_dir), "CHAOSCTL_AUTOPILOT": "1",
+           "CHAOSCTL_FAMILY": family, "CHAOSCTL_SEED": str(seed), "CHAOSCTL_FAST": "1", "MPLBACKEND": "Agg"}
+    notebooks = sorted(str(p) for p in NOTEBOOKS.glob("0[0-5]-*.ipynb"))
+    try:
+        proc = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env",
+                               "--nbval-cell-timeout=600", "-p", "no:cacheprovider", "-q", *notebooks],
+                              env=env, cwd=tmp_path, capture_output=True, text=True, timeout=1500)
+        assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+        state = game.current(live_stack)
+        assert state.status == "finished" and state.first("paged") and state.all("hypothesis")
+        fin = state.first("finished")["score"]
+        assert fin["diagnosis_correct"] and fin["time_to_recover_s"] is not None, fin
+    finally:
+        panic(live_stack)
+        game.abandon(live_stack, reason="test")
