@@ -8,24 +8,14 @@ backend's fixtures; test_docker.py with the Docker backend's.
 from __future__ import annotations
 
 import errno
-import time
 
 import pytest
 
 from chaoslib.backends.base import DATABASE, LOAD_BALANCER, Limits
 from chaoslib.errors import ChaosError, NotSupported, UsageError
+from integration.helpers import wait_until
 
 
-def wait_until(check, timeout: float = 30.0, interval: float = 0.5):
-    """Poll `check` until it returns truthy; fail with the last value after `timeout`."""
-    deadline = time.monotonic() + timeout
-    value = None
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s (last value {value!r})")
 
 
 class ProcessContract:

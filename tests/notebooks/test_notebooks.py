@@ -15,7 +15,7 @@ import pytest
 from chaoslib import game
 from chaoslib.injector import panic
 
-from ..integration.helpers import all_healthy, wait_until
+from integration.helpers import all_healthy, wait_until
 
 pytestmark = pytest.mark.integration
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"

@@ -1,8 +1,6 @@
 """Alertmanager: the rendered config routes pages to the pager, Slack/Discord only when set."""
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -10,26 +8,13 @@ import yaml
 
 from chaoslib.render import render
 
+from .tooling import run, tool
+
 
 PAGER = "http://127.0.2.7:9099/pages"
 TICKETS = "http://127.0.2.7:9099/tickets"
 SLACK = "https://hooks.slack.com/services/T000/B000/XXXX"
 DISCORD = "https://discord.com/api/webhooks/123/abc"
-
-
-def tool(name: str) -> str:
-    """The path of a command-line tool, or skip the test (with the reason) when it is missing."""
-    path = shutil.which(name)
-    if path is None:
-        pytest.skip(f"{name} is not installed (Debian: `make deps` installs it)")
-    return path
-
-
-def run(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """Run a tool; fail the test with its output when it exits non-zero."""
-    proc = subprocess.run(list(argv), capture_output=True, text=True, timeout=120, cwd=cwd)
-    assert proc.returncode == 0, f"{' '.join(argv)} failed:\n{proc.stdout}\n{proc.stderr}"
-    return proc
 
 
 def context(slack: str = "", channel: str = "", discord: str = "") -> dict:

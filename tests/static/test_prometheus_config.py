@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,6 +9,8 @@ import yaml
 
 from chaoslib.observe.promrules import load_alerts, paging_alerts
 from chaoslib.render import render
+
+from .tooling import run, tool
 
 REPO = Path(__file__).resolve().parents[2]
 RULES_DIR = REPO / "stack" / "prometheus" / "rules"
@@ -22,21 +22,6 @@ RULE_FILES = sorted(RULES_DIR.glob("*.yml"))
 #: Words that name a cause: a page says what users experience, never why.
 CAUSE_WORDS = ("disk", "oom", "memory", "cpu", "throttl", "firewall", "packet", "network", "database",
                "postgres", "enospc", "crash", "restart", "quota", "limit", "kill", "cgroup", "nft")
-
-
-def tool(name: str) -> str:
-    """The path of a command-line tool, or skip the test (with the reason) when it is missing."""
-    path = shutil.which(name)
-    if path is None:
-        pytest.skip(f"{name} is not installed (Debian: `make deps` installs it)")
-    return path
-
-
-def run(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """Run a tool; fail the test with its output when it exits non-zero."""
-    proc = subprocess.run(list(argv), capture_output=True, text=True, timeout=120, cwd=cwd)
-    assert proc.returncode == 0, f"{' '.join(argv)} failed:\n{proc.stdout}\n{proc.stderr}"
-    return proc
 
 
 def load_yaml(path: Path):
