@@ -64,7 +64,7 @@ def test_route_settings():
     route = yaml.safe_load(text(context()))["route"]
     assert route["receiver"] == "tickets"
     assert route["group_by"] == ["alertname", "severity"]
-    assert (route["group_wait"], route["group_interval"], route["repeat_interval"]) == ("5s", "30s", "4h")
+    assert (route["group_wait"], route["group_interval"], route["repeat_interval"]) == ("5s", "15s", "4h")
     assert route["routes"] == [{"receiver": "pager", "matchers": ['severity="page"']}]
 
 
