@@ -250,3 +250,44 @@ def soak(*, minutes: float = 60, progress: Progress = print) -> dict:
             "p95_median_ms": statistics.median(p95s) * 1000 if p95s else None,
             "p95_max_ms": max(p95s) * 1000 if p95s else None,
             "error_ratio_max": max(errs) if errs else None}
+
+
+def detective_bench(stack: Stack, *, seeds: int = 10, families: tuple[str, ...] = ("network", "disk", "resources"),
+                    difficulty: str = "normal", progress: Progress = print) -> dict:
+    """Play `seeds` games per family; after the page, does the detective name family and targets?"""
+    import os
+
+    from . import detective, game
+    from .injector import all_faults
+
+    out: dict[str, dict] = {}
+    for family in families:
+        right = 0
+        os.environ["CHAOSCTL_FAMILY"] = family
+        for seed in range(1, seeds + 1):
+            _wait(lambda: _recovered(stack) and not _paging_alerts_firing(), timeout=240, interval=2)
+            game.abandon(stack, reason="bench")
+            state = game.play(stack, seed=seed, difficulty=difficulty)
+            truth = [f for f in all_faults(stack) if f.id in state.fault_ids]
+            try:
+                alerts.wait_for_page(since=state.started_at, timeout=120)
+            except ObserveError:
+                pass
+            want = ({f.family for f in truth}, sorted({t for f in truth for t in f.targets}))
+            got = None
+            for _ in range(6):  # the evidence may need a few more scrapes after the page
+                h = detective.investigate(stack)
+                got = ({h.family}, h.targets)
+                if got == want:
+                    break
+                time.sleep(5)
+            ok = got == want
+            right += ok
+            progress(f"  {family:9} seed {seed:2}: {'right' if ok else 'WRONG'} "
+                     f"(truth {[f.scenario for f in truth]} {want[1]}, said {got})")
+            injector.panic(stack)
+            game.abandon(stack, reason="bench")
+        out[family] = {"right": right, "games": seeds}
+        progress(f"{family}: {right}/{seeds} named correctly")
+    os.environ.pop("CHAOSCTL_FAMILY", None)
+    return out

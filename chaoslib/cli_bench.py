@@ -18,6 +18,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
         bench = FaultBench(_stack(args), runs=args.runs)
         bench.all()
         print(bench.report())
+    if args.what == "detective":
+        from .bench import detective_bench
+
+        print(f"detective: {args.seeds} games per family; is the hypothesis right after the page?")
+        detective_bench(_stack(args), seeds=args.seeds)
     if args.what == "soak":
         from .bench import soak
 
@@ -31,8 +36,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="run benchmarks on the live stack and print figures")
-    p.add_argument("what", choices=["faults", "logs", "soak", "all"], nargs="?", default="all")
+    p.add_argument("what", choices=["faults", "logs", "soak", "detective", "all"], nargs="?", default="all")
     p.add_argument("--runs", type=int, default=3, help="runs per scenario (default 3)")
+    p.add_argument("--seeds", type=int, default=10, help="games per family for the detective benchmark")
     p.add_argument("--minutes", type=float, default=60, help="soak duration (default 60)")
     p.add_argument("--lines", type=int, default=120_000, help="log lines for the log benchmark")
     p.set_defaults(func=cmd_bench)
