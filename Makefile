@@ -45,11 +45,18 @@ test: deps
 test-unit: deps
 	$(PYTEST) tests -m "not integration and not docker" --timeout=300
 
+test-static: deps
+	$(PYTEST) tests/static tests/unit --timeout=300
+
+test-notebooks: deps
+	$(PYTEST) tests/notebooks --timeout=1800
+
 test-integration: deps
 	$(PYTEST) tests -m integration --timeout=900
 
 bench: deps
 	$(BIN)/chaosctl bench all
+	$(BIN)/chaosctl bench detective --seeds 10
 
 clean:
 	rm -rf $(VENV) .pytest_cache
