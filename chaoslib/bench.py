@@ -258,7 +258,6 @@ def detective_bench(stack: Stack, *, seeds: int = 10, families: tuple[str, ...] 
     import os
 
     from . import detective, game
-    from .injector import all_faults
 
     out: dict[str, dict] = {}
     for family in families:
@@ -268,7 +267,7 @@ def detective_bench(stack: Stack, *, seeds: int = 10, families: tuple[str, ...] 
             _wait(lambda: _recovered(stack) and not _paging_alerts_firing(), timeout=240, interval=2)
             game.abandon(stack, reason="bench")
             state = game.play(stack, seed=seed, difficulty=difficulty)
-            truth = [f for f in all_faults(stack) if f.id in state.fault_ids]
+            truth = game.game_faults(stack, state)
             try:
                 alerts.wait_for_page(since=state.started_at, timeout=120)
             except ObserveError:

@@ -18,6 +18,8 @@ MAX_REPLICAS = 9
 APP_PORT = 8000
 #: Size of each replica's own disk (a tmpfs), in MiB.
 DEFAULT_DISK_MB = 64
+#: What pollapp itself keeps on a replica's disk (its journal, its boot records): never junk.
+APP_OWN_DIRS = ("journal/", "boot/")
 
 
 def fast_mode() -> bool:

@@ -118,6 +118,13 @@ def play(stack: Stack, *, seed: int | None = None, difficulty: str = "normal") -
     return state
 
 
+def game_faults(stack: Stack, state: GameState) -> list:
+    """The fault records this game injected (hidden from the player until the reveal)."""
+    from .injector import all_faults
+
+    return [f for f in all_faults(stack) if f.id in state.fault_ids]
+
+
 def require_game(stack: Stack) -> GameState:
     state = current(stack)
     if state is None:
@@ -171,13 +178,11 @@ def record_hypothesis(stack: Stack, *, family: str, targets: list[str], evidence
 
 def hint(stack: Stack) -> str:
     """The next hint (each costs points): where to look, then the family, then the targets."""
-    from .injector import all_faults
-
     with journal(stack).edit() as state:
         if state is None or state.status != PLAYING:
             raise GameError("no game in progress", hint="start one with `chaosctl play`")
         level = min(len(state.all("hint")) + 1, max(HINTS))
-        faults = [f for f in all_faults(stack) if f.id in state.fault_ids]
+        faults = game_faults(stack, state)
         text = HINTS[level].format(family=", ".join(sorted({f.family for f in faults})),
                                    targets=", ".join(sorted({t for f in faults for t in f.targets})))
         state.add("hint", level=level, text=text)

@@ -13,8 +13,8 @@ from typing import Callable
 
 from . import config
 from .backends.base import Backend
-from .game import FINISHED, PLAYING, GameState, journal, require_game
-from .injector import all_faults, heal
+from .game import FINISHED, PLAYING, GameState, game_faults, journal, require_game
+from .injector import heal
 from .observe.metrics import Metrics
 from .registry import FaultRecord
 from .stack import Stack
@@ -70,7 +70,7 @@ def validate(stack: Stack, *, window_s: float | None = None, recover_s: float = 
     state = require_game(stack)
     metrics = metrics or Metrics()
     window = validation_window() if window_s is None else window_s
-    faults = [f for f in all_faults(stack) if f.id in state.fault_ids]
+    faults = game_faults(stack, state)
     start, problems = time.monotonic(), _slo_sample(stack, metrics)
     while problems and time.monotonic() - start < recover_s:
         progress(f"waiting for the stack to recover ({time.monotonic() - start:.0f} s): {'; '.join(problems[:2])}")
@@ -122,8 +122,10 @@ def score(state: GameState, faults: list[FaultRecord]) -> dict:
 
 def reveal(stack: Stack, *, by: str = "player") -> list[dict]:
     """What was injected: scenario, targets, parameters (recorded: a facilitator's reveal too)."""
-    state = require_game(stack)
-    faults = [f for f in all_faults(stack) if f.id in state.fault_ids]
+    return _reveal(stack, game_faults(stack, require_game(stack)), by=by)
+
+
+def _reveal(stack: Stack, faults: list[FaultRecord], *, by: str) -> list[dict]:
     with journal(stack).edit() as st:
         st.add("revealed", by=by)
     return [{"scenario": f.scenario, "family": f.family, "targets": f.targets, "params": f.params} for f in faults]
@@ -131,10 +133,9 @@ def reveal(stack: Stack, *, by: str = "player") -> list[dict]:
 
 def finish(stack: Stack) -> dict:
     """Reveal, score and close the game; returns the reveal and the score."""
-    truth = reveal(stack)
-    state = require_game(stack)
-    faults = [f for f in all_faults(stack) if f.id in state.fault_ids]
-    result = score(state, faults)
+    faults = game_faults(stack, require_game(stack))
+    truth = _reveal(stack, faults, by="player")
+    result = score(require_game(stack), faults)
     with journal(stack).edit() as st:
         if st.status == PLAYING:
             st.add("finished", score=result)
@@ -145,7 +146,7 @@ def finish(stack: Stack) -> dict:
 def postmortem(stack: Stack, *, directory: Path | None = None, plots: bool = True) -> Path:
     """Write the postmortem in Markdown (timeline, evidence plots, hypothesis, fix, validation, score)."""
     state = require_game(stack)
-    faults = [f for f in all_faults(stack) if f.id in state.fault_ids]
+    faults = game_faults(stack, state)
     out = directory or (stack.settings.state_dir / "postmortems")
     out.mkdir(parents=True, exist_ok=True)
     stem = f"postmortem-seed{state.seed}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime(state.started_at))}"

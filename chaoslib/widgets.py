@@ -10,7 +10,7 @@ import os
 import ipywidgets as w
 from IPython.display import Markdown, display
 
-from . import detective, fixes, game, scoring
+from . import config, detective, fixes, game, scoring
 from .errors import ChaosError
 from .stack import Stack
 
@@ -122,7 +122,7 @@ def apply_matching_fix(stack: Stack) -> list[str]:
             game.apply_fix(stack, "remove_firewall_rules", target=t)
         elif h["family"] == "disk":
             files = fixes.disk_files(stack, target=t)
-            junk = [p for p in files["path"] if not p.startswith(("journal/", "boot/"))][:1]
+            junk = [p for p in files["path"] if not p.startswith(config.APP_OWN_DIRS)][:1]
             if junk:
                 game.apply_fix(stack, "delete_files", target=t, paths=junk)
         elif h["family"] == "resources":

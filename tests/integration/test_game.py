@@ -57,7 +57,7 @@ class TestGame:
     def test_wrong_fix_fails_validation_right_fix_wins(self, disk_game):
         """Restarting leaves the disk full and fails validation; the matching fix passes; then the score."""
         stack, state = disk_game
-        truth = [f for f in __import__("chaoslib.injector", fromlist=["x"]).all_faults(stack) if f.id in state.fault_ids]
+        truth = game.game_faults(stack, state)
         target = truth[0].targets[0]
         healthy_one = next(t for t in stack.targets() if t not in truth[0].targets)
         game.apply_fix(stack, "restart", target=healthy_one)
