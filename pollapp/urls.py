@@ -1,12 +1,13 @@
 """Top-level routes: the polls pages, the JSON API, health and metrics."""
 from django.urls import include, path
 
-from . import health
+from . import health, metrics
 
 urlpatterns = [
     path("livez", health.livez, name="livez"),
     path("healthz", health.healthz, name="healthz"),
-    path("", include("django_prometheus.urls")),
+    # Same view name as django_prometheus.urls: rules exclude scrapes by it.
+    path("metrics", metrics.export, name="prometheus-django-metrics"),
     path("api/", include("pollapp.polls.api_urls")),
     path("", include("pollapp.polls.urls")),
 ]
