@@ -9,7 +9,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: up down status lab deps system-deps test test-unit test-static test-integration test-notebooks bench clean
+.PHONY: up down status lab deps system-deps test test-unit test-static test-integration test-notebooks bench clean \
+	docker-venv docker-config docker-up docker-down docker-lab
 
 up: deps
 	$(BIN)/chaosctl up
@@ -60,3 +61,32 @@ bench: deps
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# -- Docker Compose backend (Gitpod, laptops): no root, no Debian packages -------------------
+DOCKER_COMPOSE ?= docker compose
+DOCKER_PYTHON ?= python3
+DOCKER_STAMP := $(VENV)/.docker-stamp
+
+# The virtualenv only (chaosctl, the notebooks' libraries); the stack itself runs in containers.
+docker-venv: $(DOCKER_STAMP)
+
+$(DOCKER_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(DOCKER_PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+# Prometheus and Alertmanager configs from the native templates (Slack/Discord from the env).
+docker-config: docker-venv
+	$(BIN)/python -m chaoslib.dockerconf
+
+docker-up: docker-config
+	DOCKER_DATA_ROOT="$${DOCKER_DATA_ROOT:-$$(docker info -f '{{.DockerRootDir}}' 2>/dev/null)}" \
+		$(DOCKER_COMPOSE) up -d --build --wait
+	@echo "app http://127.0.0.1:8000/  Grafana http://127.0.0.1:3000/  Kibana http://127.0.0.1:5601/  Prometheus http://127.0.0.1:9090/"
+
+docker-down:
+	$(DOCKER_COMPOSE) down --remove-orphans
+
+docker-lab: docker-venv
+	CHAOSCTL_BACKEND=docker $(BIN)/chaosctl lab

@@ -1,0 +1,79 @@
+"""The Docker Compose stack's fixed topology, and its Prometheus and Alertmanager configs.
+
+docker-compose.yml pins the app replicas to fixed addresses on its own network, so that
+Traefik's per-server series (`traefik_service_server_up{url="http://IP:8000"}`) map back to
+a replica exactly as they do natively. The configs are rendered from the same templates as
+the native ones into stack/generated/, which the compose file mounts (committed, so a fresh
+clone starts; re-render with `python -m chaoslib.dockerconf` or `make docker-config`, e.g.
+after setting SLACK_WEBHOOK_URL or DISCORD_WEBHOOK_URL). A static test keeps the three in step.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from .config import APP_PORT, REPO_ROOT
+from .render import render_to
+
+#: The compose network (its explicit name) and subnet.
+NETWORK = "chaos-control"
+SUBNET = "172.29.0.0/24"
+#: The app replicas of docker-compose.yml (services and container names alike).
+REPLICAS = ("app1", "app2", "app3")
+#: Where the rendered configs go, and where the containers see the rules.
+GENERATED_DIR = REPO_ROOT / "stack" / "generated"
+RULES_DIR_IN_CONTAINER = "/etc/prometheus/rules"
+PAGER_URL = "http://pager:9099"
+
+
+def replica_ip(index: int) -> str:
+    """The fixed address of replica number `index` (1-based): 172.29.0.11, .12, ..."""
+    return f"172.29.0.{10 + index}"
+
+
+def replicas() -> list[dict[str, str]]:
+    """Template values for the replicas: name (the scrape target's host) and fixed address."""
+    return [{"name": name, "address": f"{replica_ip(i)}:{APP_PORT}"} for i, name in enumerate(REPLICAS, start=1)]
+
+
+def prometheus_context(rules_dir: str = RULES_DIR_IN_CONTAINER) -> dict:
+    """Template values for prometheus.yml.j2 under Docker (targets are compose service names)."""
+    return {"backend": "docker", "replicas": replicas(), "rules_dir": rules_dir}
+
+
+def alertmanager_context(env: Mapping[str, str] | None = None) -> dict:
+    """Template values for alertmanager.yml.j2: the pager service, Slack/Discord only when set."""
+    env = os.environ if env is None else env
+    return {
+        "pager_url": f"{PAGER_URL}/pages",
+        "tickets_url": f"{PAGER_URL}/tickets",
+        "slack_webhook_url": env.get("SLACK_WEBHOOK_URL", ""),
+        "slack_channel": env.get("SLACK_CHANNEL", ""),
+        "discord_webhook_url": env.get("DISCORD_WEBHOOK_URL", ""),
+    }
+
+
+def render_configs(out_dir: Path = GENERATED_DIR, *, rules_dir: str = RULES_DIR_IN_CONTAINER,
+                   env: Mapping[str, str] | None = None) -> list[Path]:
+    """Render prometheus.yml and alertmanager.yml for the compose stack into `out_dir`."""
+    return [
+        render_to("stack/prometheus/prometheus.yml.j2", out_dir / "prometheus.yml", **prometheus_context(rules_dir)),
+        render_to("stack/alertmanager/alertmanager.yml.j2", out_dir / "alertmanager.yml", **alertmanager_context(env)),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m chaoslib.dockerconf",
+                                     description="Render the Docker stack's Prometheus and Alertmanager configs.")
+    parser.add_argument("--out", type=Path, default=GENERATED_DIR, help="output directory (default stack/generated)")
+    args = parser.parse_args(argv)
+    for path in render_configs(args.out):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

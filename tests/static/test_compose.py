@@ -1,0 +1,236 @@
+"""docker-compose.yml: valid against the Compose Specification, pinned, healthy, ordered, wired."""
+from __future__ import annotations
+
+import re
+import subprocess
+
+from chaoslib import dockerconf
+
+from .compose import (COMPOSE_FILE, ONE_SHOT, REPLICAS, REPO, compose, default_of, env_of, services, venv_tool,
+                      volume_parts)
+from .tooling import run
+
+CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
+
+
+def check_jsonschema(path) -> subprocess.CompletedProcess:
+    return subprocess.run([venv_tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(path)],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_validates_against_the_compose_spec():
+    """check-jsonschema accepts the file under its vendored Compose Specification schema."""
+    proc = check_jsonschema(COMPOSE_FILE)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_a_broken_copy_fails_validation(tmp_path):
+    """The schema check has teeth: a misspelt key and a malformed health check are refused."""
+    broken = tmp_path / "docker-compose.yml"
+    text = COMPOSE_FILE.read_text()
+    for good, bad in (("    image: postgres:15\n", "    image: postgres:15\n    imagee: x\n"),
+                      ("      retries: 60\n", "      retries: [60]\n")):
+        assert good in text
+        broken.write_text(text.replace(good, bad, 1))
+        proc = check_jsonschema(broken)
+        assert proc.returncode != 0, bad
+
+
+def test_every_long_running_service_has_a_healthcheck():
+    """Every service has a health check, except the one-shots, so `up --wait` means usable."""
+    for name, svc in services().items():
+        if name in ONE_SHOT:
+            assert svc.get("restart") == "no", name
+            continue
+        test = svc.get("healthcheck", {}).get("test")
+        assert test and test[0] in ("CMD", "CMD-SHELL"), f"{name} has no health check"
+        assert not svc["healthcheck"].get("disable"), name
+
+
+def test_every_image_is_pinned():
+    """Every image names a tag that is not `latest` (built images included)."""
+    for name, svc in services().items():
+        image = svc.get("image")
+        assert image, f"{name} has no image"
+        repo, _, tag = image.rpartition(":")
+        assert repo and "/" not in tag and tag and tag != "latest", f"{name}: {image} is not pinned"
+
+
+def test_every_depends_on_uses_a_condition():
+    """depends_on is always the long form with a condition; one-shots are waited for to succeed."""
+    for name, svc in services().items():
+        deps = svc.get("depends_on", {})
+        assert isinstance(deps, dict), f"{name}: depends_on without conditions"
+        for dep, spec in deps.items():
+            assert spec.get("condition") in CONDITIONS, (name, dep)
+            expected = "service_completed_successfully" if dep in ONE_SHOT else "service_healthy"
+            assert spec["condition"] == expected, (name, dep)
+            assert dep in services(), (name, dep)
+
+
+def test_app_replicas_are_separate_services():
+    """app1..3: container name = replica, the app image, its tmpfs disk, limits, and the app contract."""
+    svcs = services()
+    for index, name in enumerate(REPLICAS, start=1):
+        svc = svcs[name]
+        assert svc["container_name"] == name
+        build = svc["build"]
+        assert build["context"] == "." and build["dockerfile"] == "stack/app/Dockerfile"
+        assert default_of(build["args"]["BASE_IMAGE"]) == "python:3.11-slim-bookworm"
+        (data,) = [t for t in svc["tmpfs"] if t.split(":")[0] == "/data"]
+        assert re.search(r"size=\d+[kmg]", data), data
+        assert float(svc["cpus"]) > 0 and svc["mem_limit"]
+        env = env_of(svc)
+        assert env["REPLICA_NAME"] == name and env["DATA_DIR"] == "/data" and env["ALLOWED_HOSTS"] == "*"
+        assert env["DATABASE_URL"] == "postgres://polls:polls@postgres:5432/polls"
+        assert env["BIND"] == "0.0.0.0:8000" and env["SECRET_KEY"]
+        assert env["PROMETHEUS_MULTIPROC_DIR"] != "/data" and not env["PROMETHEUS_MULTIPROC_DIR"].startswith("/data/")
+        test = " ".join(svc["healthcheck"]["test"])
+        assert "urllib" in test and "curl" not in test, "the app image may have no curl"
+        assert svc["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        assert svc["networks"]["chaos"]["ipv4_address"] == dockerconf.replica_ip(index)
+
+
+def test_app_environment_names_are_read_by_the_app():
+    """Every variable given to the app is one pollapp (settings, gunicorn) or its runtime reads."""
+    sources = (REPO / "pollapp" / "settings.py").read_text() + (REPO / "pollapp" / "gunicorn_conf.py").read_text()
+    runtime = {"DJANGO_SETTINGS_MODULE", "PYTHONUNBUFFERED", "PROMETHEUS_MULTIPROC_DIR"}
+    for name in ("migrate", *REPLICAS):
+        for key in env_of(services()[name]):
+            assert key in runtime or f'"{key}"' in sources, f"{name}: {key} is not read by pollapp"
+
+
+def test_migrate_is_a_one_shot_of_the_app_image():
+    """migrate runs Django's migrations once, from the app image, after Postgres is healthy."""
+    svc, app = services()["migrate"], services()["app1"]
+    assert svc["image"] == app["image"] and svc["build"] == app["build"]
+    assert svc["command"][:4] == ["python", "-m", "django", "migrate"]
+    assert svc["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    assert env_of(svc)["DATABASE_URL"] == env_of(app)["DATABASE_URL"]
+
+
+def test_fixed_addresses_on_an_explicit_subnet():
+    """The replicas' fixed IPs lie in the network's subnet, which chaoslib.dockerconf knows too."""
+    import ipaddress
+
+    net = compose()["networks"]["chaos"]
+    assert net["name"] == dockerconf.NETWORK
+    (cfg,) = net["ipam"]["config"]
+    assert cfg["subnet"] == dockerconf.SUBNET
+    subnet = ipaddress.ip_network(cfg["subnet"])
+    ips = [services()[r]["networks"]["chaos"]["ipv4_address"] for r in REPLICAS]
+    assert len(set(ips)) == len(ips) and all(ipaddress.ip_address(ip) in subnet for ip in ips)
+    assert tuple(REPLICAS) == dockerconf.REPLICAS
+
+
+def test_traefik_docker_provider_metrics_and_access_log():
+    """Traefik: docker provider on the compose network, metrics on :8082, JSON access logs."""
+    svcs = services()
+    cmd = svcs["traefik"]["command"]
+    for flag in ("--providers.docker=true", "--providers.docker.exposedByDefault=false",
+                 f"--providers.docker.network={dockerconf.NETWORK}", "--entryPoints.metrics.address=:8082",
+                 "--metrics.prometheus=true", "--metrics.prometheus.entryPoint=metrics",
+                 "--accessLog=true", "--accessLog.format=json", "--log.format=json", "--ping=true"):
+        assert flag in cmd, flag
+    assert "/var/run/docker.sock:/var/run/docker.sock:ro" in svcs["traefik"]["volumes"]
+    for name in REPLICAS:
+        labels = svcs[name]["labels"]
+        assert labels["traefik.enable"] == "true"
+        assert labels["traefik.docker.network"] == dockerconf.NETWORK
+        assert labels["traefik.http.routers.polls.entrypoints"] == "web"
+        assert labels["traefik.http.services.polls.loadbalancer.server.port"] == "8000"
+        assert labels["traefik.http.services.polls.loadbalancer.healthcheck.path"] == "/healthz"
+
+
+def test_bind_mounts_exist():
+    """Every relative bind-mount source is a file or directory of the repository."""
+    for name, svc in services().items():
+        for volume in svc.get("volumes", []):
+            source = volume_parts(volume)[0]
+            if source.startswith("./"):
+                assert (REPO / source).exists(), f"{name}: {source} does not exist"
+
+
+def test_prometheus_and_alertmanager_mount_the_rendered_configs():
+    """Prometheus reads stack/generated + the unchanged rules dir; Alertmanager its rendered file."""
+    prom, am = services()["prometheus"], services()["alertmanager"]
+    assert "./stack/generated/prometheus.yml:/etc/prometheus/prometheus.yml:ro" in prom["volumes"]
+    assert f"./stack/prometheus/rules:{dockerconf.RULES_DIR_IN_CONTAINER}:ro" in prom["volumes"]
+    assert "--config.file=/etc/prometheus/prometheus.yml" in prom["command"]
+    assert "./stack/generated/alertmanager.yml:/etc/alertmanager/alertmanager.yml:ro" in am["volumes"]
+    assert "--config.file=/etc/alertmanager/alertmanager.yml" in am["command"]
+
+
+def test_pager_runs_chaoslib_pager_with_its_cli():
+    """The pager service runs chaoslib.pager from the app image with the flags its CLI takes."""
+    svc = services()["pager"]
+    assert svc["image"] == services()["app1"]["image"]
+    cmd = svc["command"]
+    assert cmd[:3] == ["python", "-m", "chaoslib.pager"]
+    assert cmd[cmd.index("--bind") + 1] == "0.0.0.0:9099" and "--store" in cmd
+    source = (REPO / "chaoslib" / "pager.py").read_text()
+    assert all(f'"{flag}"' in source for flag in ("--bind", "--store"))
+
+
+def test_locust_runs_the_projects_locustfile():
+    """Locust (official image) runs chaoslib/loadgen/locustfile.py against Traefik."""
+    svc = services()["locust"]
+    assert svc["image"].startswith("locustio/locust:")
+    (mount,) = [v for v in svc["volumes"] if v.startswith("./chaoslib/loadgen/locustfile.py:")]
+    target = volume_parts(mount)[1]
+    assert svc["command"][svc["command"].index("-f") + 1] == target
+    assert "--host=http://traefik:80" in svc["command"]
+    assert services()["locust"]["depends_on"]["traefik"]["condition"] == "service_healthy"
+
+
+def test_elk_settings():
+    """Elasticsearch single-node with a small heap and no security; Kibana and Filebeat versions match it."""
+    svcs = services()
+    es = env_of(svcs["elasticsearch"])
+    assert es["discovery.type"] == "single-node"
+    assert es["ES_JAVA_OPTS"] == "-Xms512m -Xmx512m"
+    assert es["xpack.security.enabled"] == "false"
+    version = svcs["elasticsearch"]["image"].rsplit(":", 1)[1]
+    assert svcs["kibana"]["image"] == f"docker.elastic.co/kibana/kibana:{version}"
+    assert svcs["filebeat"]["image"] == f"docker.elastic.co/beats/filebeat:{version}"
+    fb = svcs["filebeat"]
+    assert fb["user"] == "root" and "--strict.perms=false" in fb["command"]
+    mounts = {volume_parts(v)[1]: v for v in fb["volumes"]}
+    assert mounts["/var/run/docker.sock"].endswith(":ro")
+    assert mounts["/var/lib/docker/containers"].endswith(":ro")
+    assert mounts["/usr/share/filebeat/filebeat.yml"].startswith("./stack/filebeat/filebeat.yml:")
+
+
+def test_grafana_is_provisioned_from_the_repository():
+    """Grafana mounts grafana/provisioning and grafana/dashboards; the admin password comes from the env."""
+    svc = services()["grafana"]
+    assert "./grafana/provisioning:/etc/grafana/provisioning:ro" in svc["volumes"]
+    assert "./grafana/dashboards:/var/lib/grafana/dashboards:ro" in svc["volumes"]
+    password = env_of(svc)["GF_SECURITY_ADMIN_PASSWORD"]
+    assert password.startswith("${GF_SECURITY_ADMIN_PASSWORD:-") and default_of(password)
+
+
+def test_cadvisor_and_postgres_exporter():
+    """cAdvisor reports Docker containers only; postgres-exporter reads the polls database."""
+    svcs = services()
+    assert "--docker_only=true" in svcs["cadvisor"]["command"]
+    assert env_of(svcs["postgres-exporter"])["DATA_SOURCE_NAME"].startswith("postgresql://polls:polls@postgres:5432/")
+
+
+def test_published_ports_bind_to_a_configurable_address():
+    """Published ports bind to ${CHAOS_BIND} (loopback by default), never silently to every interface."""
+    for name, svc in services().items():
+        for port in svc.get("ports", []):
+            assert str(port).startswith("${CHAOS_BIND:-127.0.0.1}:"), (name, port)
+
+
+def test_compose_config_when_docker_is_available(tmp_path):
+    """`docker compose config` accepts the file too (skipped where Docker is not installed)."""
+    import shutil
+
+    import pytest
+
+    if shutil.which("docker") is None or subprocess.run(["docker", "compose", "version"],
+                                                        capture_output=True).returncode != 0:
+        pytest.skip("docker compose is not installed")
+    run("docker", "compose", "-f", str(COMPOSE_FILE), "config", "--quiet")

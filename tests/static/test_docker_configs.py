@@ -1,0 +1,82 @@
+"""Prometheus and Alertmanager under Docker: rendered from the native templates, checked by their tools."""
+from __future__ import annotations
+
+import yaml
+
+from chaoslib import dockerconf
+from chaoslib.render import render
+
+from .compose import REPO
+from .test_prometheus_config import _relabel
+from .tooling import run, tool
+
+RULES_DIR = REPO / "stack" / "prometheus" / "rules"
+NO_WEBHOOKS: dict[str, str] = {}
+
+
+def test_committed_configs_are_up_to_date(tmp_path):
+    """stack/generated/ is exactly what `python -m chaoslib.dockerconf` renders (no webhooks set)."""
+    for path in dockerconf.render_configs(tmp_path, env=NO_WEBHOOKS):
+        committed = dockerconf.GENERATED_DIR / path.name
+        assert committed.read_text() == path.read_text(), \
+            f"{committed.relative_to(REPO)} is stale: run `python -m chaoslib.dockerconf`"
+
+
+def test_promtool_check_config_with_the_real_rules(tmp_path):
+    """promtool accepts the docker prometheus.yml, and its rules load (rules_dir pointed at the real ones)."""
+    promtool = tool("promtool")
+    (path, _) = dockerconf.render_configs(tmp_path, rules_dir=str(RULES_DIR), env=NO_WEBHOOKS)
+    out = run(promtool, "check", "config", str(path))
+    assert "recording.yml" in out.stdout + out.stderr and "alerts.yml" in out.stdout + out.stderr
+
+
+def test_amtool_check_config_and_routes(tmp_path):
+    """amtool accepts the docker alertmanager.yml; pages go to the pager service, the rest to tickets."""
+    amtool = tool("amtool")
+    (_, path) = dockerconf.render_configs(tmp_path, env=NO_WEBHOOKS)
+    run(amtool, "check-config", str(path))
+    for labels, receiver in ((["alertname=PollsUnavailable", "severity=page"], "pager"),
+                             (["alertname=DiskAlmostFull", "severity=ticket"], "tickets")):
+        out = run(amtool, "config", "routes", "test", f"--config.file={path}", *labels).stdout.strip()
+        assert out == receiver
+    receivers = {r["name"]: r for r in yaml.safe_load(path.read_text())["receivers"]}
+    assert receivers["pager"]["webhook_configs"][0]["url"] == "http://pager:9099/pages"
+    assert receivers["tickets"]["webhook_configs"][0]["url"] == "http://pager:9099/tickets"
+
+
+def test_webhooks_from_the_environment(tmp_path):
+    """Slack and Discord receivers appear only when their variables are set at render time."""
+    env = {"SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T/B/X", "DISCORD_WEBHOOK_URL": "https://d/h"}
+    (_, path) = dockerconf.render_configs(tmp_path, env=env)
+    pager = {r["name"]: r for r in yaml.safe_load(path.read_text())["receivers"]}["pager"]
+    assert pager["slack_configs"][0]["api_url"] == env["SLACK_WEBHOOK_URL"]
+    assert pager["discord_configs"][0]["webhook_url"] == env["DISCORD_WEBHOOK_URL"]
+
+
+def _docker_config() -> dict:
+    return yaml.safe_load(render("stack/prometheus/prometheus.yml.j2", **dockerconf.prometheus_context()))
+
+
+def test_docker_traefik_server_up_gets_a_replica_label():
+    """Traefik's per-server series map from the replicas' fixed IPs to `replica`, as natively."""
+    jobs = {j["job_name"]: j for j in _docker_config()["scrape_configs"]}
+    rules = jobs["traefik"]["metric_relabel_configs"]
+    assert len(rules) == len(dockerconf.REPLICAS)
+    for index, name in enumerate(dockerconf.REPLICAS, start=1):
+        series = {"service": "polls@docker", "url": f"http://{dockerconf.replica_ip(index)}:8000"}
+        assert _relabel(rules, series)["replica"] == name
+    assert "replica" not in _relabel(rules, {"url": "http://172.29.0.111:8000"})
+    assert "replica" not in _relabel(rules, {"url": "http://172x29x0x11:8000"})
+
+
+def test_docker_targets_are_compose_services():
+    """Every scrape target and the Alertmanager address are compose services on their ports."""
+    from .compose import services
+
+    cfg = _docker_config()
+    names = set(services())
+    targets = [t for j in cfg["scrape_configs"] for g in j["static_configs"] for t in g["targets"]]
+    targets += cfg["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
+    for target in targets:
+        assert target.split(":")[0] in names, target
+    assert cfg["rule_files"] == [f"{dockerconf.RULES_DIR_IN_CONTAINER}/*.yml"]
