@@ -81,6 +81,7 @@ docker-config: docker-venv
 	$(BIN)/python -m chaoslib.dockerconf
 
 docker-up: docker-config
+	$(DOCKER_COMPOSE) --profile tools build helper
 	DOCKER_DATA_ROOT="$${DOCKER_DATA_ROOT:-$$(docker info -f '{{.DockerRootDir}}' 2>/dev/null)}" \
 		$(DOCKER_COMPOSE) up -d --build --wait
 	@echo "app http://127.0.0.1:8000/  Grafana http://127.0.0.1:3000/  Kibana http://127.0.0.1:5601/  Prometheus http://127.0.0.1:9090/"
@@ -89,4 +90,4 @@ docker-down:
 	$(DOCKER_COMPOSE) down --remove-orphans
 
 docker-lab: docker-venv
-	CHAOSCTL_BACKEND=docker $(BIN)/chaosctl lab
+	CHAOSCTL_BACKEND=docker CHAOSCTL_HELPER_IMAGE=chaos-control-helper:local $(BIN)/chaosctl lab

@@ -68,6 +68,16 @@ def test_every_depends_on_uses_a_condition():
             assert dep in services(), (name, dep)
 
 
+def test_one_shots_are_adopted_so_wait_returns():
+    """Each one-shot `up` starts is a service_completed_successfully dependency (else `up --wait` fails)."""
+    svcs = services()
+    for name in ONE_SHOT:
+        if svcs[name].get("profiles"):
+            continue  # not started by `up`
+        adopters = [s for s, svc in svcs.items() if name in svc.get("depends_on", {}) and s not in ONE_SHOT]
+        assert adopters, f"no long-running service waits for {name} to complete"
+
+
 def test_app_replicas_are_separate_services():
     """app1..3: container name = replica, the app image, its tmpfs disk, limits, and the app contract."""
     svcs = services()
@@ -89,6 +99,24 @@ def test_app_replicas_are_separate_services():
         assert "urllib" in test and "curl" not in test, "the app image may have no curl"
         assert svc["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
         assert svc["networks"]["chaos"]["ipv4_address"] == dockerconf.replica_ip(index)
+
+
+def test_limit_labels_match_the_limits():
+    """The replicas' chaos-control.limits.* labels (the docker backend's reset values) equal cpus and mem_limit."""
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+    for name in REPLICAS:
+        svc = services()[name]
+        labels = svc["labels"]
+        assert float(labels["chaos-control.limits.cpu"]) == float(svc["cpus"])
+        mem = str(svc["mem_limit"]).lower()
+        assert int(labels["chaos-control.limits.memory"]) == int(mem[:-1]) * units[mem[-1]]
+
+
+def test_helper_image_is_built_but_not_started():
+    """The network helper image is built from stack/helper (profile "tools"), never left running."""
+    svc = services()["helper"]
+    assert svc["build"]["dockerfile"] == "stack/helper/Dockerfile" and svc["profiles"] == ["tools"]
+    assert svc["network_mode"] == "none"
 
 
 def test_app_environment_names_are_read_by_the_app():

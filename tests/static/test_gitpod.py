@@ -24,7 +24,7 @@ def tasks() -> list[dict]:
 def test_a_task_starts_the_stack_and_waits():
     """One task builds in `init` and runs `docker compose up -d --wait` as its command."""
     (stack,) = [t for t in tasks() if "docker compose up -d --wait" in t.get("command", "")]
-    assert "docker compose build" in stack["init"]
+    assert "docker compose --profile tools build" in stack["init"]
 
 
 def test_a_task_starts_jupyterlab_on_the_docker_backend():
@@ -41,7 +41,7 @@ def test_init_is_idempotent():
         init = task.get("init", "")
         assert not re.search(r">>|git clone|rm -rf|mkdir (?!-p)", init), task["name"]
         for line in filter(None, (line.strip() for line in init.splitlines())):
-            assert line.startswith(("make ", "docker compose pull", "docker compose build")), line
+            assert line.startswith(("make ", "docker compose pull", "docker compose --profile tools build")), line
 
 
 def test_ports():
