@@ -31,7 +31,8 @@ SATURATION = {
     "memory_bytes": 'sum by (replica) (container_memory_working_set_bytes)',
     "memory_limit_bytes": 'sum by (replica) (container_spec_memory_limit_bytes)',
     "oom_kills": 'sum by (replica) (increase(container_oom_events_total[5m]))',
-    "disk_used_ratio": 'sum by (replica) (container_fs_usage_bytes) / sum by (replica) (container_fs_limit_bytes)',
+    # The recording rule: the data disk from cAdvisor names or the app's own gauges (Docker).
+    "disk_used_ratio": 'max by (replica) (replica:disk_used:ratio)',
     "restarts": 'sum by (replica) (changes(container_start_time_seconds[5m]))',
 }
 
