@@ -80,3 +80,15 @@ def test_app_containers_carry_json_hints():
         hints = {k: v for k, v in labels.items() if k.startswith("co.elastic.logs/json.")}
         assert hints.get("co.elastic.logs/json.keys_under_root") == "false", name
         assert hints.get("co.elastic.logs/json.add_error_key") == "true", name
+
+
+def test_kibana_data_view_matches_the_index():
+    """The one-shot kibana-setup creates (idempotently) a data view on Grafana's index pattern."""
+    import json
+
+    svc = services()["kibana-setup"]
+    body = json.loads(svc["entrypoint"][svc["entrypoint"].index("-d") + 1])
+    assert body["override"] is True
+    assert body["data_view"]["title"] == elasticsearch_datasource()["jsonData"]["index"]
+    assert body["data_view"]["timeFieldName"] == elasticsearch_datasource()["jsonData"]["timeField"]
+    assert svc["depends_on"] == {"kibana": {"condition": "service_healthy"}}
