@@ -80,3 +80,12 @@ def test_docker_targets_are_compose_services():
     for target in targets:
         assert target.split(":")[0] in names, target
     assert cfg["rule_files"] == [f"{dockerconf.RULES_DIR_IN_CONTAINER}/*.yml"]
+
+
+def test_cli_renders_both_files(tmp_path, capsys, monkeypatch):
+    """`python -m chaoslib.dockerconf --out DIR` writes prometheus.yml and alertmanager.yml there."""
+    for name in ("SLACK_WEBHOOK_URL", "SLACK_CHANNEL", "DISCORD_WEBHOOK_URL"):
+        monkeypatch.delenv(name, raising=False)
+    assert dockerconf.main(["--out", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["alertmanager.yml", "prometheus.yml"]
+    assert str(tmp_path / "prometheus.yml") in capsys.readouterr().out
