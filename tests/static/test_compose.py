@@ -89,7 +89,8 @@ def test_app_replicas_are_separate_services():
         assert default_of(build["args"]["BASE_IMAGE"]) == "python:3.11-slim-bookworm"
         (data,) = [t for t in svc["tmpfs"] if t.split(":")[0] == "/data"]
         assert re.search(r"size=\d+[kmg]", data), data
-        assert float(svc["cpus"]) > 0 and svc["mem_limit"]
+        assert svc["cpu_quota"] > 0 and svc["cpu_period"] > 0 and svc["mem_limit"]
+        assert "cpus" not in svc, "a `cpus:` container cannot be given a quota under 0.01 core later"
         env = env_of(svc)
         assert env["REPLICA_NAME"] == name and env["DATA_DIR"] == "/data" and env["ALLOWED_HOSTS"] == "*"
         assert env["DATABASE_URL"] == "postgres://polls:polls@postgres:5432/polls"
@@ -102,12 +103,12 @@ def test_app_replicas_are_separate_services():
 
 
 def test_limit_labels_match_the_limits():
-    """The replicas' chaos-control.limits.* labels (the docker backend's reset values) equal cpus and mem_limit."""
+    """The replicas' chaos-control.limits.* labels (the docker backend's reset values) equal the CFS quota and mem_limit."""
     units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
     for name in REPLICAS:
         svc = services()[name]
         labels = svc["labels"]
-        assert float(labels["chaos-control.limits.cpu"]) == float(svc["cpus"])
+        assert float(labels["chaos-control.limits.cpu"]) == svc["cpu_quota"] / svc["cpu_period"]
         mem = str(svc["mem_limit"]).lower()
         assert int(labels["chaos-control.limits.memory"]) == int(mem[:-1]) * units[mem[-1]]
 
