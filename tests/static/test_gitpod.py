@@ -70,3 +70,8 @@ def test_stack_binds_to_every_interface_in_gitpod():
     """The stack task publishes on 0.0.0.0 so Gitpod can forward the ports."""
     (stack,) = [t for t in tasks() if "docker compose up" in t.get("command", "")]
     assert "CHAOS_BIND=0.0.0.0" in stack["command"]
+
+
+def test_only_one_task_makes_the_virtualenv():
+    """Tasks' inits run in parallel: exactly one of them creates the virtualenv."""
+    assert sum("make docker-venv" in t.get("init", "") for t in tasks()) == 1
