@@ -29,6 +29,8 @@ class Rule:
     dport: int | None
     percent: int  # 100 = every packet
     packets: int
+    saddr: str | None = None
+    chain: str = CHAIN
 
 
 def _nft(*args: str, stdin: str | None = None) -> str:
@@ -57,11 +59,14 @@ def ruleset() -> str:
     return _nft("list", "ruleset")
 
 
+def table_script(chains: tuple[str, ...] = (CHAIN,)) -> str:
+    """The `nft -f` text that creates the project's table with base chains named after their hooks."""
+    body = "".join(f"  chain {c} {{ type filter hook {c} priority 0; policy accept; }}\n" for c in chains)
+    return f"table {FAMILY} {TABLE} {{\n{body}}}\n"
+
+
 def _ensure_table() -> None:
-    _nft("-f", "-", stdin=(
-        f"table {FAMILY} {TABLE} {{\n"
-        f"  chain {CHAIN} {{ type filter hook output priority 0; policy accept; }}\n"
-        f"}}\n"))
+    _nft("-f", "-", stdin=table_script())
 
 
 def _sanitize_key(key: str) -> str:
@@ -70,33 +75,52 @@ def _sanitize_key(key: str) -> str:
     return key
 
 
-def add_drop(*, key: str, daddr: str, dport: int, uid: int | None, percent: int) -> None:
-    """Drop `percent` % of TCP packets to daddr:dport sent by sockets of `uid` (all if None)."""
-    key = _sanitize_key(key)
+def drop_match(*, daddr: str | None = None, dport: int | None = None, uid: int | None = None,
+               saddr: str | None = None, percent: int = 100) -> list[str]:
+    """The match of a drop rule, as nft words: [skuid] [saddr] [daddr] tcp dport [numgen]."""
     if not 1 <= percent <= 100:
         raise FaultError(f"percent must be 1..100, got {percent}")
     match = []
     if uid is not None:
         match.append(f"meta skuid {int(uid)}")
-    match.append(f"ip daddr {daddr} tcp dport {int(dport)}")
+    if saddr is not None:
+        match.append(f"ip saddr {saddr}")
+    if daddr is not None:
+        match.append(f"ip daddr {daddr}")
+    match.append(f"tcp dport {int(dport)}")
     if percent < 100:
         match.append(f"numgen random mod 100 < {int(percent)}")
+    return " ".join(match).split()
+
+
+def drop_rule_args(*, key: str, chain: str = CHAIN, **match) -> list[str]:
+    """The arguments of `nft add rule ...` for a drop rule tagged with `key` (see drop_match)."""
+    key = _sanitize_key(key)
+    return ["add", "rule", FAMILY, TABLE, chain, *drop_match(**match), "counter", "drop", "comment", f'"{key}"']
+
+
+def add_drop(*, key: str, daddr: str, dport: int, uid: int | None, percent: int) -> None:
+    """Drop `percent` % of TCP packets to daddr:dport sent by sockets of `uid` (all if None)."""
+    args = drop_rule_args(key=key, daddr=daddr, dport=dport, uid=uid, percent=percent)
     _ensure_table()
-    _nft("add", "rule", FAMILY, TABLE, CHAIN, *" ".join(match).split(), "counter", "drop",
-         "comment", f'"{key}"')
+    _nft(*args)
 
 
 def rules() -> list[Rule]:
     """The rules of the project's table (empty when the table does not exist)."""
     if not table_exists():
         return []
-    data = json.loads(_nft("-j", "list", "table", FAMILY, TABLE))
+    return parse_rules(json.loads(_nft("-j", "list", "table", FAMILY, TABLE)))
+
+
+def parse_rules(data: dict) -> list[Rule]:
+    """Rules from the output of `nft -j list table inet chaos` (any chain)."""
     out: list[Rule] = []
     for item in data.get("nftables", []):
         rule = item.get("rule")
         if not rule:
             continue
-        uid = daddr = dport = None
+        uid = daddr = dport = saddr = None
         percent, packets = 100, 0
         for expr in rule.get("expr", []):
             m = expr.get("match")
@@ -106,6 +130,8 @@ def rules() -> list[Rule]:
                     uid = int(m["right"])
                 elif left.get("payload", {}).get("field") == "daddr":
                     daddr = str(m["right"])
+                elif left.get("payload", {}).get("field") == "saddr":
+                    saddr = str(m["right"])
                 elif left.get("payload", {}).get("field") == "dport":
                     dport = int(m["right"])
                 elif "numgen" in left:
@@ -113,16 +139,22 @@ def rules() -> list[Rule]:
             if "counter" in expr:
                 packets = int(expr["counter"].get("packets", 0))
         out.append(Rule(handle=int(rule["handle"]), key=rule.get("comment", ""), uid=uid, daddr=daddr,
-                        dport=dport, percent=percent, packets=packets))
+                        dport=dport, percent=percent, packets=packets, saddr=saddr,
+                        chain=rule.get("chain", CHAIN)))
     return out
+
+
+def matches_key(rule_key: str, key: str) -> bool:
+    """A fault's key owns its own rules and its per-target ones (`key.<target>`)."""
+    return rule_key == key or rule_key.startswith(key + ".")
 
 
 def remove(key: str) -> int:
     """Remove every rule tagged `key` (or `key.<anything>`); drop the table when it becomes empty."""
     removed = 0
     for rule in rules():
-        if rule.key == key or rule.key.startswith(key + "."):
-            _nft("delete", "rule", FAMILY, TABLE, CHAIN, "handle", str(rule.handle))
+        if matches_key(rule.key, key):
+            _nft("delete", "rule", FAMILY, TABLE, rule.chain, "handle", str(rule.handle))
             removed += 1
     if table_exists() and not rules():
         delete_table()

@@ -1,0 +1,248 @@
+"""The backend contract against a real Docker Engine, plus each fault family's effect.
+
+The same abstract classes as the native backend (tests/backends/contract.py), with the
+docker backend and a probe that acts from inside the containers.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from backends.contract import DiskContract, LimitsContract, NetworkContract, ProcessContract, ResetContract
+from chaoslib.backends.base import DATABASE, LOAD_BALANCER, Limits
+from chaoslib.backends.docker import DockerBackend
+from chaoslib.config import Settings
+from chaoslib.errors import PrerequisiteError
+from integration.helpers import wait_until
+
+import docker_env as eng
+from docker_probes import DockerProbe, url
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture(scope="session")
+def session_backend(docker_stack):
+    return DockerBackend(Settings(state_dir=docker_stack["state_dir"]), project=eng.PROJECT,
+                         helper_image=eng.image("helper"))
+
+
+@pytest.fixture
+def backend(session_backend):
+    yield session_backend
+    session_backend.reset_faults()
+    probe = DockerProbe(session_backend)
+    wait_until(lambda: all(probe.healthy(t) for t in session_backend.targets()), timeout=90)
+
+
+@pytest.fixture
+def probe(backend):
+    return DockerProbe(backend)
+
+
+class TestDockerProcesses(ProcessContract):
+    pass
+
+
+class TestDockerNetwork(NetworkContract):
+    pass
+
+
+class TestDockerDisk(DiskContract):
+    pass
+
+
+class TestDockerLimits(LimitsContract):
+    pass
+
+
+class TestDockerReset(ResetContract):
+    pass
+
+
+def _http(method: str, address: str, body: dict | None = None) -> tuple[int, dict]:
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(address, data=data, method=method, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, json.loads(r.read() or b"{}")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+
+class TestEffects:
+    """Each fault family does to the app what it claims, seen from outside."""
+
+    def test_cut_replica_fails_requests_from_the_lb(self, backend, probe):
+        a, b = backend.targets()[:2]
+        assert set(probe.lb_http_statuses(a, 3)) == {200}
+        t0 = time.monotonic()
+        backend.drop_packets(key="e-cut", source=LOAD_BALANCER, target=a, fraction=1.0)
+        inject_s = time.monotonic() - t0
+        try:
+            assert probe.lb_http_statuses(a, 3, timeout=1.0) == [0, 0, 0]
+            assert set(probe.lb_http_statuses(b, 3)) == {200}
+            assert probe.healthy(a)  # only the load balancer's path is cut
+        finally:
+            t0 = time.monotonic()
+            assert backend.remove_network_rules(key="e-cut") == 1
+            remove_s = time.monotonic() - t0
+        assert set(probe.lb_http_statuses(a, 3)) == {200}
+        eng.progress(f"effect: cut-off injected in {inject_s:.2f} s, removed in {remove_s:.2f} s")
+
+    def test_db_cutoff_makes_the_replica_unhealthy(self, backend, probe):
+        a, b = backend.targets()[:2]
+        backend.drop_packets(key="e-db", source=a, target=DATABASE, fraction=1.0)
+        try:
+            t0 = time.monotonic()
+            wait_until(lambda: not probe.healthy(a), timeout=30)
+            eng.progress(f"effect: {a} unhealthy {time.monotonic() - t0:.1f} s after the database cut-off")
+            assert probe.healthy(b)
+            rules = [(r.source, r.target) for r in backend.network_rules() if r.key == "e-db"]
+            assert rules == [(a, DATABASE)]
+        finally:
+            backend.remove_network_rules(key="e-db")
+        wait_until(lambda: probe.healthy(a), timeout=30)
+
+    def test_rule_survives_a_restart_of_the_target(self, backend, probe):
+        a = backend.targets()[0]
+        backend.drop_packets(key="e-keep", source=LOAD_BALANCER, target=a, fraction=1.0)
+        try:
+            backend.restart(target=a)
+            wait_until(lambda: probe.healthy(a), timeout=60)
+            assert probe.lb_connect_failures(a, 3) == 3
+        finally:
+            backend.remove_network_rules(key="e-keep")
+
+    def test_full_disk_makes_votes_fail_with_500(self, backend, probe):
+        a = backend.targets()[0]
+        status, poll = _http("POST", url(probe, a, "/api/polls/"),
+                             {"question": "Docker disk?", "choices": ["yes", "no"]})
+        assert status == 201, poll
+        vote = url(probe, a, f"/api/polls/{poll['id']}/vote/")
+        choice = poll["choices"][0]["id"]
+        assert _http("POST", vote, {"choice": choice})[0] == 201
+        size = backend.disk_usage(target=a).size_bytes
+        t0 = time.monotonic()
+        backend.write_file(target=a, path="junk/fill.bin", size_bytes=size, tag="e-disk")
+        eng.progress(f"effect: {size >> 20} MiB tmpfs filled in {time.monotonic() - t0:.2f} s")
+        try:
+            assert backend.disk_usage(target=a).free_bytes < 64 * 1024
+            # A vote appends a line to the journal: the last page of the file may still hold a
+            # few lines, then every vote fails.
+            statuses = []
+            for _ in range(100):
+                statuses.append(_http("POST", vote, {"choice": choice})[0])
+                if statuses[-1] != 201:
+                    break
+            assert statuses[-1] == 500, statuses
+            assert _http("POST", vote, {"choice": choice})[0] == 500
+            assert "No space left on device" in backend.tail_log(service=a, lines=80)
+        finally:
+            assert backend.remove_file(target=a, path="junk/fill.bin")
+        assert _http("POST", vote, {"choice": choice})[0] == 201
+
+    def test_tiny_memory_limit_and_restart_does_not_stay_up(self, backend, probe):
+        a = backend.targets()[-1]
+        c0 = backend._containers()[a]
+        restarts0 = c0.attrs["RestartCount"]
+        backend.set_limits(target=a, limits=Limits(cpu=1.0, memory=8 * 1024 * 1024))
+        t0 = time.monotonic()
+        try:
+            backend.restart(target=a)
+
+            def broken():
+                c = backend._containers()[a]
+                st = c.attrs["State"]
+                return st.get("OOMKilled") or c.attrs["RestartCount"] > restarts0 or not st.get("Running")
+
+            wait_until(broken, timeout=60, interval=0.3)
+            eng.progress(f"effect: {a} OOM-killed / down {time.monotonic() - t0:.1f} s after the restart")
+            assert not probe.healthy(a)
+        finally:
+            backend.set_limits(target=a, limits=backend.default_limits())
+            backend.ensure_running(target=a)
+        wait_until(lambda: probe.healthy(a), timeout=90)
+
+    def test_status_reports_every_container(self, backend):
+        services = {s.name: s for s in backend.status()}
+        assert {"postgres", "traefik", "app1", "app2", "app3"} <= set(services)
+        app = services["app1"]
+        assert app.kind == "replica" and app.healthy and app.state == "RUNNING"
+        assert app.memory_limit_bytes == eng.APP_LIMITS[1] and app.cpu_limit_cores == eng.APP_LIMITS[0]
+        assert app.disk_size_bytes == eng.DISK_MB << 20 and app.cpu_seconds > 0 and app.memory_bytes > 0
+        assert services["postgres"].kind == "database" and services["postgres"].healthy
+
+    def test_logs_through_the_engine_api(self, backend):
+        assert "Booting worker" in backend.tail_log(service="app1", lines=200)
+        files = backend.log_files()
+        assert "app1" in files and files["app1"][0].read_text().strip()
+        from chaoslib.observe.logs import Logs
+
+        frame = Logs(files).search(service="app1", minutes=None)
+        assert len(frame) and set(frame["service"]) == {"app1"}
+
+
+class TestSafety:
+    def test_panic_leaves_nothing_behind(self, backend, probe):
+        """Faults injected through the injector; panic (and reset) restore the exact footprint."""
+        from chaoslib import injector
+        from chaoslib.stack import Stack
+
+        stack = Stack(backend)
+        before = backend.fault_footprint()
+        a, b = backend.targets()[:2]
+        injector.inject(stack, "lb-loss", targets=[a], params={"fraction": 0.5})
+        injector.inject(stack, "db-cutoff", targets=[b])
+        backend.write_file(target=b, path="exports/big.csv", size_bytes=1 << 20, tag="stray")
+        backend.set_limits(target=a, limits=Limits(cpu=0.25, memory=backend.default_limits().memory))
+        assert backend.fault_footprint() != before
+        done = injector.panic(stack)
+        assert done
+        assert backend.fault_footprint() == before
+        assert backend._helpers() == []
+        assert injector.panic(stack) == []
+        wait_until(lambda: probe.healthy(a) and probe.healthy(b), timeout=60)
+
+    def test_stray_helper_is_swept(self, backend):
+        before = backend.fault_footprint()
+        backend.client.containers.run(eng.image("helper"), ["sleep", "300"], detach=True,
+                                      labels={"chaos-control.helper": "1"})
+        assert backend.fault_footprint()["helpers"]
+        assert any("helper" in line for line in backend.reset_faults())
+        assert backend.fault_footprint() == before
+
+
+def _chaosctl(*args: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "chaoslib.cli", *args], capture_output=True, text=True,
+                          timeout=120, env=env, cwd=eng.REPO)
+
+
+class TestCli:
+    def test_status_with_the_engine(self, docker_stack, session_backend):
+        env = {**os.environ, "CHAOSCTL_COMPOSE_PROJECT": eng.PROJECT, "CHAOSCTL_STATE_DIR": str(docker_stack["state_dir"])}
+        proc = _chaosctl("status", "--backend", "docker", env=env)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "app1" in proc.stdout and "postgres" in proc.stdout
+        proc = _chaosctl("--backend", "docker", "status", "--json", env=env)
+        data = json.loads(proc.stdout)
+        assert data["up"] and {s["name"] for s in data["services"]} >= {"app1", "app2", "app3"}
+
+    def test_status_without_an_engine_is_one_line(self, tmp_path):
+        env = {**os.environ, "DOCKER_HOST": f"unix://{tmp_path}/no.sock"}
+        proc = _chaosctl("status", "--backend", "docker", env=env)
+        assert proc.returncode == 2
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and "no Docker Engine answers" in lines[0], proc.stderr
+
+    def test_backend_error_is_a_prerequisite_error(self, tmp_path, monkeypatch):
+        monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no.sock")
+        with pytest.raises(PrerequisiteError, match="no Docker Engine"):
+            DockerBackend(Settings(state_dir=tmp_path)).status()
