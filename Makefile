@@ -28,7 +28,7 @@ lab: deps
 deps: system-deps $(STAMP)
 
 system-deps:
-	@WITH_BROWSER=$(WITH_BROWSER) bash scripts/install-system-deps.sh
+	@WITH_BROWSER=$(WITH_BROWSER) WITH_DOCKER=$(WITH_DOCKER) bash scripts/install-system-deps.sh
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,8 @@ $(STAMP): pyproject.toml
 	touch $@
 
 # The whole suite: unit and static checks first (fast), then the live native stack.
+# The docker backend's tests need an engine and debootstrap (installed, not started).
+test: WITH_DOCKER = 1
 test: deps
 	$(PYTEST) tests -p no:cacheprovider --timeout=900
 

@@ -120,6 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     for register in _extensions():
         register(sub)
+    # `chaosctl status --backend docker` as well as `chaosctl --backend docker status`.
+    for command in sub.choices.values():
+        if not any("--backend" in a.option_strings for a in command._actions):
+            command.add_argument("--backend", choices=["local", "docker"], default=argparse.SUPPRESS,
+                                 help="where the stack runs (default: $CHAOSCTL_BACKEND or local)")
     return parser
 
 

@@ -18,6 +18,12 @@ have runuser || need+=(util-linux)
 have useradd || need+=(passwd)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 if [ "${WITH_BROWSER:-0}" = 1 ]; then have chromium || need+=(chromium); fi
+# The docker backend's tests: an engine (started by the tests, never as a service) and
+# debootstrap for a base image, since no image registry is reachable.
+if [ "${WITH_DOCKER:-0}" = 1 ]; then
+  have dockerd || need+=(docker.io)
+  have debootstrap || need+=(debootstrap)
+fi
 
 if [ ${#need[@]} -eq 0 ]; then
   echo "system packages: all present"

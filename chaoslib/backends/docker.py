@@ -613,7 +613,7 @@ class DockerBackend(Backend):
             api._raise_for_status(res)
         except _docker().errors.DockerException as e:
             text = str(getattr(e, "explanation", "") or e)
-            if "busy" in text.lower():
+            if "busy" in text.lower() or "unable to set memory limit" in text:
                 raise FaultError(f"cannot set {target}'s memory limit below what it uses now",
                                  hint="stop or restart the replica with the new limit") from e
             raise FaultError(f"cannot set limits of {target}: {text}") from e

@@ -19,7 +19,7 @@ from backends.contract import DiskContract, LimitsContract, NetworkContract, Pro
 from chaoslib.backends.base import DATABASE, LOAD_BALANCER, Limits
 from chaoslib.backends.docker import DockerBackend
 from chaoslib.config import Settings
-from chaoslib.errors import PrerequisiteError
+from chaoslib.errors import FaultError, PrerequisiteError
 from integration.helpers import wait_until
 
 import docker_env as eng
@@ -153,10 +153,14 @@ class TestEffects:
         a = backend.targets()[-1]
         c0 = backend._containers()[a]
         restarts0 = c0.attrs["RestartCount"]
-        backend.set_limits(target=a, limits=Limits(cpu=1.0, memory=8 * 1024 * 1024))
+        with pytest.raises(FaultError, match="below what it uses"):
+            backend.set_limits(target=a, limits=Limits(cpu=1.0, memory=8 * 1024 * 1024))
         t0 = time.monotonic()
         try:
-            backend.restart(target=a)
+            # As the memory-starve scenario does: stop, set the limit, start.
+            backend.stop(target=a)
+            backend.set_limits(target=a, limits=Limits(cpu=1.0, memory=8 * 1024 * 1024))
+            backend.ensure_running(target=a)
 
             def broken():
                 c = backend._containers()[a]
