@@ -53,7 +53,7 @@ CPU_LABEL = "chaos-control.limits.cpu"
 MEMORY_LABEL = "chaos-control.limits.memory"
 
 DEFAULT_PROJECT = "chaos-control"
-DEFAULT_HELPER_IMAGE = "chaos-control-helper:latest"
+DEFAULT_HELPER_IMAGE = "chaos-control-helper:local"  # as docker-compose.yml tags it
 #: Healthy-stack limits of a replica when its labels do not say (the native backend's).
 DEFAULT_LIMITS = Limits(cpu=1.0, memory=512 * 1024 * 1024)
 JUNK_XATTR = "user.chaos.fault"
@@ -264,7 +264,7 @@ class DockerBackend(Backend):
                 cap_add=["NET_ADMIN"], labels={HELPER_LABEL: "1", HELPER_PROJECT_LABEL: self.project})
         except docker.errors.ImageNotFound as e:
             raise PrerequisiteError(f"the helper image {self.helper_image} is not there",
-                                    hint="docker build -f stack/helper/Dockerfile -t chaos-control-helper . "
+                                    hint="docker compose --profile tools build helper "
                                          "(or set CHAOSCTL_HELPER_IMAGE)") from e
         except docker.errors.DockerException as e:
             raise FaultError(f"cannot start a network helper in {where}: "

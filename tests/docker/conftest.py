@@ -10,12 +10,13 @@ import docker_env as eng
 
 
 @pytest.fixture(scope="session")
-def docker_engine():
+def docker_engine(request):
     """A Docker Engine that answers; started here (as root) when none does, stopped at the end.
 
     Asserts that the host's nftables ruleset is the same after the session as before it.
     """
     pytest.importorskip("docker")
+    eng.capture_manager = request.config.pluginmanager.getplugin("capturemanager")
     before = eng.host_ruleset()
     e = eng.Engine()
     if not e.connect():
@@ -40,6 +41,7 @@ def docker_engine():
                     os.environ.pop(k, None)
                 else:
                     os.environ[k] = v
+    eng.capture_manager = None
     after = eng.host_ruleset()
     assert after == before, "the docker session changed the host's nftables ruleset"
 

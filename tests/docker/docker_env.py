@@ -42,7 +42,17 @@ APP_LIMITS = (1.0, 512 * 1024 * 1024)
 SECRET = "docker-test-secret-key-not-for-production"
 
 
+#: pytest's capture manager (set by the session fixture), so progress shows while output is captured.
+capture_manager = None
+
+
 def progress(line: str) -> None:
+    """One progress line on the real stderr, even while pytest captures the test's output."""
+    if capture_manager is not None:
+        with capture_manager.global_and_fixture_disabled():
+            sys.stderr.write(f"[docker] {line}\n")
+            sys.stderr.flush()
+        return
     sys.__stderr__.write(f"[docker] {line}\n")
     sys.__stderr__.flush()
 

@@ -250,3 +250,30 @@ class TestCli:
         monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no.sock")
         with pytest.raises(PrerequisiteError, match="no Docker Engine"):
             DockerBackend(Settings(state_dir=tmp_path)).status()
+
+
+class TestLifecycle:
+    def test_up_without_compose_says_so(self, session_backend, monkeypatch):
+        """Without the compose plugin, up() is a clear NotSupported (the tests start containers themselves)."""
+        import shutil as _shutil
+
+        from chaoslib.errors import NotSupported
+
+        if _shutil.which("docker") and subprocess.run(["docker", "compose", "version"],
+                                                      capture_output=True).returncode == 0:
+            pytest.skip("the compose plugin is installed here")
+        with pytest.raises(NotSupported, match="docker compose") as info:
+            session_backend.up()
+        assert "Compose plugin" in info.value.one_line()
+
+    def test_is_up_and_targets(self, session_backend):
+        assert session_backend.is_up()
+        assert session_backend.targets() == ["app1", "app2", "app3"]
+        assert session_backend.features >= {"nftables", "tmpfs", "limits"}
+
+    def test_app_image_serves_what_compose_runs(self, session_backend):
+        """`python` (compose's commands) is the venv's, and the pager module imports in the app image."""
+        c = session_backend._containers()["app1"]
+        code, out = c.exec_run(["python", "-c", "import sys, chaoslib.pager, django; print(sys.prefix)"])
+        assert code == 0 and out.decode().strip() == "/opt/venv", out
+        assert c.attrs["Config"]["User"] == "10001:10001"
