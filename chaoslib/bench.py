@@ -50,7 +50,7 @@ def _effect_check(scenario: str, target: str, probe: OutsideProbe) -> Callable[[
     raise ChaosError(f"no effect probe for {scenario}")
 
 
-def _wait(check: Callable[[], bool], timeout: float, interval: float = 0.25) -> float | None:
+def wait_for(check: Callable[[], bool], timeout: float, interval: float = 0.25) -> float | None:
     start = time.monotonic()
     while time.monotonic() - start < timeout:
         try:
@@ -73,7 +73,7 @@ def _lb_sees_all_servers() -> bool:
     return bool(ups) and all(line.endswith(" 1") for line in ups)
 
 
-def _recovered(stack: Stack) -> bool:
+def recovered(stack: Stack) -> bool:
     """Every service healthy and every replica back in the load balancer's rotation."""
     return stack.healthy() and _lb_sees_all_servers()
 
@@ -105,7 +105,7 @@ class FaultBench:
 
     def settle(self) -> None:
         """Wait until the stack is healthy and no page is firing, so each run starts clean."""
-        _wait(lambda: _recovered(self.stack) and not _paging_alerts_firing(), timeout=240, interval=2)
+        wait_for(lambda: recovered(self.stack) and not _paging_alerts_firing(), timeout=240, interval=2)
 
     def one(self, family: str, scenario: str, target: str, params: dict) -> Run:
         probe = OutsideProbe(self.stack.backend)
@@ -114,7 +114,7 @@ class FaultBench:
         t0 = time.time()
         start = time.monotonic()
         injector.inject(self.stack, scenario, targets=[target], params=params)
-        effect = _wait(check, timeout=60)
+        effect = wait_for(check, timeout=60)
         effect = None if effect is None else time.monotonic() - start
         try:
             firing = alerts.wait_for_page(since=t0, timeout=self.page_timeout)
@@ -123,7 +123,7 @@ class FaultBench:
         except ObserveError:
             page_s, page_name = None, ""
         injector.panic(self.stack)
-        rec = _wait(lambda: _recovered(self.stack), timeout=180, interval=0.5)
+        rec = wait_for(lambda: recovered(self.stack), timeout=180, interval=0.5)
         run = Run(family, scenario, effect, page_s, page_name, rec)
         self.progress(f"  {scenario:15} effect {_fmt(effect)}  page {_fmt(page_s)} ({run.page_alert or 'none'})"
                       f"  recovery {_fmt(rec)}")
@@ -250,43 +250,3 @@ def soak(*, minutes: float = 60, progress: Progress = print) -> dict:
             "p95_median_ms": statistics.median(p95s) * 1000 if p95s else None,
             "p95_max_ms": max(p95s) * 1000 if p95s else None,
             "error_ratio_max": max(errs) if errs else None}
-
-
-def detective_bench(stack: Stack, *, seeds: int = 10, families: tuple[str, ...] = ("network", "disk", "resources"),
-                    difficulty: str = "normal", progress: Progress = print) -> dict:
-    """Play `seeds` games per family; after the page, does the detective name family and targets?"""
-    import os
-
-    from . import detective, game
-
-    out: dict[str, dict] = {}
-    for family in families:
-        right = 0
-        os.environ["CHAOSCTL_FAMILY"] = family
-        for seed in range(1, seeds + 1):
-            _wait(lambda: _recovered(stack) and not _paging_alerts_firing(), timeout=240, interval=2)
-            game.abandon(stack, reason="bench")
-            state = game.play(stack, seed=seed, difficulty=difficulty)
-            truth = game.game_faults(stack, state)
-            try:
-                alerts.wait_for_page(since=state.started_at, timeout=120)
-            except ObserveError:
-                pass
-            want = ({f.family for f in truth}, sorted({t for f in truth for t in f.targets}))
-            got = None
-            for _ in range(6):  # the evidence may need a few more scrapes after the page
-                h = detective.investigate(stack)
-                got = ({h.family}, h.targets)
-                if got == want:
-                    break
-                time.sleep(5)
-            ok = got == want
-            right += ok
-            progress(f"  {family:9} seed {seed:2}: {'right' if ok else 'WRONG'} "
-                     f"(truth {[f.scenario for f in truth]} {want[1]}, said {got})")
-            injector.panic(stack)
-            game.abandon(stack, reason="bench")
-        out[family] = {"right": right, "games": seeds}
-        progress(f"{family}: {right}/{seeds} named correctly")
-    os.environ.pop("CHAOSCTL_FAMILY", None)
-    return out

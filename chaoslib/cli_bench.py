@@ -19,10 +19,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         bench.all()
         print(bench.report())
     if args.what == "detective":
-        from .bench import detective_bench
+        from .trials import run_trials
 
-        print(f"detective: {args.seeds} games per family; is the hypothesis right after the page?")
-        detective_bench(_stack(args), seeds=args.seeds)
+        print(f"detective: {args.seeds} seeded games per family; is its settled verdict the truth?")
+        run_trials(_stack(args), seeds=args.seeds)
     if args.what == "soak":
         from .bench import soak
 

@@ -6,8 +6,10 @@ with its evidence. It backs the hint engine, and CI's autopilot uses it to play 
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
+from .errors import ChaosError
 from .observe.logs import Logs
 from .observe.metrics import Metrics
 from .stack import Stack
@@ -55,28 +57,38 @@ class Signals:
     db_log_errors: dict[str, int]
 
     @classmethod
-    def gather(cls, stack: Stack, *, metrics: Metrics | None = None, minutes: float = 5) -> "Signals":
+    def gather(cls, stack: Stack, *, metrics: Metrics | None = None, minutes: float = 5,
+               since: float | None = None) -> "Signals":
+        """Read the signals over the last `minutes`, or only since `since` (epoch seconds).
+
+        Every window, the fixed one-minute ones included, is cut at `since`: evidence from
+        before a game began (the tail of the previous one) must not count in this one.
+        """
         m = metrics or Metrics()
-        w = f"{max(30, int(minutes * 60))}s"
+        now = time.time()
+        seconds = max(15, int(now - since)) if since is not None else max(30, int(minutes * 60))
+        w, w1 = f"{seconds}s", f"{min(seconds, 60)}s"
         logs = Logs(backend=stack.backend)
         db_log = {}
         try:
-            df = logs.search(text="database unreachable", minutes=minutes, limit=None)
+            df = logs.search(text="database unreachable", since=now - seconds, limit=None)
             if not df.empty:
                 db_log = {str(k): int(v) for k, v in df.groupby("replica").size().items() if k}
-        except Exception:  # logs are a second opinion; metrics decide
+        except ChaosError:  # logs are a second opinion; metrics decide
             db_log = {}
+        throttled = (f"sum by (replica) (rate(container_cpu_cfs_throttled_periods_total{{replica!=''}}[{w1}]))"
+                     f" / (sum by (replica) (rate(container_cpu_cfs_periods_total{{replica!=''}}[{w1}])) > 0)")
         return cls(
             disk_used=_by_replica(m, "max by (replica) (replica:disk_used:ratio)"),
             disk_errors=_by_replica(m, f"sum by (replica) (increase(pollapp_disk_write_errors_total[{w}]))"),
             oom_kills=_by_replica(m, f"sum by (replica) (increase(container_oom_events_total[{w}]))"),
-            throttled=_by_replica(m, "max by (replica) (replica:cpu_throttled:ratio_rate1m)"),
+            throttled=_by_replica(m, throttled),
             cpu_limit=_by_replica(m, "max by (replica) (container_spec_cpu_quota / container_spec_cpu_period)"),
             memory_ratio=_by_replica(m, "max by (replica) (replica:memory_working_set:ratio_limit)"),
             memory_limit_mb=_by_replica(m, "max by (replica) (container_spec_memory_limit_bytes) / 1048576"),
             restarts=_by_replica(m, f"sum by (replica) (increase(chaos_process_restarts_total[{w}]))"),
-            lb_up=_by_replica(m, "avg by (replica) (avg_over_time(traefik_service_server_up[1m]))"),
-            scrape_up=_by_replica(m, "avg by (replica) (avg_over_time(up{job='pollapp'}[1m]))"),
+            lb_up=_by_replica(m, f"avg by (replica) (avg_over_time(traefik_service_server_up[{w1}]))"),
+            scrape_up=_by_replica(m, f"avg by (replica) (avg_over_time(up{{job='pollapp'}}[{w1}]))"),
             db_errors=_by_replica(m, f"sum by (replica) (increase(django_db_new_connection_errors_total[{w}]))"),
             db_log_errors=db_log,
         )
@@ -84,14 +96,14 @@ class Signals:
 
 def investigate(stack: Stack, *, metrics: Metrics | None = None, minutes: float | None = None) -> Hypothesis:
     """The most likely fault given what the stack shows now (by default: since the game began)."""
-    if minutes is None:
-        import time
+    if minutes is not None:
+        return diagnose(Signals.gather(stack, metrics=metrics, minutes=minutes))
+    from .game import current
 
-        from .game import current
-
-        state = current(stack)
-        minutes = min(10.0, (time.time() - state.started_at) / 60 + 0.5) if state else 5.0
-    return diagnose(Signals.gather(stack, metrics=metrics, minutes=minutes))
+    state = current(stack)
+    if state is None:
+        return diagnose(Signals.gather(stack, metrics=metrics, minutes=5))
+    return diagnose(Signals.gather(stack, metrics=metrics, since=state.started_at))
 
 
 def diagnose(s: Signals) -> Hypothesis:

@@ -103,6 +103,7 @@ def play(stack: Stack, *, seed: int | None = None, difficulty: str = "normal") -
     drawn = draw(seed=seed, difficulty=difficulty, targets=stack.targets(), features=stack.backend.features,
                  family=forced_family())
     ids = []
+    started_at = time.time()  # before the injection: the evidence window must cover it
     try:
         for d in drawn:
             ids.append(inject(stack, d.scenario, targets=d.targets, params=d.params, hidden=True).id)
@@ -112,7 +113,7 @@ def play(stack: Stack, *, seed: int | None = None, difficulty: str = "normal") -
         for fid in ids:
             heal(stack, fid, by="failed-play")
         raise
-    state = GameState(seed=seed, difficulty=difficulty, started_at=time.time(), fault_ids=ids)
+    state = GameState(seed=seed, difficulty=difficulty, started_at=started_at, fault_ids=ids)
     state.add("incident-started", seed=seed, difficulty=difficulty)
     j.save(state)
     return state

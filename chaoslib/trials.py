@@ -1,0 +1,115 @@
+"""Detective trials: play seeded games and check that the detective names what was injected.
+
+The issue's proof that every scenario is solvable from what the player sees: for each fault
+family, over ten seeds or more, the detective (which reads only metrics, logs and status)
+must name the family and the exact targets in at least nine games out of ten. The test
+suite and `chaosctl bench detective` run the same protocol, defined once here.
+"""
+from __future__ import annotations
+
+import os
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+from . import detective, game, injector
+from .bench import recovered, wait_for
+from .errors import ChaosError
+from .stack import Stack
+
+Progress = Callable[[str], None]
+
+#: The detective is first asked this long after the injection (a couple of scrapes of evidence).
+FIRST_LOOK_S = 15.0
+#: How often it is asked again, and for how long at most.
+INTERVAL_S = 5.0
+TIMEOUT_S = 90.0
+
+
+@dataclass
+class Trial:
+    """One seeded game: what was injected, what the detective said, and whether that was right."""
+
+    family: str
+    seed: int
+    scenarios: list[str]
+    truth: tuple[str, list[str]]
+    said: tuple[str | None, list[str]]
+    settled_s: float | None
+
+    @property
+    def right(self) -> bool:
+        return self.said == self.truth
+
+    def line(self) -> str:
+        verdict = "right" if self.right else "WRONG"
+        when = f"{self.settled_s:.0f} s" if self.settled_s is not None else "never settled"
+        return (f"{self.family:9} seed {self.seed:2}: {verdict:5} {'+'.join(self.scenarios)} on "
+                f"{','.join(self.truth[1])}; said {self.said[0]} on {','.join(self.said[1]) or '-'} ({when})")
+
+
+@contextmanager
+def forced_family(family: str) -> Iterator[None]:
+    """Force the family of the draw, as CI does with CHAOSCTL_FAMILY, and restore it after."""
+    before = os.environ.get("CHAOSCTL_FAMILY")
+    os.environ["CHAOSCTL_FAMILY"] = family
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("CHAOSCTL_FAMILY", None)
+        else:
+            os.environ["CHAOSCTL_FAMILY"] = before
+
+
+def settle(stack: Stack, *, started_at: float) -> tuple[tuple[str | None, list[str]], float | None]:
+    """Ask the detective until it gives the same non-empty answer twice in a row (its verdict).
+
+    The verdict is the first stable answer, not the first right one: a detective that
+    wavers and lands on the truth by chance would not pass.
+    """
+    time.sleep(max(0.0, started_at + FIRST_LOOK_S - time.time()))
+    last: tuple[str | None, list[str]] = (None, [])
+    while time.time() - started_at < TIMEOUT_S:
+        h = detective.investigate(stack)
+        said = (h.family, sorted(h.targets))
+        if said[0] is not None and said == last:
+            return said, time.time() - started_at
+        last = said
+        time.sleep(INTERVAL_S)
+    return last, None
+
+
+def trial(stack: Stack, *, family: str, seed: int, difficulty: str = "normal") -> Trial:
+    """Play one seeded game of `family`, take the detective's verdict, then undo the fault."""
+    if not wait_for(lambda: recovered(stack), timeout=180, interval=1):
+        raise ChaosError("the stack did not recover before the trial", hint="check `chaosctl status`")
+    game.abandon(stack, reason="trial")
+    with forced_family(family):
+        state = game.play(stack, seed=seed, difficulty=difficulty)
+    try:
+        truth_faults = game.game_faults(stack, state)
+        families = sorted({f.family for f in truth_faults})
+        truth = (families[0] if len(families) == 1 else "+".join(families),
+                 sorted({t for f in truth_faults for t in f.targets}))
+        said, settled_s = settle(stack, started_at=state.started_at)
+    finally:
+        injector.panic(stack)
+        game.abandon(stack, reason="trial")
+    return Trial(family, seed, [f.scenario for f in truth_faults], truth, said, settled_s)
+
+
+def run_trials(stack: Stack, *, seeds: int = 10, families: tuple[str, ...] = game.FAMILIES,
+               difficulty: str = "normal", progress: Progress = print) -> dict[str, list[Trial]]:
+    """`seeds` trials per family (seeds 1..N); progress shows each verdict as it comes."""
+    out: dict[str, list[Trial]] = {}
+    for family in families:
+        out[family] = []
+        for seed in range(1, seeds + 1):
+            t = trial(stack, family=family, seed=seed, difficulty=difficulty)
+            out[family].append(t)
+            progress("  " + t.line())
+        right = sum(t.right for t in out[family])
+        progress(f"{family}: {right}/{seeds} named correctly")
+    return out
