@@ -42,6 +42,7 @@ $(STAMP): pyproject.toml
 # The whole suite: unit and static checks first (fast), then the live native stack.
 # The docker backend's tests need an engine and debootstrap (installed, not started).
 test: WITH_DOCKER = 1
+test: WITH_BROWSER = 1
 test: deps
 	$(PYTEST) tests -p no:cacheprovider --timeout=900
 

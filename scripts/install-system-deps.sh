@@ -17,7 +17,7 @@ have ip || need+=(iproute2)
 have runuser || need+=(util-linux)
 have useradd || need+=(passwd)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
-if [ "${WITH_BROWSER:-0}" = 1 ]; then have chromium || need+=(chromium); fi
+if [ "${WITH_BROWSER:-0}" = 1 ]; then have chromium || need+=(chromium); have chromedriver || need+=(chromium-driver); fi
 # The docker backend's tests: an engine (started by the tests, never as a service) and
 # debootstrap for a base image, since no image registry is reachable.
 if [ "${WITH_DOCKER:-0}" = 1 ]; then

@@ -1,0 +1,125 @@
+"""A player's browser: headless Chromium fills the 04-hypothesis widget in JupyterLab 4.
+
+Debian's chromium and chromium-driver (installed by `make deps` with WITH_BROWSER=1),
+driven by Selenium. The widget must render with ipywidgets 8, take real clicks and
+keystrokes, and the hypothesis must land in the game journal on disk.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+
+import pytest
+
+from chaoslib import game
+from chaoslib.injector import panic
+from chaoslib.lab import start_lab, stop_lab
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+PORT = 18888
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+         "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync",
+         "--window-size=1400,1000"]
+
+
+@pytest.fixture
+def browser():
+    """A headless Chromium with a fresh profile, quit (and its profile removed) at the end."""
+    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
+        pytest.fail("chromium and chromium-driver are missing: run `make deps WITH_BROWSER=1`")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="chaos-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in FLAGS + [f"--user-data-dir={profile}"]:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def lab(live_stack, monkeypatch):
+    """JupyterLab on the test stack's state directory, with the app object exposed to scripts."""
+    monkeypatch.delenv("CHAOSCTL_AUTOPILOT", raising=False)
+    url = start_lab(live_stack.settings, port=PORT, extra_args=("--LabApp.expose_app_in_browser=True",))
+    yield url
+    stop_lab(live_stack.settings)
+
+
+@pytest.fixture
+def game_in_progress(live_stack):
+    """A real game (seed 3: a network fault), undone at the end."""
+    game.abandon(live_stack, reason="test")
+    state = game.play(live_stack, seed=3)
+    yield state
+    panic(live_stack)
+    game.abandon(live_stack, reason="test")
+
+
+def _wait_for(driver, css: str, timeout: float = 90):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout).until(ec.presence_of_element_located((By.CSS_SELECTOR, css)))
+
+
+def test_hypothesis_widget_records_to_the_journal(live_stack, game_in_progress, lab, browser):
+    """Filled in and submitted in a real browser, the hypothesis lands in the journal with the player's words."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    base, token = lab.split("/lab?")
+    browser.get(f"{base}/lab/tree/04-hypothesis.ipynb?{token}")
+    _wait_for(browser, ".jp-NotebookPanel .jp-Cell")
+    # Wait for the app and the kernel, then run every cell as the player would with Shift+Enter.
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if browser.execute_script(
+                "const w = window.jupyterapp && jupyterapp.shell.currentWidget;"
+                "return !!(w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel"
+                " && w.sessionContext.session.kernel.status === 'idle');"):
+            break
+        time.sleep(1)
+    else:
+        pytest.fail("the notebook's kernel never became idle")
+    browser.execute_script("return jupyterapp.commands.execute('notebook:run-all-cells')")
+
+    family = Select(_wait_for(browser, ".widget-dropdown select"))
+    targets = Select(_wait_for(browser, ".widget-select-multiple select"))
+    evidence = _wait_for(browser, ".widget-textarea textarea")
+    assert [o.text for o in targets.options] == live_stack.targets()
+
+    family.select_by_visible_text("network")
+    targets.deselect_all()
+    targets.select_by_visible_text("app2")
+    evidence.click()
+    evidence.send_keys("Traefik shows app2 out of rotation while Prometheus still scrapes it")
+    button = next(b for b in browser.find_elements(By.CSS_SELECTOR, "button.jupyter-button")
+                  if b.text.strip() == "Record hypothesis")
+    button.click()
+
+    deadline = time.monotonic() + 30
+    recorded = []
+    while time.monotonic() < deadline and not recorded:
+        recorded = game.require_game(live_stack).all("hypothesis")
+        time.sleep(0.5)
+    assert recorded, "the journal on disk has no hypothesis"
+    h = recorded[-1]
+    assert (h["family"], h["targets"]) == ("network", ["app2"])
+    assert "out of rotation" in h["evidence"] and h["by"] == "player"
+    # The widget says so, too.
+    _wait_for(browser, ".widget-output")
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and "recorded" not in browser.find_element(By.CSS_SELECTOR, "body").text:
+        time.sleep(0.5)
+    assert "hypothesis v1 recorded: network on app2" in browser.find_element(By.CSS_SELECTOR, "body").text
