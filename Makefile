@@ -61,6 +61,7 @@ test-integration: deps
 bench: deps
 	$(BIN)/chaosctl bench all
 	$(BIN)/chaosctl bench detective --seeds 10
+	$(BIN)/chaosctl bench game --runs 3
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,4 +1,4 @@
-"""`chaosctl bench faults|logs|all`: benchmarks that print figures (medians), not tests."""
+"""`chaosctl bench faults|logs|soak|detective|game|all`: benchmarks that print figures (medians), not tests."""
 from __future__ import annotations
 
 import argparse
@@ -23,6 +23,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
         print(f"detective: {args.seeds} seeded games per family; is its settled verdict the truth?")
         run_trials(_stack(args), seeds=args.seeds)
+    if args.what == "game":
+        from .bench_game import game_bench
+
+        print(f"game: notebooks 02 to 05 unattended, real waits, {args.runs} games per family")
+        game_bench(_stack(args), runs=args.runs)
     if args.what == "soak":
         from .bench import soak
 
@@ -36,7 +41,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="run benchmarks on the live stack and print figures")
-    p.add_argument("what", choices=["faults", "logs", "soak", "detective", "all"], nargs="?", default="all")
+    p.add_argument("what", choices=["faults", "logs", "soak", "detective", "game", "all"], nargs="?", default="all")
     p.add_argument("--runs", type=int, default=3, help="runs per scenario (default 3)")
     p.add_argument("--seeds", type=int, default=10, help="games per family for the detective benchmark")
     p.add_argument("--minutes", type=float, default=60, help="soak duration (default 60)")

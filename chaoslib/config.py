@@ -75,6 +75,24 @@ SATURATION_EXPORTER = Infra("saturation-exporter", "127.0.2.6", 9338, "root")
 PAGER = Infra("pager", "127.0.2.7", 9099, "chaossvc")
 JUPYTER = Infra("jupyter", "127.0.0.1", 8888, "root")
 
+#: The ports docker-compose.yml publishes on the host for what the notebooks read.
+DOCKER_PUBLISHED = {"prometheus": 9090, "alertmanager": 9093, "pager": 9099}
+
+
+def endpoint(name: str) -> str:
+    """The URL the notebooks use for `name` (prometheus, alertmanager, pager) on this backend.
+
+    CHAOSCTL_<NAME>_URL wins; under CHAOSCTL_BACKEND=docker it is the port compose publishes
+    on CHAOS_HOST (default 127.0.0.1); natively, the service's own loopback address.
+    """
+    override = os.environ.get(f"CHAOSCTL_{name.upper()}_URL")
+    if override:
+        return override.rstrip("/")
+    if os.environ.get("CHAOSCTL_BACKEND") == "docker":
+        return f"http://{os.environ.get('CHAOS_HOST', '127.0.0.1')}:{DOCKER_PUBLISHED[name]}"
+    return {"prometheus": PROMETHEUS, "alertmanager": ALERTMANAGER, "pager": PAGER}[name].url
+
+
 #: The users the native stack creates (system users without a login shell).
 SERVICE_USERS = ("chaosdb", "chaoslb", "chaossvc")
 

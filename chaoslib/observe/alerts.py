@@ -30,8 +30,9 @@ def _get(url: str, source: str):
         raise ObserveError(f"{source} answered badly: {e}", source=source) from e
 
 
-def active_alerts(url: str = config.ALERTMANAGER.url) -> pd.DataFrame:
+def active_alerts(url: str | None = None) -> pd.DataFrame:
     """Alerts Alertmanager holds now: alertname, severity, state, starts_at, summary, labels."""
+    url = url or config.endpoint("alertmanager")
     rows = []
     for a in _get(f"{url.rstrip('/')}/api/v2/alerts", "alertmanager"):
         labels = a.get("labels", {})
@@ -41,12 +42,13 @@ def active_alerts(url: str = config.ALERTMANAGER.url) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["alertname", "severity", "state", "starts_at", "summary", "labels"])
 
 
-def pages(url: str = config.PAGER.url, *, channel: str | None = "pages", since: float | None = None) -> pd.DataFrame:
+def pages(url: str | None = None, *, channel: str | None = "pages", since: float | None = None) -> pd.DataFrame:
     """Every notification the pager received, one row per alert in it.
 
     Columns: received_at, channel, status (firing/resolved), alertname, severity,
     starts_at, ends_at, summary, description, fingerprint.
     """
+    url = url or config.endpoint("pager")
     rows = []
     for n in _get(f"{url.rstrip('/')}/pages", "pager"):
         if channel and n["channel"] != channel:
@@ -65,7 +67,7 @@ def pages(url: str = config.PAGER.url, *, channel: str | None = "pages", since: 
     return pd.DataFrame(rows, columns=cols)
 
 
-def wait_for_page(*, since: float, timeout: float = 120, url: str = config.PAGER.url,
+def wait_for_page(*, since: float, timeout: float = 120, url: str | None = None,
                   progress: Progress = lambda _: None, interval: float = 1.0) -> pd.DataFrame:
     """Wait until a firing page arrives after `since`; return the firing rows."""
     deadline = time.monotonic() + timeout
@@ -79,7 +81,7 @@ def wait_for_page(*, since: float, timeout: float = 120, url: str = config.PAGER
         elapsed = time.monotonic() - start
         if time.monotonic() > deadline:
             raise ObserveError(f"no page within {timeout:.0f} s", source="pager",
-                               hint="check `chaosctl status` and Alertmanager at " + config.ALERTMANAGER.url)
+                               hint="check `chaosctl status` and Alertmanager at " + config.endpoint("alertmanager"))
         if elapsed - last >= 5:
             progress(f"waiting for the page... {elapsed:.0f} s")
             last = elapsed

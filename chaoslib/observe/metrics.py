@@ -50,8 +50,8 @@ def _ts(value: float | datetime | str | None, default: float) -> float:
 class Metrics:
     """A Prometheus HTTP API client returning DataFrames."""
 
-    def __init__(self, url: str = config.PROMETHEUS.url, *, timeout: float = 10.0) -> None:
-        self.url = url.rstrip("/")
+    def __init__(self, url: str | None = None, *, timeout: float = 10.0) -> None:
+        self.url = (url or config.endpoint("prometheus")).rstrip("/")
         self.timeout = timeout
 
     def _get(self, path: str, params: dict) -> dict:
