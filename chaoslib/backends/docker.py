@@ -285,6 +285,21 @@ class DockerBackend(Backend):
             raise FaultError(f"nft in {where}'s network namespace failed: {' '.join(lines).strip() or out.strip()}")
         return out
 
+    def _sweep_helper(self, holder, script: str) -> str:
+        """A helper in a namespace that may be going away (a crash-looping replica): a
+        container that is not running has no rules (its next start gets a new namespace)."""
+        try:
+            return self._helper(holder, script)
+        except FaultError:
+            try:
+                holder.reload()
+            except _docker().errors.NotFound:
+                return ""
+            if holder.attrs.get("State", {}).get("Status") != "running" or _REPLICA.match(
+                    holder.labels.get(SERVICE_LABEL, "")):
+                return ""
+            raise
+
     def _helpers(self) -> list:
         return self.client.containers.list(all=True, filters={"label": f"{HELPER_LABEL}=1"})
 
@@ -340,7 +355,8 @@ class DockerBackend(Backend):
         healthy = running and (health in (None, "healthy"))
         if health:
             log = (state.get("Health") or {}).get("Log") or []
-            detail = health if health == "healthy" or not log else f"{health}: {log[-1].get('Output', '').strip()[:120]}"
+            last = log[-1].get("Output", "").strip()[:120] if log else ""
+            detail = health if health == "healthy" or not last else f"{health}: {last}"
         else:
             detail = state.get("Status", "")
         if state.get("OOMKilled"):
@@ -467,7 +483,7 @@ class DockerBackend(Backend):
             return list(pool.map(fn, items))
 
     def _table_json(self, holder) -> dict:
-        out = self._helper(holder, f"nft -j list table {nft.FAMILY} {nft.TABLE} 2>/dev/null || true")
+        out = self._sweep_helper(holder, f"nft -j list table {nft.FAMILY} {nft.TABLE} 2>/dev/null || true")
         return json.loads(out) if out.strip() else {}
 
     def _rules_by_holder(self) -> list[tuple[object, list[nft.Rule]]]:
@@ -515,26 +531,71 @@ class DockerBackend(Backend):
                 return item.split("=", 1)[1]
         return "/data"
 
+    def _disk_volume(self, c) -> str | None:
+        """The named volume mounted at the replica's data dir, if its disk is one (else None)."""
+        where = self._data_dir(c)
+        for m in c.attrs.get("Mounts") or []:
+            if m.get("Type") == "volume" and m.get("Destination") == where:
+                return m.get("Name")
+        return None
+
     def _disk(self, target: str, op: str, *args: str):
+        """Run a disk operation on a replica's /data: by exec while it runs; otherwise, when its
+        disk is a volume (kept mounted by another container), from a short-lived container of
+        the replica's own image with its volumes (a crash-looping replica cannot be exec'd)."""
         c = self._replica(target)
-        if not c.attrs.get("State", {}).get("Running"):
-            raise FaultError(f"{target} is not running: its disk (a tmpfs) exists only while it runs",
-                             hint=f"start it: chaosctl ensure-running, or restart {target}")
         docker = _docker()
-        try:
-            code, out = c.exec_run(["python3", "-c", _DISK_SCRIPT, op, self._data_dir(c), *args])
-        except docker.errors.DockerException as e:
-            raise self._api_error(target, e) from e
+        argv = [op, self._data_dir(c), *args]
+        code, out = None, b""
+        if c.attrs.get("State", {}).get("Running"):
+            try:
+                code, out = c.exec_run(["python3", "-c", _DISK_SCRIPT, *argv])
+            except docker.errors.APIError as e:
+                if e.status_code != 409 or self._disk_volume(c) is None:  # 409: it stopped meanwhile
+                    raise self._api_error(target, e) from e
+            except docker.errors.DockerException as e:
+                raise self._api_error(target, e) from e
+        if code not in (None, 0) and self._disk_volume(c) is not None:
+            code = None  # killed in the replica (e.g. by its tiny memory limit): from outside it
+        if code is None:
+            if self._disk_volume(c) is None:
+                raise FaultError(f"{target} is not running: its disk (a tmpfs) exists only while it runs",
+                                 hint=f"start it first (restart {target})")
+            out = self._disk_helper(c, argv)
         text = out.decode("utf-8", "replace").strip().splitlines()
         try:
             res = json.loads(text[-1])
         except (IndexError, ValueError) as e:
-            raise FaultError(f"disk {op} on {target} failed: {' '.join(text)[-300:] or f'exit {code}'}") from e
+            hint = "killed: out of memory under its limit?" if code == 137 else ""
+            raise FaultError(f"disk {op} on {target} failed: {' '.join(text)[-300:] or f'exit {code}'}",
+                             hint=hint) from e
         if "error" in res:
             if res.get("type") == "UsageError":
                 raise UsageError(res["error"], field="path")
             raise FaultError(f"disk {op} on {target} failed: {res['error']}")
         return res["ok"]
+
+    def _disk_helper(self, c, argv: list[str]) -> bytes:
+        docker = _docker()
+        name = c.labels.get(SERVICE_LABEL, c.name)
+        try:
+            helper = self.client.containers.run(
+                c.image.id, argv, entrypoint=["python3", "-c", _DISK_SCRIPT], detach=True,
+                volumes_from=[c.id], network_mode="none", user=c.attrs.get("Config", {}).get("User") or "",
+                labels={HELPER_LABEL: "1", HELPER_PROJECT_LABEL: self.project})
+        except docker.errors.DockerException as e:
+            raise FaultError(f"cannot reach {name}'s disk while it is down: "
+                             f"{getattr(e, 'explanation', None) or e}") from e
+        try:
+            helper.wait(timeout=HELPER_TIMEOUT)
+            return helper.logs(stdout=True, stderr=False)
+        except Exception as e:  # requests' timeout or an engine error
+            raise FaultError(f"the disk helper for {name} did not finish: {e}") from e
+        finally:
+            try:
+                helper.remove(force=True)
+            except docker.errors.DockerException:
+                pass
 
     def disk_usage(self, *, target: str) -> DiskUsage:
         used, size = self._disk(target, "usage")
@@ -657,7 +718,8 @@ class DockerBackend(Backend):
                 pass
 
         def drop_table(holder) -> str | None:
-            out = self._helper(holder, f"nft delete table {nft.FAMILY} {nft.TABLE} 2>/dev/null && echo gone || true")
+            out = self._sweep_helper(holder, f"nft delete table {nft.FAMILY} {nft.TABLE} 2>/dev/null "
+                                             "&& echo gone || true")
             if out.strip() == "gone":
                 return f"removed the nftables table {nft.FAMILY} {nft.TABLE} in {holder.labels.get(SERVICE_LABEL)}"
             return None
@@ -673,7 +735,7 @@ class DockerBackend(Backend):
 
         def clean(name: str) -> list[str]:
             c = containers[name]
-            if not c.attrs.get("State", {}).get("Running"):
+            if not c.attrs.get("State", {}).get("Running") and self._disk_volume(c) is None:
                 return []
             return [f"removed {name}:{p}" for p in self._disk(name, "clean")]
 
@@ -687,9 +749,11 @@ class DockerBackend(Backend):
         containers = self._containers()
         holders = self._holders()
         tables = self._parallel(
-            lambda h: self._helper(h, f"nft -s list table {nft.FAMILY} {nft.TABLE} 2>/dev/null || true"), holders)
+            lambda h: self._sweep_helper(h, f"nft -s list table {nft.FAMILY} {nft.TABLE} 2>/dev/null || true"),
+            holders)
         targets = self.targets()
-        running = [n for n in targets if containers[n].attrs.get("State", {}).get("Running")]
+        running = [n for n in targets if containers[n].attrs.get("State", {}).get("Running")
+                   or self._disk_volume(containers[n]) is not None]
         files = dict(zip(running, self._parallel(lambda n: self._disk(n, "list"), running)))
         junk = dict(zip(running, self._parallel(lambda n: self._disk(n, "tagged"), running)))
         return {

@@ -242,6 +242,8 @@ def remove_stack(client) -> None:
         c.remove(force=True)
     for c in client.containers.list(all=True, filters={"name": f"{PROJECT}-migrate"}):
         c.remove(force=True)
+    for v in client.volumes.list(filters={"label": f"com.docker.compose.project={PROJECT}"}):
+        v.remove(force=True)
     for n in client.networks.list(names=[f"{PROJECT}-net"]):
         try:
             n.remove()
@@ -284,8 +286,16 @@ def start_stack(client, replicas: int = 3) -> dict:
     idle = ["sleep", "infinity"]
     client.containers.run(image("helper"), idle, name=f"{PROJECT}-traefik-1", labels=labels("traefik"),
                           init=True, **common)
+    # The last replica's disk is a named volume with tmpfs options instead of a tmpfs mount:
+    # the exporter stand-in keeps it mounted, so it survives the replica's restarts (the
+    # disk-crashloop scenario) as the native disks do. The others have compose's `tmpfs:`.
+    volume = client.volumes.create(f"{PROJECT}-app{replicas}-data", driver="local",
+                                   driver_opts={"type": "tmpfs", "device": "tmpfs",
+                                                "o": f"size={DISK_MB}m,uid=10001,gid=10001,mode=0750"},
+                                   labels={"com.docker.compose.project": PROJECT})
     client.containers.run(image("helper"), idle, name=f"{PROJECT}-postgres-exporter-1",
-                          labels=labels("postgres-exporter"), init=True, **common)
+                          labels=labels("postgres-exporter"), init=True,
+                          volumes={volume.name: {"bind": f"/disks/app{replicas}", "mode": "ro"}}, **common)
     wait_healthy(client, [f"{PROJECT}-postgres-1"])
     pg_ip = client.containers.get(f"{PROJECT}-postgres-1").attrs["NetworkSettings"]["Networks"][net.name]["IPAddress"]
     env = {"SECRET_KEY": SECRET, "DATABASE_URL": f"postgres://polls:polls@{pg_ip}:5432/polls",
@@ -306,7 +316,8 @@ def start_stack(client, replicas: int = 3) -> dict:
             image("app"), name=f"{PROJECT}-{name}-1", hostname=name,
             labels=labels(name, **{"chaos-control.limits.cpu": str(cpu), "chaos-control.limits.memory": str(memory)}),
             environment={**env, "REPLICA_NAME": name}, restart_policy={"Name": "unless-stopped"},
-            tmpfs={"/data": f"size={DISK_MB}m,uid=10001,gid=10001,mode=0750"},
+            **({"volumes": {volume.name: {"bind": "/data", "mode": "rw"}}} if i == replicas else
+               {"tmpfs": {"/data": f"size={DISK_MB}m,uid=10001,gid=10001,mode=0750"}}),
             cpu_period=100_000, cpu_quota=int(cpu * 100_000), mem_limit=memory, memswap_limit=memory, **common)
         names.append(f"{PROJECT}-{name}-1")
     wait_healthy(client, names)

@@ -231,7 +231,8 @@ def _chaosctl(*args: str, env: dict) -> subprocess.CompletedProcess:
 
 class TestCli:
     def test_status_with_the_engine(self, docker_stack, session_backend):
-        env = {**os.environ, "CHAOSCTL_COMPOSE_PROJECT": eng.PROJECT, "CHAOSCTL_STATE_DIR": str(docker_stack["state_dir"])}
+        env = {**os.environ, "CHAOSCTL_COMPOSE_PROJECT": eng.PROJECT,
+               "CHAOSCTL_STATE_DIR": str(docker_stack["state_dir"])}
         proc = _chaosctl("status", "--backend", "docker", env=env)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         assert "app1" in proc.stdout and "postgres" in proc.stdout
@@ -277,3 +278,72 @@ class TestLifecycle:
         code, out = c.exec_run(["python", "-c", "import sys, chaoslib.pager, django; print(sys.prefix)"])
         assert code == 0 and out.decode().strip() == "/opt/venv", out
         assert c.attrs["Config"]["User"] == "10001:10001"
+
+
+def _restart_count(backend, target: str) -> int:
+    return int(backend._containers()[target].attrs["RestartCount"])
+
+
+class TestDisks:
+    def test_a_tmpfs_mount_is_emptied_by_a_restart(self, backend, probe):
+        """Known difference from the native disks: compose's `tmpfs:` is made anew at each start."""
+        a = backend.targets()[0]
+        backend.write_file(target=a, path="junk/gone.bin", size_bytes=1 << 20, tag="t-gone")
+        backend.restart(target=a)
+        wait_until(lambda: probe.healthy(a), timeout=60)
+        assert "junk/gone.bin" not in [f.path for f in backend.list_files(target=a)]
+
+    def test_disk_crashloop_on_a_volume_disk(self, backend, probe):
+        """A full volume-backed disk survives the restart: the replica cannot boot and loops;
+        its disk is still reachable while it is down, and healing brings it back."""
+        from chaoslib import injector
+        from chaoslib.stack import Stack
+
+        t = backend.targets()[-1]
+        assert backend._disk_volume(backend._containers()[t])
+        stack = Stack(backend)
+        before = backend.fault_footprint()
+        restarts = _restart_count(backend, t)
+        t0 = time.monotonic()
+        record = injector.inject(stack, "disk-crashloop", targets=[t])
+        wait_until(lambda: _restart_count(backend, t) >= restarts + 2, timeout=60, interval=0.3)
+        eng.progress(f"effect: {t} crash-looping ({_restart_count(backend, t) - restarts} restarts) "
+                     f"{time.monotonic() - t0:.1f} s after the fault")
+        assert not probe.healthy(t)
+        assert "cannot start" in backend.tail_log(service=t, lines=50)
+        assert backend.disk_usage(target=t).free_bytes < 64 * 1024
+        injector.heal(stack, record.id)
+        wait_until(lambda: probe.healthy(t), timeout=90)
+        eng.progress(f"effect: {t} healthy {time.monotonic() - t0:.1f} s after the fault (healed)")
+        assert backend.fault_footprint()["junk"] == before["junk"]
+        assert backend.fault_footprint()["ruleset"] == before["ruleset"]
+
+
+def _scenarios() -> list[str]:
+    from chaoslib.faults import SCENARIOS
+
+    return sorted(SCENARIOS)
+
+
+class TestScenarios:
+    @pytest.mark.parametrize("name", _scenarios())
+    def test_inject_and_heal_every_scenario(self, backend, probe, name):
+        """Every scenario of the catalogue runs on the docker backend (or says why not), and
+        healing it restores the footprint."""
+        from chaoslib import injector
+        from chaoslib.faults import SCENARIOS
+        from chaoslib.stack import Stack
+
+        missing = SCENARIOS[name].requires - backend.features
+        if missing:
+            pytest.skip(f"the docker backend lacks {', '.join(sorted(missing))} on this machine")
+        t = backend.targets()[-1]
+        stack = Stack(backend)
+        before = backend.fault_footprint()
+        record = injector.inject(stack, name, targets=[t])
+        assert backend.fault_footprint() != before or name in ("cpu-starve", "memory-starve")
+        injector.heal(stack, record.id)
+        wait_until(lambda: probe.healthy(t), timeout=90)
+        after = backend.fault_footprint()
+        for part in ("ruleset", "limits", "junk", "helpers"):
+            assert after[part] == before[part], part
