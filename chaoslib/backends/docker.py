@@ -41,6 +41,7 @@ from .. import config
 from ..config import Settings
 from ..errors import ChaosError, FaultError, NotSupported, PrerequisiteError, ServiceError, UsageError
 from ..native import nft
+from ..native.netem import MARK_BASE
 from .base import (DATABASE, LOAD_BALANCER, Backend, DiskUsage, FileInfo, Limits, NetworkRule, Progress,
                    ServiceStatus, check_fraction, no_progress)
 
@@ -57,6 +58,9 @@ DEFAULT_HELPER_IMAGE = "chaos-control-helper:local"  # as docker-compose.yml tag
 #: Healthy-stack limits of a replica when its labels do not say (the native backend's).
 DEFAULT_LIMITS = Limits(cpu=1.0, memory=512 * 1024 * 1024)
 JUNK_XATTR = "user.chaos.fault"
+#: The latency shaper's own table and packet mark (as the native shaper's).
+NETEM_TABLE = "chaos_netem"
+NETEM_MARK = MARK_BASE + 1
 PROXY = "traefik"
 POSTGRES_PORT = 5432
 #: Docker refuses memory limits under 6 MiB.
@@ -467,9 +471,42 @@ class DockerBackend(Backend):
         self._helper(holder, 'printf "%s" "$NFT_SCRIPT" | nft -f -', env={"NFT_SCRIPT": script})
 
     def delay_packets(self, *, key: str, source: str, target: str, delay_ms: int) -> None:
+        """Latency as the native shaper does it, in the source's namespace: nft marks the
+        packets (table inet chaos_netem, the rule tagged with the key), a prio qdisc sends the
+        marked ones to a netem band on eth0. One latency fault per namespace at a time."""
         if "netem" not in self.features:
             raise NotSupported("netem", self.name)
-        raise NotSupported("netem latency", self.name)  # pragma: no cover - no kernel here has netem
+        if not 1 <= int(delay_ms) <= 60_000:
+            raise UsageError(f"delay must be between 1 and 60000 ms, got {delay_ms}", field="delay_ms",
+                             value=delay_ms)
+        holder, chain, match = self._placement(source, target)
+        if chain != "output":  # replica -> database: delay the replica's own packets instead
+            holder = self._replica(source)
+            match = {"daddr": self._ip(self._containers()[DATABASE], holder), "dport": POSTGRES_PORT}
+        key = nft._sanitize_key(key)
+        words = " ".join(nft.drop_match(**match))
+        mark = NETEM_MARK
+        script = "\n".join([
+            f"nft list table inet {NETEM_TABLE} >/dev/null 2>&1 && {{ echo busy; exit 3; }}",
+            "set -e",
+            "tc qdisc add dev eth0 root handle 1: prio bands 4 priomap 1 2 2 2 1 2 0 0 1 1 1 1 1 1 1 1",
+            f"tc qdisc add dev eth0 parent 1:4 handle 40: netem delay {int(delay_ms)}ms",
+            f"tc filter add dev eth0 parent 1: protocol ip handle {mark} fw flowid 1:4",
+            f"nft add table inet {NETEM_TABLE}",
+            f"nft add chain inet {NETEM_TABLE} output '{{ type filter hook output priority -1; }}'",
+            f"nft add rule inet {NETEM_TABLE} output {words} meta mark set {mark} comment '\"{key}\"'",
+        ])
+        try:
+            self._helper(holder, script)
+        except FaultError as e:
+            if "busy" in str(e):  # another fault's shaper: leave it alone
+                raise FaultError("only one latency fault at a time per source",
+                                 hint="heal the other one first") from e
+            self._helper(holder, self._NETEM_CLEAR)
+            raise
+
+    _NETEM_CLEAR = (f"had=0; nft delete table inet {NETEM_TABLE} 2>/dev/null && had=1; "
+                    "tc qdisc del dev eth0 root 2>/dev/null; [ $had = 1 ] && echo gone || true")
 
     def _holders(self) -> list:
         """Running containers whose network namespace may hold the project's rules."""
@@ -502,6 +539,18 @@ class DockerBackend(Backend):
                 lines.append(f"delete table {nft.FAMILY} {nft.TABLE}")
             self._helper(holder, 'printf "%s" "$NFT_SCRIPT" | nft -f -', env={"NFT_SCRIPT": "\n".join(lines) + "\n"})
             removed += len(gone)
+        return removed + self._remove_netem(key)
+
+    def _remove_netem(self, key: str) -> int:
+        if "netem" not in self.features:
+            return 0
+        removed = 0
+        for holder in self._holders():
+            out = self._sweep_helper(holder, f"nft -j list table inet {NETEM_TABLE} 2>/dev/null || true")
+            rules = nft.parse_rules(json.loads(out)) if out.strip() else []
+            if any(nft.matches_key(r.key, key) for r in rules):
+                self._helper(holder, self._NETEM_CLEAR)
+                removed += 1
         return removed
 
     def network_rules(self) -> list[NetworkRule]:
@@ -725,6 +774,10 @@ class DockerBackend(Backend):
             return None
 
         done += [line for line in self._parallel(drop_table, self._holders()) if line]
+        if "netem" in self.features:
+            for holder in self._holders():
+                if self._sweep_helper(holder, self._NETEM_CLEAR).strip() == "gone":
+                    done.append(f"removed the netem shaper in {holder.labels.get(SERVICE_LABEL)}")
         containers = self._containers()
         for name in self.targets():
             c = containers[name]
@@ -749,7 +802,8 @@ class DockerBackend(Backend):
         containers = self._containers()
         holders = self._holders()
         tables = self._parallel(
-            lambda h: self._sweep_helper(h, f"nft -s list table {nft.FAMILY} {nft.TABLE} 2>/dev/null || true"),
+            lambda h: self._sweep_helper(h, f"nft -s list table {nft.FAMILY} {nft.TABLE} 2>/dev/null; "
+                                            f"nft -s list table inet {NETEM_TABLE} 2>/dev/null; true"),
             holders)
         targets = self.targets()
         running = [n for n in targets if containers[n].attrs.get("State", {}).get("Running")
