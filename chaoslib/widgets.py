@@ -125,6 +125,9 @@ def apply_matching_fix(stack: Stack) -> list[str]:
             junk = [p for p in files["path"] if not p.startswith(config.APP_OWN_DIRS)][:1]
             if junk:
                 game.apply_fix(stack, "delete_files", target=t, paths=junk)
+            # A replica that crashed on the full disk stays down: status says so, restart it.
+            if not any(s.name == t and s.state == "RUNNING" and s.healthy for s in stack.status()):
+                game.apply_fix(stack, "restart", target=t)
         elif h["family"] == "resources":
             game.apply_fix(stack, "set_limits", target=t, cpu=1.0, memory_mb=512)
         done.append(f"{h['family']} fix on {t}")
