@@ -257,12 +257,27 @@ class DockerBackend(Backend):
         return out.strip() == "yes"
 
     # -- helpers: short-lived containers in a target's network namespace -----------------
+    def _start_helper(self, image: str, command: list[str], **kwargs):
+        """Create and start a helper; one that cannot start (its target is restarting, say) is
+        removed at once rather than left behind in the `created` state."""
+        kwargs.pop("detach", None)
+        helper = self.client.containers.create(image, command, **kwargs)
+        try:
+            helper.start()
+        except BaseException:
+            try:
+                helper.remove(force=True)
+            except _docker().errors.DockerException:
+                pass  # reset_faults sweeps leftovers by label
+            raise
+        return helper
+
     def _helper(self, container, script: str, *, env: dict | None = None) -> str:
         """Run `sh -c script` in a helper in `container`'s network namespace; its stdout."""
         docker = _docker()
         where = container.labels.get(SERVICE_LABEL, container.name) if container is not None else "a sandbox"
         try:
-            helper = self.client.containers.run(
+            helper = self._start_helper(
                 self.helper_image, ["sh", "-c", script], detach=True, environment=env or {},
                 network_mode=f"container:{container.id}" if container is not None else "none",
                 cap_add=["NET_ADMIN"], labels={HELPER_LABEL: "1", HELPER_PROJECT_LABEL: self.project})
@@ -628,7 +643,7 @@ class DockerBackend(Backend):
         docker = _docker()
         name = c.labels.get(SERVICE_LABEL, c.name)
         try:
-            helper = self.client.containers.run(
+            helper = self._start_helper(
                 c.image.id, argv, entrypoint=["python3", "-c", _DISK_SCRIPT], detach=True,
                 volumes_from=[c.id], network_mode="none", user=c.attrs.get("Config", {}).get("User") or "",
                 labels={HELPER_LABEL: "1", HELPER_PROJECT_LABEL: self.project})

@@ -117,11 +117,11 @@ class Engine:
         for d in (DATA_ROOT, EXEC_ROOT):
             d.mkdir(parents=True, exist_ok=True)
         self.log = open(CACHE / "dockerd.log", "ab") if CACHE.exists() else subprocess.DEVNULL
-        progress(f"starting dockerd (data root {DATA_ROOT}, socket {SOCKET}, --iptables=false)")
+        progress(f"starting dockerd (data root {DATA_ROOT}, socket {SOCKET}, no iptables, no docker0)")
         self.started = subprocess.Popen(
             [exe, "--data-root", str(DATA_ROOT), "--exec-root", str(EXEC_ROOT / "exec"),
              "--pidfile", str(EXEC_ROOT / "dockerd.pid"), "-H", f"unix://{SOCKET}",
-             "--iptables=false", "--ip6tables=false", "--storage-driver", "overlay2"],
+             "--iptables=false", "--ip6tables=false", "--bridge=none", "--storage-driver", "overlay2"],
             stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         os.environ["DOCKER_HOST"] = f"unix://{SOCKET}"
         t0 = time.monotonic()
@@ -152,6 +152,13 @@ class Engine:
         if self.log not in (None, subprocess.DEVNULL):
             self.log.close()
         self.started = None
+        # dockerd leaves a bind mount of the host's namespace (exec root/netns/default): unmount
+        # whatever is still mounted under its own exec root.
+        with open("/proc/mounts") as f:
+            points = [line.split()[1] for line in f if line.split()[1].startswith(str(EXEC_ROOT) + "/")]
+        for point in sorted(points, reverse=True):
+            if subprocess.run(["umount", point], capture_output=True).returncode != 0:
+                subprocess.run(["umount", "-l", point], capture_output=True)
 
 
 # -- images -------------------------------------------------------------------------------
