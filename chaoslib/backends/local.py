@@ -291,7 +291,9 @@ class LocalBackend(Backend):
 
         Registry(s.faults_file).close_all(reason="stack down")
         # Restart counts belong to one run of the stack: the next `up` starts from zero.
-        for f in (s.stack_file, s.supervisor_socket, s.run_dir / "restarts.json"):
+        # So does Alertmanager's notification log: an alert left firing at `down` must page
+        # again after the next `up`, not be taken for one already notified (repeat_interval 4h).
+        for f in (s.stack_file, s.supervisor_socket, s.run_dir / "restarts.json", s.data_dir / "alertmanager" / "nflog"):
             f.unlink(missing_ok=True)
         if purge and s.state_dir.exists():
             progress(f"removing {s.state_dir}")

@@ -120,3 +120,5 @@ class TestDown:
         ours = [line for line in ps.splitlines() if str(live_stack.settings.state_dir) in line
                 or "chaoslib.native" in line or "pollapp.wsgi" in line]
         assert ours == []
+        # An alert left firing must page again after the next `up`: no notification log survives.
+        assert not (live_stack.settings.data_dir / "alertmanager" / "nflog").exists()
