@@ -194,7 +194,7 @@ class DockerBackend(Backend):
         """Project containers by compose service name (the first container of each service)."""
         docker = _docker()
         try:
-            found = self.client.containers.list(all=not running_only,
+            found = self.client.containers.list(all=not running_only, ignore_removed=True,
                                                 filters={"label": f"{PROJECT_LABEL}={self.project}"})
         except docker.errors.DockerException as e:
             raise self._api_error("listing containers", e) from e
@@ -226,7 +226,13 @@ class DockerBackend(Backend):
     @staticmethod
     def _networks(container) -> dict[str, str]:
         nets = container.attrs.get("NetworkSettings", {}).get("Networks") or {}
-        return {name: n.get("IPAddress", "") for name, n in nets.items() if n.get("IPAddress")}
+        out = {}
+        for name, n in nets.items():
+            # A stopped container has no address, except a fixed one (compose's ipv4_address).
+            ip = n.get("IPAddress") or (n.get("IPAMConfig") or {}).get("IPv4Address")
+            if ip:
+                out[name] = ip
+        return out
 
     def _ip(self, container, peer=None) -> str:
         """The container's address on a network it shares with `peer` (else its first one)."""
@@ -320,7 +326,7 @@ class DockerBackend(Backend):
             raise
 
     def _helpers(self) -> list:
-        return self.client.containers.list(all=True, filters={"label": f"{HELPER_LABEL}=1"})
+        return self.client.containers.list(all=True, ignore_removed=True, filters={"label": f"{HELPER_LABEL}=1"})
 
     # -- lifecycle ------------------------------------------------------------------------
     def _compose(self, *args: str, progress: Progress) -> None:
@@ -732,16 +738,35 @@ class DockerBackend(Backend):
             body["MemorySwap"] = int(limits.memory)
         if not body:
             return
+        self._update(target, c, body)
+
+    def _update(self, target: str, c, body: dict) -> None:
+        """POST /containers/{id}/update. A container the engine is restarting (a crash loop, an
+        OOM kill) cannot be updated in that instant: try again, then stop it and update its
+        configuration (the callers start it again: heal, reset and the scenarios do)."""
+        docker = _docker()
         api = self.client.api
-        try:
-            res = api._post_json(api._url("/containers/{0}/update", c.id), data=body)
-            api._raise_for_status(res)
-        except _docker().errors.DockerException as e:
-            text = str(getattr(e, "explanation", "") or e)
-            if "busy" in text.lower() or "unable to set memory limit" in text:
-                raise FaultError(f"cannot set {target}'s memory limit below what it uses now",
-                                 hint="stop or restart the replica with the new limit") from e
-            raise FaultError(f"cannot set limits of {target}: {text}") from e
+        for attempt in range(8):
+            try:
+                res = api._post_json(api._url("/containers/{0}/update", c.id), data=body)
+                api._raise_for_status(res)
+                return
+            except docker.errors.DockerException as e:
+                text = str(getattr(e, "explanation", "") or e)
+                if "busy" in text.lower() or "unable to set memory limit" in text:
+                    raise FaultError(f"cannot set {target}'s memory limit below what it uses now",
+                                     hint="stop or restart the replica with the new limit") from e
+                transient = "stopped container" in text or "not running" in text or "restarting" in text
+                if not transient or attempt == 7:
+                    raise FaultError(f"cannot set limits of {target}: {text}") from e
+                if attempt >= 3:
+                    try:
+                        c.reload()
+                        if c.attrs.get("State", {}).get("Status") == "restarting":
+                            c.stop(timeout=5)
+                    except docker.errors.DockerException:
+                        pass
+                time.sleep(0.3)
 
     # -- logs -----------------------------------------------------------------------------
     def log_files(self) -> dict[str, list[Path]]:
