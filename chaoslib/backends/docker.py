@@ -57,7 +57,6 @@ DEFAULT_PROJECT = "chaos-control"
 DEFAULT_HELPER_IMAGE = "chaos-control-helper:local"  # as docker-compose.yml tags it
 #: Healthy-stack limits of a replica when its labels do not say (the native backend's).
 DEFAULT_LIMITS = Limits(cpu=1.0, memory=512 * 1024 * 1024)
-JUNK_XATTR = "user.chaos.fault"
 #: The latency shaper's own table and packet mark (as the native shaper's).
 NETEM_TABLE = "chaos_netem"
 NETEM_MARK = MARK_BASE + 1
@@ -82,17 +81,6 @@ _DISK_SCRIPT = r"""
 import json, os, sys
 from pathlib import Path
 op, root = sys.argv[1], Path(sys.argv[2])
-X = "user.chaos.fault"
-def tagged():
-    from chaoslib.native import disks
-    out = []
-    for f in disks.list_files(root):
-        try:
-            os.getxattr(root / f.path, X)
-            out.append(f.path)
-        except OSError:
-            pass
-    return out
 try:
     from chaoslib.native import disks
     if op == "usage":
@@ -101,18 +89,15 @@ try:
     elif op == "write":
         res = disks.write_junk(root, sys.argv[3], int(sys.argv[4]))
         if sys.argv[5]:
-            try:
-                os.setxattr(root / sys.argv[3], X, sys.argv[5].encode())
-            except OSError:
-                pass
+            disks.tag_junk(root / sys.argv[3], sys.argv[5])
     elif op == "list":
         res = [[f.path, f.size_bytes, f.mtime] for f in disks.list_files(root)]
     elif op == "remove":
         res = disks.remove_file(root, sys.argv[3])
     elif op == "tagged":
-        res = tagged()
+        res = disks.tagged_junk(root)
     elif op == "clean":
-        res = tagged()
+        res = disks.tagged_junk(root)
         for p in res:
             disks.remove_file(root, p)
     else:

@@ -35,7 +35,6 @@ from .base import (DATABASE, LOAD_BALANCER, Backend, DiskUsage, FileInfo, Limits
 #: Healthy-stack limits of each replica.
 DEFAULT_LIMITS = Limits(cpu=1.0, memory=512 * 1024 * 1024)
 #: The extended attribute that marks junk a fault wrote (invisible to `ls` and `du`).
-JUNK_XATTR = "user.chaos.fault"
 
 REQUIRED_BINARIES = {
     "prometheus": "apt-get install prometheus",
@@ -449,10 +448,7 @@ class LocalBackend(Backend):
         root = self._disk(target)
         written = disks.write_junk(root, path, int(size_bytes))
         if tag:
-            try:
-                os.setxattr(root / path, JUNK_XATTR, tag.encode())
-            except OSError:
-                pass  # no user xattrs on this kernel's tmpfs: the fault registry still knows the file
+            disks.tag_junk(root / path, tag)
         return written
 
     def list_files(self, *, target: str) -> list[FileInfo]:
@@ -462,15 +458,7 @@ class LocalBackend(Backend):
         return disks.remove_file(self._disk(target), path)
 
     def _tagged_junk(self, target: str) -> list[str]:
-        root = self.settings.disk_path(target)
-        found = []
-        for f in disks.list_files(root):
-            try:
-                os.getxattr(root / f.path, JUNK_XATTR)
-                found.append(f.path)
-            except OSError:
-                pass
-        return found
+        return disks.tagged_junk(self.settings.disk_path(target))
 
     # -- resources ----------------------------------------------------------------------
     def default_limits(self) -> Limits:

@@ -102,6 +102,30 @@ def write_junk(root: Path, rel: str, size_bytes: int) -> int:
     return written
 
 
+#: The extended attribute that marks a file as a fault's junk (invisible to `ls`).
+JUNK_XATTR = "user.chaos.fault"
+
+
+def tag_junk(path: Path, tag: str) -> None:
+    """Mark `path` as a fault's junk, so a sweep can find it without the fault registry."""
+    try:
+        os.setxattr(path, JUNK_XATTR, tag.encode())
+    except OSError:  # a filesystem without user xattrs: the registry still knows the file
+        pass
+
+
+def tagged_junk(root: Path) -> list[str]:
+    """The files under `root` (relative paths) that a fault marked as its junk."""
+    found = []
+    for f in list_files(root):
+        try:
+            os.getxattr(root / f.path, JUNK_XATTR)
+            found.append(f.path)
+        except OSError:
+            pass
+    return found
+
+
 def list_files(root: Path) -> list[FileInfo]:
     out = []
     for dirpath, _dirs, files in os.walk(root):
