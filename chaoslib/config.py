@@ -76,11 +76,11 @@ PAGER = Infra("pager", "127.0.2.7", 9099, "chaossvc")
 JUPYTER = Infra("jupyter", "127.0.0.1", 8888, "root")
 
 #: The ports docker-compose.yml publishes on the host for what the notebooks read.
-DOCKER_PUBLISHED = {"prometheus": 9090, "alertmanager": 9093, "pager": 9099}
+DOCKER_PUBLISHED = {"prometheus": 9090, "alertmanager": 9093, "pager": 9099, "elasticsearch": 9200}
 
 
 def endpoint(name: str) -> str:
-    """The URL the notebooks use for `name` (prometheus, alertmanager, pager) on this backend.
+    """The URL the notebooks use for `name` (prometheus, alertmanager, pager, elasticsearch).
 
     CHAOSCTL_<NAME>_URL wins; under CHAOSCTL_BACKEND=docker it is the port compose publishes
     on CHAOS_HOST (default 127.0.0.1); natively, the service's own loopback address.
@@ -90,6 +90,8 @@ def endpoint(name: str) -> str:
         return override.rstrip("/")
     if os.environ.get("CHAOSCTL_BACKEND") == "docker":
         return f"http://{os.environ.get('CHAOS_HOST', '127.0.0.1')}:{DOCKER_PUBLISHED[name]}"
+    if name == "elasticsearch":  # no Elasticsearch natively: logs are the captured files
+        return f"http://127.0.0.1:{DOCKER_PUBLISHED[name]}"
     return {"prometheus": PROMETHEUS, "alertmanager": ALERTMANAGER, "pager": PAGER}[name].url
 
 

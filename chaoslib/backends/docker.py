@@ -39,7 +39,7 @@ from pathlib import Path
 
 from .. import config
 from ..config import Settings
-from ..errors import ChaosError, FaultError, NotSupported, PrerequisiteError, ServiceError, UsageError
+from ..errors import ChaosError, FaultError, NotSupported, ObserveError, PrerequisiteError, ServiceError, UsageError
 from ..native import nft
 from ..native.netem import MARK_BASE
 from .base import (DATABASE, LOAD_BALANCER, Backend, DiskUsage, FileInfo, Limits, NetworkRule, Progress,
@@ -755,14 +755,23 @@ class DockerBackend(Backend):
 
     # -- logs -----------------------------------------------------------------------------
     def log_files(self) -> dict[str, list[Path]]:
-        """Each container's log, fetched through the Engine API into state_dir/docker-logs/."""
+        """Each container's log in state_dir/docker-logs/: from Elasticsearch when it is up
+        (what Filebeat shipped, as the lines the container wrote), else from the Engine API."""
+        from ..observe import elastic
+
         out: dict[str, list[Path]] = {}
         folder = self.settings.state_dir / "docker-logs"
         folder.mkdir(parents=True, exist_ok=True)
+        es = config.endpoint("elasticsearch")
+        use_es = elastic.reachable(es)
         for service, c in self._containers().items():
             try:
-                data = c.logs(stdout=True, stderr=True, tail=50_000)
-            except _docker().errors.DockerException:
+                if use_es:
+                    lines = elastic.container_lines(es, container=c.name)
+                    data = "".join(f"{line}\n" for line in lines).encode()
+                else:
+                    data = c.logs(stdout=True, stderr=True, tail=50_000)
+            except (_docker().errors.DockerException, ObserveError):
                 continue
             path = folder / f"{service}.log"
             tmp = path.with_suffix(".tmp")
