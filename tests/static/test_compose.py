@@ -79,7 +79,7 @@ def test_one_shots_are_adopted_so_wait_returns():
 
 
 def test_app_replicas_are_separate_services():
-    """app1..3: container name = replica, the app image, its tmpfs disk, limits, and the app contract."""
+    """app1..3: container name = replica, the app image, its tmpfs volume disk, limits, and the app contract."""
     svcs = services()
     for index, name in enumerate(REPLICAS, start=1):
         svc = svcs[name]
@@ -87,8 +87,13 @@ def test_app_replicas_are_separate_services():
         build = svc["build"]
         assert build["context"] == "." and build["dockerfile"] == "stack/app/Dockerfile"
         assert default_of(build["args"]["BASE_IMAGE"]) == "python:3.11-slim-bookworm"
-        (data,) = [t for t in svc["tmpfs"] if t.split(":")[0] == "/data"]
-        assert re.search(r"size=\d+[kmg]", data), data
+        (data,) = [v for v in svc["volumes"] if v.split(":")[1] == "/data"]
+        volume = compose()["volumes"][data.split(":")[0]]
+        assert volume["driver_opts"]["type"] == "tmpfs", volume
+        assert re.search(r"size=\d+[kmg]", volume["driver_opts"]["o"]), volume
+        # Kept mounted by `disks`, so a restart of the replica does not empty its disk.
+        assert any(v.split(":")[0] == data.split(":")[0] for v in svcs["disks"]["volumes"])
+        assert "tmpfs" not in svc, "a tmpfs: mount is emptied by every restart (no crash loop on a full disk)"
         assert svc["cpu_quota"] > 0 and svc["cpu_period"] > 0 and svc["mem_limit"]
         assert "cpus" not in svc, "a `cpus:` container cannot be given a quota under 0.01 core later"
         env = env_of(svc)
