@@ -1,0 +1,33 @@
+"""The detective's rules on hand-made signals (the live trials are in tests/integration)."""
+from __future__ import annotations
+
+from chaoslib.detective import LOSS_EVIDENCE_S, NETWORK, Signals, diagnose
+
+
+def signals(**kw) -> Signals:
+    base = {k: {} for k in ("disk_used", "disk_errors", "oom_kills", "throttled", "cpu_limit", "memory_ratio",
+                            "memory_limit_mb", "restarts", "lb_up", "scrape_up", "db_errors", "db_log_errors")}
+    base["scrape_up"] = {"app1": 1.0, "app2": 1.0, "app3": 1.0}
+    base["lb_up"] = {"app1": 1.0, "app2": 1.0, "app3": 1.0}
+    base.update(kw)
+    return Signals(**base)
+
+
+def test_healthy_signals_name_nothing():
+    """Every replica normal: no family, no target."""
+    assert diagnose(signals()).family is None
+
+
+def test_cut_off_is_named_at_once():
+    """A replica out of rotation all along is cut off, even on a short window."""
+    h = diagnose(signals(lb_up={"app1": 0.0, "app2": 1.0, "app3": 1.0}, window_s=20))
+    assert (h.family, h.targets, h.cause) == (NETWORK, ["app1"], "cut off from the load balancer")
+
+
+def test_partial_loss_waits_for_enough_evidence():
+    """Partial loss on a short window is 'still thin'; on a long one it names every replica that shows it."""
+    lb = {"app1": 1.0, "app2": 0.6, "app3": 0.8}
+    thin = diagnose(signals(lb_up=lb, window_s=LOSS_EVIDENCE_S - 20))
+    assert thin.family is None and "thin" in thin.cause
+    h = diagnose(signals(lb_up=lb, window_s=LOSS_EVIDENCE_S + 5))
+    assert (h.family, h.targets) == (NETWORK, ["app2", "app3"]) and "packet loss" in h.cause
