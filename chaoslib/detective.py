@@ -15,6 +15,8 @@ from .observe.metrics import Metrics
 from .stack import Stack
 
 NETWORK, DISK, RESOURCES = "network", "disk", "resources"
+#: Packet loss is only named on this much evidence (seconds of the load balancer's view).
+LOSS_EVIDENCE_S = 45.0
 
 
 @dataclass
@@ -55,6 +57,8 @@ class Signals:
     scrape_up: dict[str, float]
     db_errors: dict[str, float]
     db_log_errors: dict[str, int]
+    #: How many seconds of evidence these figures cover.
+    window_s: float = 300.0
 
     @classmethod
     def gather(cls, stack: Stack, *, metrics: Metrics | None = None, minutes: float = 5,
@@ -91,6 +95,7 @@ class Signals:
             scrape_up=_by_replica(m, f"avg by (replica) (avg_over_time(up{{job='pollapp'}}[{w1}]))"),
             db_errors=_by_replica(m, f"sum by (replica) (increase(django_db_new_connection_errors_total[{w}]))"),
             db_log_errors=db_log,
+            window_s=float(seconds),
         )
 
 
@@ -104,6 +109,16 @@ def investigate(stack: Stack, *, metrics: Metrics | None = None, minutes: float 
     if state is None:
         return diagnose(Signals.gather(stack, metrics=metrics, minutes=5))
     return diagnose(Signals.gather(stack, metrics=metrics, since=state.started_at))
+
+
+def verdict(stack: Stack, *, timeout: float = 90, interval: float = 5) -> Hypothesis:
+    """Ask until the detective names a family (or `timeout` passes): what the autopilot submits."""
+    deadline = time.monotonic() + timeout
+    h = investigate(stack)
+    while h.family is None and time.monotonic() < deadline:
+        time.sleep(interval)
+        h = investigate(stack)
+    return h
 
 
 def diagnose(s: Signals) -> Hypothesis:
@@ -136,7 +151,12 @@ def diagnose(s: Signals) -> Hypothesis:
     if out:
         ev = [f"{r}: in the load balancer's rotation {s.lb_up[r]:.0%} of the last minute, "
               f"yet Prometheus reaches it directly and it has no resource trouble" for r in out]
-        cause = "cut off from the load balancer" if all(s.lb_up[r] < 0.2 for r in out) else \
-            "packet loss between the load balancer and the replica"
-        return Hypothesis(NETWORK, out, cause, ev, 0.7)
+        if all(s.lb_up[r] < 0.2 for r in out):
+            return Hypothesis(NETWORK, out, "cut off from the load balancer", ev, 0.7)
+        if s.window_s < LOSS_EVIDENCE_S:
+            # Loss shows as a few failed health checks among many: a short window can miss a
+            # replica that suffers it too. Say so rather than name too few targets.
+            return Hypothesis(None, [], "possible packet loss, evidence still thin",
+                              ev + [f"only {s.window_s:.0f} s of evidence; wait for {LOSS_EVIDENCE_S:.0f} s"], 0.3)
+        return Hypothesis(NETWORK, out, "packet loss between the load balancer and the replica", ev, 0.7)
     return Hypothesis(None, [], "no clear cause yet", ["every replica looks normal"], 0.0)

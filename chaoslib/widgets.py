@@ -66,7 +66,7 @@ def hypothesis_form(stack: Stack) -> w.VBox:
     box = w.VBox([family, targets, evidence, submit, out])
     box.submit = record
     if autopilot():
-        h = detective.investigate(stack)
+        h = detective.verdict(stack)
         if h.family:
             family.value, targets.value = h.family, tuple(h.targets)
             evidence.value = "; ".join(h.evidence)
