@@ -17,6 +17,9 @@ from .stack import Stack
 NETWORK, DISK, RESOURCES = "network", "disk", "resources"
 #: Packet loss is only named on this much evidence (seconds of the load balancer's view).
 LOSS_EVIDENCE_S = 45.0
+#: A proxied request slower than this counts as slow; a replica with this share of slow
+#: requests (and at least MIN_REQUESTS of them) shows packet loss on the way to it.
+SLOW_MS, SLOW_SHARE, MIN_REQUESTS = 250.0, 0.08, 10
 
 
 @dataclass
@@ -59,6 +62,8 @@ class Signals:
     db_log_errors: dict[str, int]
     #: How many seconds of evidence these figures cover.
     window_s: float = 300.0
+    #: Per replica, the share of proxied requests that took over SLOW_MS (Traefik's access log).
+    lb_slow: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def gather(cls, stack: Stack, *, metrics: Metrics | None = None, minutes: float = 5,
@@ -80,6 +85,10 @@ class Signals:
                 db_log = {str(k): int(v) for k, v in df.groupby("replica").size().items() if k}
         except ChaosError:  # logs are a second opinion; metrics decide
             db_log = {}
+        try:
+            lb_slow = _slow_by_replica(stack, logs, since=now - seconds)
+        except ChaosError:
+            lb_slow = {}
         throttled = (f"sum by (replica) (rate(container_cpu_cfs_throttled_periods_total{{replica!=''}}[{w1}]))"
                      f" / (sum by (replica) (rate(container_cpu_cfs_periods_total{{replica!=''}}[{w1}])) > 0)")
         return cls(
@@ -96,7 +105,34 @@ class Signals:
             db_errors=_by_replica(m, f"sum by (replica) (increase(django_db_new_connection_errors_total[{w}]))"),
             db_log_errors=db_log,
             window_s=float(seconds),
+            lb_slow=lb_slow,
         )
+
+
+def _slow_by_replica(stack: Stack, logs: Logs, *, since: float) -> dict[str, float]:
+    """From Traefik's JSON access log: per replica, the share of requests slower than SLOW_MS.
+
+    Packet loss between the load balancer and a replica shows here first: lost segments are
+    retransmitted after 200 ms or more, so that replica's requests get slow while its peers'
+    do not. Replicas with fewer than MIN_REQUESTS requests in the window are left out.
+    """
+    import json
+
+    replicas = {s.address: s.name for s in stack.status() if s.kind == "replica" and s.address}
+    df = logs.search(service="traefik", text="ServiceAddr", since=since, limit=None)
+    counts: dict[str, list[int]] = {}
+    for line in df.get("line", []):
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        name = replicas.get(entry.get("ServiceAddr", ""))
+        if name is None or "OriginDuration" not in entry:
+            continue
+        seen = counts.setdefault(name, [0, 0])
+        seen[0] += 1
+        seen[1] += entry["OriginDuration"] / 1e6 > SLOW_MS
+    return {r: slow / total for r, (total, slow) in counts.items() if total >= MIN_REQUESTS}
 
 
 def investigate(stack: Stack, *, metrics: Metrics | None = None, minutes: float | None = None) -> Hypothesis:
@@ -147,11 +183,13 @@ def diagnose(s: Signals) -> Hypothesis:
               f"{s.db_log_errors.get(r, 0)} 'database unreachable' log lines" for r in db]
         return Hypothesis(NETWORK, db, "cut off from the database", ev, 0.8)
 
-    out = sorted(r for r, v in s.lb_up.items() if v < 0.95 and s.scrape_up.get(r, 0) >= 0.99)
+    out = sorted(r for r in s.scrape_up if s.scrape_up[r] >= 0.99 and
+                 (s.lb_up.get(r, 1.0) < 0.95 or s.lb_slow.get(r, 0.0) >= SLOW_SHARE))
     if out:
-        ev = [f"{r}: in the load balancer's rotation {s.lb_up[r]:.0%} of the last minute, "
+        ev = [f"{r}: in the load balancer's rotation {s.lb_up.get(r, 1.0):.0%} of the time, "
+              f"{s.lb_slow.get(r, 0.0):.0%} of its proxied requests over {SLOW_MS:.0f} ms, "
               f"yet Prometheus reaches it directly and it has no resource trouble" for r in out]
-        if all(s.lb_up[r] < 0.2 for r in out):
+        if all(s.lb_up.get(r, 1.0) < 0.2 for r in out):
             return Hypothesis(NETWORK, out, "cut off from the load balancer", ev, 0.7)
         if s.window_s < LOSS_EVIDENCE_S:
             # Loss shows as a few failed health checks among many: a short window can miss a

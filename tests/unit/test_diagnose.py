@@ -31,3 +31,16 @@ def test_partial_loss_waits_for_enough_evidence():
     assert thin.family is None and "thin" in thin.cause
     h = diagnose(signals(lb_up=lb, window_s=LOSS_EVIDENCE_S + 5))
     assert (h.family, h.targets) == (NETWORK, ["app2", "app3"]) and "packet loss" in h.cause
+
+
+def test_slow_requests_through_the_proxy_show_loss_without_health_check_failures():
+    """A replica whose proxied requests are slow (retransmissions) is named even if it never left rotation."""
+    h = diagnose(signals(lb_slow={"app1": 0.0, "app2": 0.3, "app3": 0.01}, window_s=LOSS_EVIDENCE_S + 5))
+    assert (h.family, h.targets) == (NETWORK, ["app2"]) and "packet loss" in h.cause
+
+
+def test_an_unreachable_replica_is_not_a_network_suspect():
+    """Slow through the proxy but not scraped either: not blamed on the load balancer's path."""
+    h = diagnose(signals(lb_slow={"app2": 0.5}, scrape_up={"app1": 1.0, "app2": 0.2, "app3": 1.0},
+                         window_s=LOSS_EVIDENCE_S + 5))
+    assert h.family is None
