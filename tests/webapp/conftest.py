@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
+
+from .gunicorn_proc import free_port, tmpfs_disk
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pollapp.settings")
 os.environ.setdefault("SECRET_KEY", "test-secret-key")
@@ -20,12 +21,6 @@ os.environ.setdefault("DATABASE_URL", "postgres://polls:polls@127.0.0.1:1/polls"
 import django  # noqa: E402  (settings come from the environment set just above)
 
 django.setup()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _as_user(cmd: list[str], user: str | None) -> list[str]:
@@ -50,7 +45,7 @@ def throwaway_postgres():
     subprocess.run(_as_user([str(bindir / "initdb"), "-D", str(data), "--auth=trust", "--username=postgres",
                              "--no-instructions", "--encoding=UTF8", "--locale=C.UTF-8"], user),
                    check=True, capture_output=True)
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(_as_user([str(bindir / "postgres"), "-D", str(data), "-c", "listen_addresses=127.0.0.1",
                                       "-c", f"port={port}", "-c", f"unix_socket_directories={sock}",
                                       "-c", "fsync=off", "-c", "shared_buffers=16MB"], user),
@@ -92,12 +87,7 @@ def data_dir(tmp_path, settings):
 @pytest.fixture
 def full_disk(tmp_path, settings):
     """DATA_DIR on a real 1 MiB tmpfs filled to the last byte (root only); unmounted after."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root")
-    mnt = tmp_path / "disk"
-    mnt.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], check=True)
-    try:
+    with tmpfs_disk(tmp_path / "disk", "1m") as mnt:
         (mnt / "journal").mkdir()
         with open(mnt / "junk.bin", "wb", buffering=0) as f:
             try:
@@ -107,8 +97,6 @@ def full_disk(tmp_path, settings):
                 pass
         settings.DATA_DIR = mnt
         yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
 
 
 @pytest.fixture

@@ -1,17 +1,13 @@
 """The data-disk gauges: the Docker path's disk-full signal, read from DATA_DIR at scrape time."""
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 import requests
 
-REPO = Path(__file__).resolve().parents[2]
+from .gunicorn_proc import REPO, free_port, gunicorn_cmd, gunicorn_env, tmpfs_disk, wait_for_livez
+
 MiB = 1 << 20
 
 
@@ -26,16 +22,9 @@ def sample(text: str, name: str) -> float:
 @pytest.fixture
 def small_disk(tmp_path, settings):
     """DATA_DIR on a real 4 MiB tmpfs (root only); unmounted after."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root")
-    mnt = tmp_path / "disk"
-    mnt.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)], check=True)
-    try:
+    with tmpfs_disk(tmp_path / "disk", "4m") as mnt:
         settings.DATA_DIR = mnt
         yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
 
 
 def test_gauges_move_when_a_file_is_written(client, small_disk):
@@ -65,31 +54,13 @@ def test_metrics_view_keeps_its_name(client):
     assert resolve("/metrics").view_name == "prometheus-django-metrics"
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_gauges_in_multiprocess_view_under_gunicorn(tmp_path):
     """Under gunicorn (multiprocess mode), /metrics serves the disk gauges beside every worker's counters."""
-    port, data = _port(), tmp_path / "data"
-    (tmp_path / "prom").mkdir()
-    env = {**os.environ, "PYTHONPATH": str(REPO), "DJANGO_SETTINGS_MODULE": "pollapp.settings",
-           "SECRET_KEY": "k", "REPLICA_NAME": "appd", "DATA_DIR": str(data), "BIND": f"127.0.0.1:{port}",
-           "WEB_CONCURRENCY": "2", "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prom"), "ALLOWED_HOSTS": "127.0.0.1",
-           "DATABASE_URL": "postgres://polls:polls@127.0.0.1:1/polls"}
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:pollapp.gunicorn_conf", "pollapp.wsgi"],
-                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    port = free_port()
+    env = gunicorn_env(tmp_path, tmp_path / "data", port, name="appd")
+    proc = subprocess.Popen(gunicorn_cmd(), cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                requests.get(f"http://127.0.0.1:{port}/livez", timeout=1)
-                break
-            except requests.ConnectionError:
-                assert time.time() < deadline and proc.poll() is None, "gunicorn did not start"
-                time.sleep(0.2)
+        wait_for_livez(f"http://127.0.0.1:{port}", proc)
         text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
         assert sample(text, "pollapp_data_disk_size_bytes") > 0
         assert sample(text, "pollapp_data_disk_used_bytes") >= 0
