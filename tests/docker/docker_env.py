@@ -295,7 +295,8 @@ def start_stack(client, replicas: int = 3) -> dict:
                           init=True, **common)
     # The last replica's disk is a named volume with tmpfs options instead of a tmpfs mount:
     # the exporter stand-in keeps it mounted, so it survives the replica's restarts (the
-    # disk-crashloop scenario) as the native disks do. The others have compose's `tmpfs:`.
+    # disk-crashloop scenario) as docker-compose.yml's disks do. The others have a plain `tmpfs:`
+    # mount, which a restart empties (a test proves that difference).
     volume = client.volumes.create(f"{PROJECT}-app{replicas}-data", driver="local",
                                    driver_opts={"type": "tmpfs", "device": "tmpfs",
                                                 "o": f"size={DISK_MB}m,uid=10001,gid=10001,mode=0750"},
