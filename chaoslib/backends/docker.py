@@ -69,6 +69,8 @@ CPU_PERIOD = 100_000  # microseconds
 MIN_CPU_QUOTA = 1_000
 #: A helper must finish within this many seconds.
 HELPER_TIMEOUT = 60
+#: Seconds a disk operation by exec in a replica may take before it is killed.
+EXEC_TIMEOUT = 30
 
 _KINDS = {"postgres": "database", "traefik": "proxy", "prometheus": "monitoring", "alertmanager": "monitoring",
           "grafana": "monitoring", "cadvisor": "monitoring", "postgres-exporter": "monitoring",
@@ -595,28 +597,33 @@ class DockerBackend(Backend):
         return None
 
     def _disk(self, target: str, op: str, *args: str):
-        """Run a disk operation on a replica's /data: by exec while it runs; otherwise, when its
-        disk is a volume (kept mounted by another container), from a short-lived container of
-        the replica's own image with its volumes (a crash-looping replica cannot be exec'd)."""
+        """Run a disk operation on a replica's /data. A disk that is a volume (kept mounted by
+        another container, as docker-compose.yml does) is reached from outside, by a short-lived
+        container of the replica's own image with its volumes: that works while the replica is
+        down, crash-looping or starved by a 1 % CPU quota (an exec there can take minutes). A
+        plain tmpfs mount exists only inside the running replica: by exec, with a time limit."""
         c = self._replica(target)
         docker = _docker()
         argv = [op, self._data_dir(c), *args]
-        code, out = None, b""
-        if c.attrs.get("State", {}).get("Running"):
-            try:
-                code, out = c.exec_run(["python3", "-c", _DISK_SCRIPT, *argv])
-            except docker.errors.APIError as e:
-                if e.status_code != 409 or self._disk_volume(c) is None:  # 409: it stopped meanwhile
-                    raise self._api_error(target, e) from e
-            except docker.errors.DockerException as e:
-                raise self._api_error(target, e) from e
-        if code not in (None, 0) and self._disk_volume(c) is not None:
-            code = None  # killed in the replica (e.g. by its tiny memory limit): from outside it
-        if code is None:
-            if self._disk_volume(c) is None:
+        if self._disk_volume(c) is not None:
+            code, out = 0, self._disk_helper(c, argv)
+        else:
+            if not c.attrs.get("State", {}).get("Running"):
                 raise FaultError(f"{target} is not running: its disk (a tmpfs) exists only while it runs",
                                  hint=f"start it first (restart {target})")
-            out = self._disk_helper(c, argv)
+            try:
+                code, out = c.exec_run(["timeout", "-k", "5", str(EXEC_TIMEOUT), "python3", "-c", _DISK_SCRIPT,
+                                        *argv])
+            except docker.errors.APIError as e:
+                if e.status_code == 409:  # it stopped meanwhile
+                    raise FaultError(f"{target} stopped: its disk (a tmpfs) exists only while it runs",
+                                     hint=f"start it first (restart {target})") from e
+                raise self._api_error(target, e) from e
+            except docker.errors.DockerException as e:
+                raise self._api_error(target, e) from e
+            if code == 124:
+                raise FaultError(f"disk {op} on {target} did not finish in {EXEC_TIMEOUT} s",
+                                 hint=f"is {target} starved of CPU? check its limits (chaosctl status)")
         text = out.decode("utf-8", "replace").strip().splitlines()
         try:
             res = json.loads(text[-1])
@@ -639,7 +646,7 @@ class DockerBackend(Backend):
                 volumes_from=[c.id], network_mode="none", user=c.attrs.get("Config", {}).get("User") or "",
                 labels={HELPER_LABEL: "1", HELPER_PROJECT_LABEL: self.project})
         except docker.errors.DockerException as e:
-            raise FaultError(f"cannot reach {name}'s disk while it is down: "
+            raise FaultError(f"cannot reach {name}'s disk from a helper container: "
                              f"{getattr(e, 'explanation', None) or e}") from e
         try:
             helper.wait(timeout=HELPER_TIMEOUT)
