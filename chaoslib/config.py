@@ -6,6 +6,7 @@ the notebooks agree. Values come from the environment where a user may want to m
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,8 +19,15 @@ MAX_REPLICAS = 9
 APP_PORT = 8000
 #: Size of each replica's own disk (a tmpfs), in MiB.
 DEFAULT_DISK_MB = 64
-#: What pollapp itself keeps on a replica's disk (its journal, its boot records): never junk.
-APP_OWN_DIRS = ("journal/", "boot/")
+#: What pollapp itself keeps on a replica's disk: its journal (rotated once, see
+#: pollapp/journal.py) and its boot records (pollapp/gunicorn_conf.py). Never junk; anything
+#: else on the disk is not the app's, even under journal/ (a fault's junk may hide there).
+APP_FILES = re.compile(r"(journal/writes\.jsonl(\.1)?|boot/boot-\d+-\d+\.json)")
+
+
+def is_app_file(path: str) -> bool:
+    """Is this path (relative to a replica's disk) one of pollapp's own files?"""
+    return APP_FILES.fullmatch(path) is not None
 
 
 def fast_mode() -> bool:

@@ -122,7 +122,7 @@ def apply_matching_fix(stack: Stack) -> list[str]:
             game.apply_fix(stack, "remove_firewall_rules", target=t)
         elif h["family"] == "disk":
             files = fixes.disk_files(stack, target=t)
-            junk = [p for p in files["path"] if not p.startswith(config.APP_OWN_DIRS)][:1]
+            junk = [p for p in files["path"] if not config.is_app_file(p)][:1]
             if junk:
                 game.apply_fix(stack, "delete_files", target=t, paths=junk)
             # A replica that crashed on the full disk stays down: status says so, restart it.

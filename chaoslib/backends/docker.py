@@ -854,7 +854,7 @@ class DockerBackend(Backend):
         return {
             "ruleset": {h.labels.get(SERVICE_LABEL): t for h, t in zip(holders, tables)},
             "limits": {n: (lim.cpu, lim.memory) for n in targets for lim in [self._limits_of(containers[n])]},
-            "disk_files": {n: sorted(p for p, _s, _m in files[n] if not p.startswith(config.APP_OWN_DIRS))
+            "disk_files": {n: sorted(p for p, _s, _m in files[n] if not config.is_app_file(p))
                            for n in running},
             "junk": junk,
             "helpers": sorted(h.id for h in self._helpers()),

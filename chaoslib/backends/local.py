@@ -530,7 +530,7 @@ class LocalBackend(Backend):
         disk = {}
         for n in self.targets():
             if disks.is_mounted(self.settings.disk_path(n)):
-                disk[n] = sorted(f.path for f in self.list_files(target=n) if not f.path.startswith(config.APP_OWN_DIRS))
+                disk[n] = sorted(f.path for f in self.list_files(target=n) if not config.is_app_file(f.path))
         return {
             "ruleset": nft.ruleset(),
             "limits": {n: (lim.cpu, lim.memory) for n, lim in limits.items()},

@@ -1,4 +1,8 @@
-"""Session fixtures for the docker backend: an engine, the images, a small stack; all removed after."""
+"""Fixtures for the docker backend: an engine, the images, a small stack; all removed after.
+
+Module-scoped (one test module uses them), not session-scoped: the engine and its containers
+are gone before the native integration tests run, which never share the two cores with them.
+"""
 from __future__ import annotations
 
 import os
@@ -9,15 +13,16 @@ import pytest
 import docker_env as eng
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def docker_engine(request):
     """A Docker Engine that answers; started here (as root) when none does, stopped at the end.
 
-    Asserts that the host's nftables ruleset is the same after the session as before it.
+    Asserts that the host's nftables ruleset is the same after these tests as before them.
     """
     pytest.importorskip("docker")
     eng.capture_manager = request.config.pluginmanager.getplugin("capturemanager")
     before = eng.host_ruleset()
+    saved = {k: os.environ.get(k) for k in ("CHAOSCTL_COMPOSE_PROJECT", "CHAOSCTL_HELPER_IMAGE", "DOCKER_HOST")}
     e = eng.Engine()
     if not e.connect():
         if os.geteuid() != 0:
@@ -26,7 +31,6 @@ def docker_engine(request):
             e.start()
         except RuntimeError as err:
             pytest.skip(str(err))
-    saved = {k: os.environ.get(k) for k in ("CHAOSCTL_COMPOSE_PROJECT", "CHAOSCTL_HELPER_IMAGE")}
     os.environ["CHAOSCTL_COMPOSE_PROJECT"] = eng.PROJECT
     os.environ["CHAOSCTL_HELPER_IMAGE"] = eng.image("helper")
     try:
@@ -46,7 +50,7 @@ def docker_engine(request):
     assert after == before, "the docker session changed the host's nftables ruleset"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def docker_stack(docker_engine, tmp_path_factory):
     """Images built on the local base, and a stack of 3 replicas; the backend's Settings dir."""
     client = docker_engine.client

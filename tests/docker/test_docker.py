@@ -28,7 +28,7 @@ from docker_probes import DockerProbe, url
 pytestmark = pytest.mark.docker
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def session_backend(docker_stack):
     return DockerBackend(Settings(state_dir=docker_stack["state_dir"]), project=eng.PROJECT,
                          helper_image=eng.image("helper"))
