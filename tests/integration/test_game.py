@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from chaoslib import game, scoring, widgets
+from chaoslib import config, game, scoring, widgets
 from chaoslib.errors import GameError, UsageError
 from chaoslib.injector import panic
 
@@ -55,10 +55,20 @@ class TestGame:
         assert "disk" not in texts[0] and "disk" in texts[1] and "app" in texts[2]
 
     def test_wrong_fix_fails_validation_right_fix_wins(self, disk_game):
-        """Restarting leaves the disk full and fails validation; the matching fix passes; then the score."""
+        """Restarting leaves the disk full and fails validation; the matching fix passes; then the score.
+
+        The junk is moved under journal/ first (one junk place in four is there): the autopilot
+        must still tell it from the app's own journal.
+        """
         stack, state = disk_game
         truth = game.game_faults(stack, state)
         target = truth[0].targets[0]
+        disk = stack.settings.disk_path(target)
+        junk = [f.path for f in stack.backend.list_files(target=target) if not config.is_app_file(f.path)]
+        assert junk, "the disk fault left no junk"
+        hidden = disk / "journal" / "archive" / "events-20260101.jsonl.old"
+        hidden.parent.mkdir(parents=True, exist_ok=True)
+        (disk / junk[0]).rename(hidden)
         healthy_one = next(t for t in stack.targets() if t not in truth[0].targets)
         game.apply_fix(stack, "restart", target=healthy_one)
         assert not scoring.validate(stack, window_s=10, recover_s=20)["passed"]
@@ -70,6 +80,7 @@ class TestGame:
         s = done["score"]
         assert s["diagnosis_correct"] and s["wrong_fixes"] == 1 and s["time_to_recover_s"] > 0
         assert done["truth"][0]["targets"] == truth[0].targets and target in truth[0].targets
+        assert not hidden.exists()
         path = scoring.postmortem(stack, plots=False)
         text = path.read_text()
         assert "## Timeline" in text and "## Hypothesis" in text and "## Score" in text

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -16,6 +17,9 @@ from chaoslib.native.cgroups import Cgroups
 from .helpers import all_healthy, api, wait_until
 
 pytestmark = pytest.mark.integration
+
+#: Traefik's health check interval (2 s) plus its timeout (1 s) and a margin for a busy machine.
+HEALTH_WINDOW_S = 5.0
 
 
 class TestUp:
@@ -64,12 +68,18 @@ class TestTraffic:
         wait_until(lambda: len(ledger(live_stack)) > n + 5, timeout=30)
 
     def test_killed_replica_is_restarted_and_routed_around(self, live_stack):
-        """Killing a replica's process: supervisord restarts it, Traefik keeps serving meanwhile."""
+        """Killing a replica's process: requests fail only until Traefik's health check drops it; it restarts."""
         target = "app2"
         before = {s.name: s for s in live_stack.status()}[target]
         os.kill(before.pid, signal.SIGKILL)
-        codes = [api("GET", "/api/polls/").status_code for _ in range(30)]
-        assert codes.count(200) >= 27, codes
+        t0, samples = time.monotonic(), []
+        while time.monotonic() - t0 < 10:
+            samples.append((round(time.monotonic() - t0, 2), api("GET", "/api/polls/").status_code))
+            time.sleep(0.05)
+        failed = [t for t, code in samples if code != 200]
+        # The health check runs every 2 s with a 1 s timeout: failures fit in one short window.
+        assert not failed or failed[-1] - failed[0] <= HEALTH_WINDOW_S, samples
+        assert len(failed) <= len(samples) // 4, samples
         after = wait_until(lambda: next((s for s in live_stack.status() if s.name == target and s.healthy
                                          and s.pid != before.pid), None), timeout=60)
         # Its orphaned workers may hold the port a moment: one or two restarts, never none.
