@@ -23,6 +23,8 @@ Progress = Callable[[str], None]
 
 #: Steady state: the objectives the fix is proven against.
 SLO = {"error_ratio_max": 0.01, "p95_max_s": 0.25}
+#: A replica's disk fuller than this still counts as the disk fault's effect.
+DISK_FULL_RATIO = 0.8
 POINTS_START = 100
 WRONG_FIX_COST = 5
 
@@ -39,7 +41,7 @@ def effect_gone(backend: Backend, fault: FaultRecord) -> tuple[bool, str]:
         left = [r for r in backend.network_rules() if {r.source, r.target} & set(targets)]
         return (not left, f"{len(left)} firewall rule(s) still affect {', '.join(targets)}")
     if family == "disk":
-        full = [t for t in targets if backend.disk_usage(target=t).used_ratio > 0.8]
+        full = [t for t in targets if backend.disk_usage(target=t).used_ratio > DISK_FULL_RATIO]
         return (not full, f"disk still {', '.join(full)} over 80 % full")
     if family == "resources":
         low = []

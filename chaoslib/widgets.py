@@ -110,12 +110,6 @@ def fix_panel(stack: Stack) -> w.Tab:
     return box
 
 
-def _disk_ratio(stack: Stack, target: str) -> float:
-    """How full a replica's disk is, as status shows it (0 when status does not say)."""
-    s = next((s for s in stack.status() if s.name == target), None)
-    return (s.disk_used_bytes or 0) / s.disk_size_bytes if s and s.disk_size_bytes else 0.0
-
-
 def apply_matching_fix(stack: Stack) -> list[str]:
     """Autopilot: the fix that matches the latest hypothesis, using only what the player can see."""
     state = game.require_game(stack)
@@ -127,10 +121,11 @@ def apply_matching_fix(stack: Stack) -> list[str]:
         if h["family"] == "network":
             game.apply_fix(stack, "remove_firewall_rules", target=t)
         elif h["family"] == "disk":
-            # The biggest files that are not the app's own, one at a time, until status shows room.
+            # The biggest files that are not the app's own, one at a time, until the disk has room
+            # (the disk use status shows, read without probing every service again).
             for path in [p for p in fixes.disk_files(stack, target=t)["path"] if not config.is_app_file(p)][:3]:
                 game.apply_fix(stack, "delete_files", target=t, paths=[path])
-                if _disk_ratio(stack, t) < 0.8:
+                if stack.backend.disk_usage(target=t).used_ratio <= scoring.DISK_FULL_RATIO:
                     break
             # A replica that crashed on the full disk stays down: status says so, restart it.
             if not any(s.name == t and s.state == "RUNNING" and s.healthy for s in stack.status()):

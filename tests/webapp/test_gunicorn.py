@@ -8,6 +8,7 @@ import subprocess
 import requests
 
 from chaoslib import config
+from chaoslib.native import disks
 
 from .gunicorn_proc import REPO, free_port, gunicorn_cmd, gunicorn_env, wait_for_livez
 
@@ -30,7 +31,7 @@ class TestMultiprocessMetrics:
                     total += float(line.rsplit(" ", 1)[1])
             assert total >= 41
             assert list((tmp_path / "data" / "boot").glob("boot-*.json"))
-            written = [str(f.relative_to(tmp_path / "data")) for f in (tmp_path / "data").rglob("*") if f.is_file()]
+            written = [f.path for f in disks.list_files(tmp_path / "data")]
             assert written and all(config.is_app_file(f) for f in written), written
         finally:
             proc.send_signal(signal.SIGTERM)

@@ -4,10 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from chaoslib import config
-
-
-def _files(root: Path) -> list[str]:
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+from chaoslib.native import disks
 
 
 class TestJournal:
@@ -18,7 +15,7 @@ class TestJournal:
         settings.JOURNAL_MAX_BYTES = 2048
         for i in range(200):
             journal.append("vote", choice_id=i)
-        files = _files(Path(data_dir))
+        files = sorted(f.path for f in disks.list_files(Path(data_dir)))
         assert files == ["journal/writes.jsonl", "journal/writes.jsonl.1"]
         assert all(config.is_app_file(f) for f in files)
         assert Path(data_dir, "journal/writes.jsonl").stat().st_size < 2048 + 200
