@@ -28,7 +28,7 @@ def _params(pairs: list[str]) -> dict[str, str]:
 def cmd_play(args: argparse.Namespace) -> int:
     from .game import play
 
-    state = play(_stack(args), seed=args.seed, difficulty=args.difficulty)
+    state = play(_stack(args), seed=args.seed, difficulty=args.difficulty, progress=lambda line: print(line, flush=True))
     print(f"The incident has begun (seed {state.seed}, {state.difficulty}). Watch for the page.")
     return 0
 

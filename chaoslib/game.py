@@ -15,11 +15,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+from . import steady
+from .backends.base import Progress, no_progress
 from .draw import draw, forced_family
-from .errors import GameError
+from .errors import GameError, UsageError
+from .injector import inject
 from .stack import Stack
 
 PLAYING, FINISHED = "playing", "finished"
+#: A game being injected (journalled before the injection), and one whose injection failed.
+INJECTING, FAILED = "injecting", "failed"
 
 
 @dataclass
@@ -46,29 +51,56 @@ class GameState:
 
 
 class Journal:
-    """The game file, read and written under a lock, replaced atomically."""
+    """The game file, read and written under a lock, replaced atomically.
+
+    A damaged file (truncated, not JSON, the wrong shape) is never fatal: it is kept beside,
+    renamed `game.json.damaged-<time>`, and the game starts afresh.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
 
     @contextmanager
-    def edit(self) -> Iterator[GameState | None]:
+    def locked(self) -> Iterator[None]:
+        """Hold the game lock (one writer at a time, across processes)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path.with_suffix(".lock"), "a+") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                box = [self._load()]
-                yield box[0]
-                if box[0] is not None:
-                    self.save(box[0])
+                yield
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
+    @contextmanager
+    def edit(self) -> Iterator[GameState | None]:
+        """The game under the lock, saved when the block ends (if there is one)."""
+        with self.locked():
+            state = self._load()
+            yield state
+            if state is not None:
+                self.save(state)
+
     def _load(self) -> GameState | None:
         try:
-            return GameState(**json.loads(self.path.read_text()))
+            raw = json.loads(self.path.read_text())
+            if not isinstance(raw, dict):
+                raise TypeError("not a JSON object")
+            return GameState(**raw)
         except FileNotFoundError:
             return None
+        except (ValueError, TypeError) as e:  # truncated, not JSON, or missing/unknown fields
+            self.quarantine(reason=str(e))
+            return None
+
+    def quarantine(self, *, reason: str) -> Path | None:
+        """Move a damaged journal aside (kept for a post-mortem of the tool itself)."""
+        aside = self.path.with_name(f"{self.path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+        try:
+            os.replace(self.path, aside)
+        except FileNotFoundError:
+            return None
+        (aside.with_name(aside.name + ".why")).write_text(reason + "\n")
+        return aside
 
     def load(self) -> GameState | None:
         return self._load()
@@ -76,6 +108,7 @@ class Journal:
     def save(self, state: GameState) -> None:
         tmp = self.path.with_suffix(f".tmp{os.getpid()}")
         tmp.write_text(json.dumps(asdict(state), indent=1))
+        os.chmod(tmp, 0o600)  # it names the hidden faults' ids
         os.replace(tmp, self.path)
 
 
@@ -88,35 +121,76 @@ def current(stack: Stack) -> GameState | None:
     return journal(stack).load()
 
 
-def play(stack: Stack, *, seed: int | None = None, difficulty: str = "normal") -> GameState:
-    """Start a game: draw a hidden incident and inject it. Idempotent while a game is in progress."""
-    from .injector import inject
+#: How long `play` waits for a quiet stack before it refuses (alerts resolve within ~2.5 min).
+STEADY_TIMEOUT_S = 300.0
 
+
+def play(stack: Stack, *, seed: int | None = None, difficulty: str = "normal", progress: Progress = no_progress,
+         steady_timeout: float = STEADY_TIMEOUT_S, require: str = "quiet") -> GameState:
+    """Start a game: wait for a quiet stack, draw a hidden incident and inject it.
+
+    Idempotent while a game is in progress (re-running a cell never injects twice). The
+    game lock is held from the draw to the journal, so two `play` at once make one game;
+    the game is journalled before anything is injected, and marked failed (its faults
+    undone) if the injection fails. `require="quiet"` (the player's game) waits until
+    every service is healthy, every replica in rotation and no alert pending, firing or
+    active, so the first page is this game's; `require="in-rotation"` waits only for the
+    services (the detective trials, which cut their evidence at the game's start).
+    """
+    from .injector import heal
+
+    if require not in ("quiet", "in-rotation"):
+        raise UsageError(f"require must be quiet or in-rotation, got {require!r}", field="require", value=require)
     j = journal(stack)
-    existing = j.load()
-    if existing is not None and existing.status == PLAYING:
-        if seed is not None and seed != existing.seed:
-            raise GameError(f"a game (seed {existing.seed}) is already in progress",
-                            hint="finish it, or run `chaosctl panic` to abandon it")
-        return existing
-    seed = int(seed if seed is not None else int.from_bytes(os.urandom(4), "big") % 100000)
-    drawn = draw(seed=seed, difficulty=difficulty, targets=stack.targets(), features=stack.backend.features,
-                 family=forced_family())
-    ids = []
-    started_at = time.time()  # before the injection: the evidence window must cover it
-    try:
-        for d in drawn:
-            ids.append(inject(stack, d.scenario, targets=d.targets, params=d.params, hidden=True).id)
-    except BaseException:
-        from .injector import heal
+    with j.locked():
+        existing = j.load()
+        if existing is not None and existing.status == PLAYING:
+            if seed is not None and seed != existing.seed:
+                raise GameError(f"a game (seed {existing.seed}) is already in progress",
+                                hint="finish it, or run `chaosctl panic` to abandon it")
+            return existing
+        if existing is not None and existing.status == INJECTING:  # a crash mid-injection: undo it
+            for fid in existing.fault_ids:
+                heal(stack, fid, by="failed-play")
+            existing.add("failed", error="interrupted while injecting")
+            existing.status = FAILED
+            j.save(existing)
+        _wait_for_steady(stack, require=require, timeout=steady_timeout, progress=progress)
+        seed = int(seed if seed is not None else int.from_bytes(os.urandom(4), "big") % 100000)
+        drawn = draw(seed=seed, difficulty=difficulty, targets=stack.targets(), features=stack.backend.features,
+                     family=forced_family())
+        # Before the injection: the evidence window and the page's start must cover it.
+        state = GameState(seed=seed, difficulty=difficulty, started_at=time.time(), fault_ids=[], status=INJECTING)
+        j.save(state)
+        try:
+            for d in drawn:
+                state.fault_ids.append(inject(stack, d.scenario, targets=d.targets, params=d.params, hidden=True).id)
+                j.save(state)
+        except BaseException as e:
+            for fid in state.fault_ids:
+                heal(stack, fid, by="failed-play")
+            state.add("failed", error=str(e)[:200])
+            state.status = FAILED
+            j.save(state)
+            raise
+        state.status = PLAYING
+        state.add("incident-started", seed=seed, difficulty=difficulty)
+        j.save(state)
+        return state
 
-        for fid in ids:
-            heal(stack, fid, by="failed-play")
-        raise
-    state = GameState(seed=seed, difficulty=difficulty, started_at=started_at, fault_ids=ids)
-    state.add("incident-started", seed=seed, difficulty=difficulty)
-    j.save(state)
-    return state
+
+def _wait_for_steady(stack: Stack, *, require: str, timeout: float, progress: Progress) -> None:
+    from .observe.metrics import Metrics
+
+    metrics = Metrics()
+    check = (lambda: steady.quiet_problems(stack, metrics)) if require == "quiet" else \
+        (lambda: steady.service_problems(stack, metrics))
+    left = steady.wait_until(check, timeout=timeout, progress=progress,
+                             what="a quiet stack before the game" if require == "quiet" else "every replica in rotation")
+    if left:
+        raise GameError(f"the stack is not steady after {timeout:.0f} s: {'; '.join(left[:4])}",
+                        hint="a game starts only from a quiet stack: wait for these to clear (`chaosctl status`, "
+                             "`chaosctl faults`); `chaosctl panic` undoes any fault left")
 
 
 def game_faults(stack: Stack, state: GameState) -> list:
@@ -136,7 +210,7 @@ def require_game(stack: Stack) -> GameState:
 def abandon(stack: Stack, *, reason: str) -> None:
     """Mark a game in progress as finished without a score (after `panic` or `down`)."""
     with journal(stack).edit() as state:
-        if state is not None and state.status == PLAYING:
+        if state is not None and state.status in (PLAYING, INJECTING):
             state.add("abandoned", reason=reason)
             state.status = FINISHED
 
@@ -152,11 +226,41 @@ HINTS = {
 }
 
 
-def record_page(stack: Stack, *, received_at: float, alertname: str) -> None:
-    """Note when the first page arrived (time to detect)."""
+def record_page(stack: Stack, *, received_at: float, alertname: str, **detail) -> None:
+    """Note when the game's first page arrived (time to detect), once."""
     with journal(stack).edit() as state:
         if state is not None and state.first("paged") is None:
-            state.add("paged", received_at=received_at, alertname=alertname)
+            state.add("paged", received_at=received_at, alertname=alertname, **detail)
+
+
+def detect(stack: Stack) -> dict | None:
+    """The game's first page, from the pager, recorded in the journal; None if none came yet.
+
+    Only an alert that started after the injection counts (an earlier one is the previous
+    incident's echo), and it is found whether or not notebook 02 waited for it.
+    """
+    from .observe import alerts
+
+    state = current(stack)
+    if state is None or state.first("paged") is not None or state.status not in (PLAYING, FINISHED):
+        return state.first("paged") if state else None
+    page = alerts.first_page(since=state.started_at)
+    if page is None:
+        return None
+    record_page(stack, received_at=page["received_at"].timestamp(), alertname=str(page["alertname"]),
+                alert_started_at=page["starts_at"].timestamp(), replica=page["replica"] or "",
+                summary=page["summary"])
+    return current(stack).first("paged")
+
+
+def wait_for_page(stack: Stack, *, timeout: float = 300, progress: Progress = no_progress):
+    """Wait (with progress) for this game's first page, record it, and return the firing rows."""
+    from .observe import alerts
+
+    state = require_game(stack)
+    firing = alerts.wait_for_page(since=state.started_at, timeout=timeout, progress=progress)
+    detect(stack)
+    return firing.sort_values("received_at")
 
 
 def record_hypothesis(stack: Stack, *, family: str, targets: list[str], evidence: str, by: str = "player") -> dict:

@@ -11,18 +11,17 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from . import config
+from . import config, steady
 from .backends.base import Backend
-from .game import FINISHED, PLAYING, GameState, game_faults, journal, require_game
+from .game import FINISHED, HINT_COST, PLAYING, GameState, game_faults, journal, require_game
 from .injector import heal
 from .observe.metrics import Metrics
 from .registry import FaultRecord
 from .stack import Stack
+from .steady import SLO  # noqa: F401  (the objectives, re-exported for the notebooks)
 
 Progress = Callable[[str], None]
 
-#: Steady state: the objectives the fix is proven against.
-SLO = {"error_ratio_max": 0.01, "p95_max_s": 0.25}
 #: A replica's disk fuller than this still counts as the disk fault's effect.
 DISK_FULL_RATIO = 0.8
 POINTS_START = 100
@@ -53,36 +52,27 @@ def effect_gone(backend: Backend, fault: FaultRecord) -> tuple[bool, str]:
     return True, ""
 
 
-def _slo_sample(stack: Stack, metrics: Metrics) -> list[str]:
-    problems = [f"{s.name} unhealthy" for s in stack.status() if not s.healthy]
-    up = metrics.query('traefik_service_server_up{service=~"polls@.*"}')
-    problems += [f"{r.get('replica', r.get('url'))} out of rotation" for _, r in up.iterrows() if r["value"] < 1]
-    err = metrics.value("lb:errors:ratio_rate30s", 0.0) or 0.0
-    p95 = metrics.value("lb:latency_seconds:p95_30s", 0.0) or 0.0
-    if err > SLO["error_ratio_max"]:
-        problems.append(f"error ratio {err:.1%}")
-    if p95 > SLO["p95_max_s"]:
-        problems.append(f"p95 {p95 * 1000:.0f} ms")
-    return problems
-
-
 def validate(stack: Stack, *, window_s: float | None = None, recover_s: float = 180.0,
              progress: Progress = lambda _: None, metrics: Metrics | None = None) -> dict:
-    """Wait for recovery, hold the SLOs over a window, check the cause is gone; record the result."""
+    """Wait for recovery, hold the SLOs over a window, check the cause is gone; record the result.
+
+    Progress gets a line at least every 5 s in both phases: "recovering: ..." while waiting
+    for the stack to come back (at most `recover_s`), then "steady state holding: N / W s".
+    """
     state = require_game(stack)
     metrics = metrics or Metrics()
     window = validation_window() if window_s is None else window_s
     faults = game_faults(stack, state)
-    start, problems = time.monotonic(), _slo_sample(stack, metrics)
+    start, problems = time.monotonic(), steady.slo_problems(stack, metrics)
     while problems and time.monotonic() - start < recover_s:
-        progress(f"waiting for the stack to recover ({time.monotonic() - start:.0f} s): {'; '.join(problems[:2])}")
-        time.sleep(5)
-        problems = _slo_sample(stack, metrics)
+        progress(f"recovering: {time.monotonic() - start:.0f} / {recover_s:.0f} s: {'; '.join(problems[:2])}")
+        time.sleep(3)
+        problems = steady.slo_problems(stack, metrics)
     held = time.monotonic()
     while not problems and time.monotonic() - held < window:
         progress(f"steady state holding: {time.monotonic() - held:.0f} / {window:.0f} s")
-        time.sleep(5)
-        problems = _slo_sample(stack, metrics)
+        time.sleep(3)
+        problems = steady.slo_problems(stack, metrics)
     if not problems and not all(effect_gone(stack.backend, f)[0] for f in faults):
         # Said without naming the cause: validation must not be a hint.
         problems.append("the symptoms paused, but the underlying cause is still in place")
@@ -93,6 +83,7 @@ def validate(stack: Stack, *, window_s: float | None = None, recover_s: float = 
         for f in faults:
             if f.active:
                 heal(stack, f.id, by="player-fix")
+    progress("validated" if passed else "not yet: " + "; ".join(problems[:3]))
     return {"passed": passed, "problems": problems}
 
 
@@ -102,8 +93,28 @@ def _right(hyp: dict | None, faults: list[FaultRecord]) -> bool:
     return hyp["family"] in {f.family for f in faults} and set(hyp["targets"]) == {t for f in faults for t in f.targets}
 
 
+#: Points lost with time, from the start of the incident: (up to this many seconds, points lost).
+#: Diagnosis is the first right hypothesis; recovery is the first passed validation.
+SPEED_BANDS = {
+    "diagnose": ((300, 0), (600, 5), (1200, 10), (float("inf"), 15)),
+    "recover": ((600, 0), (900, 5), (1800, 10), (float("inf"), 20)),
+}
+WRONG_DIAGNOSIS_COST, NOT_RECOVERED_COST = 30, 40
+
+
+def speed_cost(kind: str, seconds: float | None) -> int:
+    """Points lost for taking `seconds` to diagnose or recover (0 when it never happened: scored elsewhere)."""
+    if seconds is None:
+        return 0
+    return next(cost for limit, cost in SPEED_BANDS[kind] if seconds <= limit)
+
+
 def score(state: GameState, faults: list[FaultRecord]) -> dict:
-    """Times to detect, diagnose, recover; right or wrong diagnosis; hints; wrong fixes; points."""
+    """Times to detect, diagnose, recover; right or wrong diagnosis; hints; wrong fixes; points.
+
+    100 points, less: 10 per hint, 5 per wrong fix, 30 for a wrong final diagnosis, 40 if
+    the fix never validated, and the speed bands (SPEED_BANDS) for diagnosing and recovering.
+    """
     t0 = state.started_at
     paged = state.first("paged")
     hyps = state.all("hypothesis")
@@ -114,12 +125,18 @@ def score(state: GameState, faults: list[FaultRecord]) -> dict:
     wrong = [f for f in state.all("fix") if f.get("error") or f["args"].get("target") not in fix_targets]
     hints = len(state.all("hint"))
     right = _right(hyps[-1] if hyps else None, faults)
-    points = POINTS_START - 10 * hints - WRONG_FIX_COST * len(wrong) - (0 if right else 30) - (0 if passed else 40)
+    diagnose_s = round(first_right["t"] - t0, 1) if first_right else None
+    recover_s = round(passed["t"] - t0, 1) if passed else None
+    deductions = {"hints": HINT_COST * hints, "wrong fixes": WRONG_FIX_COST * len(wrong),
+                  "wrong diagnosis": 0 if right else WRONG_DIAGNOSIS_COST,
+                  "not recovered": 0 if passed else NOT_RECOVERED_COST,
+                  "time to diagnose": speed_cost("diagnose", diagnose_s),
+                  "time to recover": speed_cost("recover", recover_s)}
     return {"time_to_detect_s": round(paged["received_at"] - t0, 1) if paged else None,
-            "time_to_diagnose_s": round(first_right["t"] - t0, 1) if first_right else None,
-            "time_to_recover_s": round(passed["t"] - t0, 1) if passed else None,
+            "time_to_diagnose_s": diagnose_s, "time_to_recover_s": recover_s,
             "diagnosis_correct": right, "hypotheses": len(hyps), "hints_used": hints,
-            "wrong_fixes": len(wrong), "points": max(0, points)}
+            "wrong_fixes": len(wrong), "deductions": {k: v for k, v in deductions.items() if v},
+            "points": max(0, POINTS_START - sum(deductions.values()))}
 
 
 def reveal(stack: Stack, *, by: str = "player") -> list[dict]:
@@ -134,7 +151,14 @@ def _reveal(stack: Stack, faults: list[FaultRecord], *, by: str) -> list[dict]:
 
 
 def finish(stack: Stack) -> dict:
-    """Reveal, score and close the game; returns the reveal and the score."""
+    """Reveal, score and close the game; returns the reveal and the score.
+
+    The page is looked up in the pager first, so time to detect is known even when
+    notebook 02 never waited for it (a game started with `chaosctl play`).
+    """
+    from .game import detect
+
+    detect(stack)
     faults = game_faults(stack, require_game(stack))
     truth = _reveal(stack, faults, by="player")
     result = score(require_game(stack), faults)
@@ -146,54 +170,7 @@ def finish(stack: Stack) -> dict:
 
 
 def postmortem(stack: Stack, *, directory: Path | None = None, plots: bool = True) -> Path:
-    """Write the postmortem in Markdown (timeline, evidence plots, hypothesis, fix, validation, score)."""
-    state = require_game(stack)
-    faults = game_faults(stack, state)
-    out = directory or (stack.settings.state_dir / "postmortems")
-    out.mkdir(parents=True, exist_ok=True)
-    stem = f"postmortem-seed{state.seed}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime(state.started_at))}"
-    t0 = state.started_at
-    lines = [f"# Postmortem: game seed {state.seed} ({state.difficulty})", "",
-             "## What happened", ""]
-    lines += [f"- `{f.scenario}` on {', '.join(f.targets)} {f.params or ''}" for f in faults]
-    lines += ["", "## Timeline", "", "| t+ (s) | event | detail |", "|---|---|---|"]
-    for e in state.events:
-        detail = {k: v for k, v in e.items() if k not in ("t", "kind")}
-        lines.append(f"| {e['t'] - t0:.0f} | {e['kind']} | {_short(detail)} |")
-    hyps = state.all("hypothesis")
-    if hyps:
-        h = hyps[-1]
-        lines += ["", "## Hypothesis", "", f"Family **{h['family']}**, targets {', '.join(h['targets'])}", "",
-                  f"> {h['evidence'] or '(no evidence written)'}"]
-    lines += ["", "## Fixes tried", ""] + [f"- `{f['name']}` {f['args']}" + (f" (failed: {f['error']})" if f["error"]
-                                                                             else "") for f in state.all("fix")]
-    lines += ["", "## Validation", ""] + [f"- {'passed' if v['passed'] else 'failed'} over {v['window_s']:.0f} s"
-                                         + (f": {'; '.join(v['problems'])}" if v["problems"] else "")
-                                         for v in state.all("validation")]
-    fin = state.first("finished")
-    if fin:
-        lines += ["", "## Score", ""] + [f"- {k.replace('_', ' ')}: {v}" for k, v in fin["score"].items()]
-    if plots:
-        try:
-            import matplotlib
+    """Write the game's blameless postmortem in Markdown (see chaoslib.postmortem)."""
+    from . import postmortem as pm
 
-            matplotlib.use("Agg")
-            from .observe import dashboards
-
-            paged = state.first("paged")
-            minutes = max(5.0, (time.time() - t0) / 60 + 3)
-            fig = dashboards.plot("golden-signals", minutes=minutes, fault_at=t0,
-                                  page_at=paged["received_at"] if paged else None)
-            png = out / f"{stem}-golden-signals.png"
-            fig.savefig(png, dpi=80)
-            lines += ["", "## Evidence", "", f"![golden signals]({png.name})"]
-        except Exception as e:  # a postmortem without a plot is still a postmortem
-            lines += ["", f"(plots unavailable: {e})"]
-    path = out / f"{stem}.md"
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-def _short(detail: dict) -> str:
-    text = ", ".join(f"{k}={v}" for k, v in detail.items())
-    return (text[:120] + "...") if len(text) > 120 else text.replace("|", "/")
+    return pm.write(stack, directory=directory, plots=plots)

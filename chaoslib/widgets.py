@@ -6,12 +6,13 @@ hypothesis, and the fix panel applies the matching fix: the notebooks run unatte
 from __future__ import annotations
 
 import os
+import time
 
 import ipywidgets as w
 from IPython.display import Markdown, display
 
 from . import config, detective, fixes, game, scoring
-from .errors import ChaosError
+from .errors import ChaosError, UsageError
 from .stack import Stack
 
 
@@ -20,30 +21,61 @@ def autopilot() -> bool:
     return os.environ.get("CHAOSCTL_AUTOPILOT", "") not in ("", "0", "false")
 
 
+def _one_line(e: BaseException) -> str:
+    if isinstance(e, ChaosError):
+        return e.one_line()
+    text = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {text[0] if text else 'no detail'}"
+
+
 def _report(out: w.Output, fn, *args, **kwargs):
+    """Run `fn`; an error is printed in `out` as one line (never a traceback), and None returned."""
     with out:
         try:
             return fn(*args, **kwargs)
-        except ChaosError as e:
-            print(f"error: {e.one_line()}")
+        except Exception as e:  # every callback's error reaches the player as one line
+            print(f"error: {_one_line(e)}")
     return None
 
 
+#: Clicks that arrive this soon after an action finished were queued while it ran (a double click).
+DEBOUNCE_S = 0.5
+
+
+def action(button: w.Button, out: w.Output, fn, *, busy: str = "working...") -> None:
+    """Wire `fn()` to a button: disabled while it runs, a second click never runs it twice, errors in one line."""
+    label, state = button.description, {"busy": False, "done_at": 0.0}
+
+    def run(_=None):
+        if state["busy"] or time.monotonic() - state["done_at"] < DEBOUNCE_S:
+            return None
+        state["busy"], button.disabled, button.description = True, True, busy
+        try:
+            return _report(out, fn)
+        finally:
+            state["busy"], state["done_at"] = False, time.monotonic()
+            button.disabled, button.description = False, label
+    button.on_click(run)
+    button.run = run
+
+
 def play_panel(stack: Stack, *, default_seed: int | None = None) -> w.VBox:
-    """Pick a difficulty (and a seed to replay), then start the incident."""
+    """Pick a difficulty (and a seed to replay), then start the incident (once the stack is quiet)."""
     difficulty = w.Dropdown(options=["easy", "normal", "hard"], value="normal", description="Difficulty")
     seed = w.IntText(value=default_seed or 0, description="Seed (0=random)")
     button = w.Button(description="Start the incident", button_style="danger")
-    out = w.Output()
+    status, out = w.Label(), w.Output()
 
-    def start(_=None):
-        state = _report(out, game.play, stack, seed=seed.value or None, difficulty=difficulty.value)
-        if state:
-            with out:
-                print(f"The incident has begun (seed {state.seed}, {state.difficulty}). Watch for the page.")
-    button.on_click(start)
-    box = w.VBox([w.HBox([difficulty, seed]), button, out])
-    box.start = start
+    def start():
+        state = game.play(stack, seed=seed.value or None, difficulty=difficulty.value,
+                          progress=lambda line: setattr(status, "value", line))
+        status.value = ""
+        with out:
+            print(f"The incident has begun (seed {state.seed}, {state.difficulty}). Watch for the page.")
+        return state
+    action(button, out, start, busy="waiting for a quiet stack...")
+    box = w.VBox([w.HBox([difficulty, seed]), button, status, out])
+    box.start = button.run
     return box
 
 
@@ -56,55 +88,80 @@ def hypothesis_form(stack: Stack) -> w.VBox:
     submit = w.Button(description="Record hypothesis", button_style="primary")
     out = w.Output()
 
-    def record(_=None):
-        event = _report(out, game.record_hypothesis, stack, family=family.value, targets=list(targets.value),
-                        evidence=evidence.value)
-        if event:
-            with out:
-                print(f"hypothesis v{event['version']} recorded: {event['family']} on {', '.join(event['targets'])}")
-    submit.on_click(record)
+    def record():
+        event = game.record_hypothesis(stack, family=family.value, targets=list(targets.value), evidence=evidence.value)
+        with out:
+            print(f"hypothesis v{event['version']} recorded: {event['family']} on {', '.join(event['targets'])}")
+        return event
+    action(submit, out, record, busy="recording...")
     box = w.VBox([family, targets, evidence, submit, out])
-    box.submit = record
+    box.submit = submit.run
     if autopilot():
         h = detective.verdict(stack)
         if h.family:
             family.value, targets.value = h.family, tuple(h.targets)
             evidence.value = "; ".join(h.evidence)
-            record()
+            submit.run()
     return box
 
 
-def fix_panel(stack: Stack) -> w.Tab:
+def fix_panel(stack: Stack) -> w.VBox:
     """The engineer's actions: firewall, disk, limits, restart. Each is recorded in the journal."""
     out = w.Output()
     tgt = lambda: w.Dropdown(options=stack.targets(), description="Target")  # noqa: E731
 
-    fw_target, fw_button = tgt(), w.Button(description="Remove firewall rules")
-    fw_button.on_click(lambda _: _report(out, lambda: print(
-        f"removed {game.apply_fix(stack, 'remove_firewall_rules', target=fw_target.value)['result']} rule(s)")))
+    def say(text: str) -> None:
+        with out:
+            print(text)
+
+    fw_target = tgt()
+    fw_list, fw_button = w.Button(description="Show firewall rules"), w.Button(description="Remove firewall rules")
+    def show_rules():
+        rules = fixes.firewall_rules(stack).to_dict("records")
+        mine = [r for r in rules if fw_target.value in (r["source"], r["target"])]
+        say(f"{fw_target.value}: " + (", ".join(f"{r['source']} -> {r['target']} drops {r['drop_fraction']:.0%}"
+                                                for r in mine) or "no firewall rule"))
+    action(fw_list, out, show_rules)
+    action(fw_button, out, lambda: say(
+        f"removed {game.apply_fix(stack, 'remove_firewall_rules', target=fw_target.value)['result']} rule(s)"
+        f" affecting {fw_target.value}"), busy="removing...")
 
     disk_target, files = tgt(), w.SelectMultiple(description="Files", rows=6, layout=w.Layout(width="90%"))
     list_button, del_button = w.Button(description="List biggest files"), w.Button(description="Delete selected")
-    list_button.on_click(lambda _: setattr(files, "options", list(
-        fixes.disk_files(stack, target=disk_target.value)["path"])))
-    del_button.on_click(lambda _: _report(out, lambda: print(
-        f"deleted {game.apply_fix(stack, 'delete_files', target=disk_target.value, paths=list(files.value))['result']}")))
+
+    def list_files():
+        listing = fixes.disk_files(stack, target=disk_target.value)
+        files.options = list(listing["path"])
+        say(f"{disk_target.value}: {len(listing)} file(s), the biggest first")
+    action(list_button, out, list_files, busy="listing...")
+
+    def delete():
+        if not files.value:
+            raise UsageError("select the files to delete first", field="paths", hint="press List biggest files")
+        done = game.apply_fix(stack, "delete_files", target=disk_target.value, paths=list(files.value))["result"]
+        files.options = [f for f in files.options if f not in files.value]
+        say(f"deleted {done}")
+    action(del_button, out, delete, busy="deleting...")
 
     lim_target = tgt()
     cpu, mem = w.FloatText(value=1.0, description="CPU cores"), w.IntText(value=512, description="Memory MiB")
     lim_button = w.Button(description="Set limits and restart")
-    lim_button.on_click(lambda _: _report(out, lambda: print(
-        game.apply_fix(stack, "set_limits", target=lim_target.value, cpu=cpu.value, memory_mb=mem.value)["result"])))
+    action(lim_button, out, lambda: say(str(game.apply_fix(
+        stack, "set_limits", target=lim_target.value, cpu=cpu.value, memory_mb=mem.value)["result"])),
+        busy="restarting with new limits...")
 
     rs_target, rs_button = tgt(), w.Button(description="Restart")
-    rs_button.on_click(lambda _: _report(out, lambda: (game.apply_fix(stack, "restart", target=rs_target.value),
-                                                       print(f"restarted {rs_target.value}"))))
+    action(rs_button, out, lambda: (game.apply_fix(stack, "restart", target=rs_target.value),
+                                    say(f"restarted {rs_target.value}")), busy="restarting...")
 
-    tab = w.Tab(children=[w.VBox([fw_target, fw_button]), w.VBox([disk_target, list_button, files, del_button]),
+    tab = w.Tab(children=[w.VBox([fw_target, w.HBox([fw_list, fw_button])]),
+                          w.VBox([disk_target, list_button, files, del_button]),
                           w.VBox([lim_target, cpu, mem, lim_button]), w.VBox([rs_target, rs_button])])
     for i, title in enumerate(["Firewall", "Disk", "Limits", "Restart"]):
         tab.set_title(i, title)
     box = w.VBox([tab, out])
+    box.buttons = {"show_rules": fw_list, "remove_rules": fw_button, "list_files": list_button,
+                   "delete_files": del_button, "set_limits": lim_button, "restart": rs_button}
     if autopilot():
         _report(out, apply_matching_fix, stack)
     return box
@@ -138,32 +195,38 @@ def apply_matching_fix(stack: Stack) -> list[str]:
 
 
 def validation_panel(stack: Stack) -> w.VBox:
-    """Prove the steady state over a window (with progress), then reveal, score and write the postmortem."""
+    """Prove the steady state over a window (the bar moves while recovering and while holding)."""
     bar = w.FloatProgress(min=0, max=1, description="Validating")
     label, out = w.Label(), w.Output()
     button = w.Button(description="Validate the fix", button_style="success")
 
-    def run(_=None):
-        window = scoring.validation_window()
+    def progress(text: str) -> None:
+        label.value = text
+        phase, _, rest = text.partition(": ")
+        try:
+            done, total = (float(x) for x in rest.split(" s")[0].split(" / "))
+        except ValueError:
+            return
+        # Recovery fills the first half of the bar, the steady window the second.
+        base = 0.0 if phase == "recovering" else 0.5
+        bar.bar_style = "info" if phase == "recovering" else ""
+        bar.value = base + 0.5 * min(1.0, done / total if total else 1.0)
 
-        def progress(text: str) -> None:
-            label.value = text
-            if text.startswith("steady state holding"):
-                bar.value = min(1.0, float(text.split(":")[1].split("/")[0]) / window)
-        result = _report(out, scoring.validate, stack, progress=progress)
-        if result is None:
-            return None
+    def run():
+        bar.value = 0.0
+        result = scoring.validate(stack, progress=progress)
         with out:
             if result["passed"]:
-                bar.value = 1.0
+                bar.value, bar.bar_style = 1.0, "success"
                 print("Steady state holds and the cause is gone. Well done.")
             else:
+                bar.bar_style = "danger"
                 print("Not yet: " + "; ".join(result["problems"]))
         box.result = result
         return result
-    button.on_click(run)
+    action(button, out, run, busy="validating...")
     box = w.VBox([button, bar, label, out])
-    box.run, box.result = run, None
+    box.run, box.result = button.run, None
     return box
 
 
@@ -174,7 +237,10 @@ def show_finish(stack: Stack) -> dict:
     truth = "\n".join(f"- **{t['scenario']}** ({t['family']}) on {', '.join(t['targets'])} {t['params'] or ''}"
                       for t in done["truth"])
     s = done["score"]
+    lost = "; ".join(f"{k} -{v}" for k, v in s["deductions"].items()) or "none"
     display(Markdown(f"### The reveal\n{truth}\n\n### Your score: {s['points']} points\n"
-                     + "\n".join(f"- {k.replace('_', ' ')}: {v}" for k, v in s.items() if k != "points")
+                     + "\n".join(f"- {k.replace('_', ' ')}: {v}" for k, v in s.items()
+                                 if k not in ("points", "deductions"))
+                     + f"\n- points lost: {lost}"
                      + f"\n\nPostmortem written to `{path}`"))
     return {**done, "postmortem": str(path)}

@@ -24,6 +24,9 @@ accesslog = None  # the app's middleware writes the access log, as JSON
 errorlog = "-"
 capture_output = False
 proc_name = os.environ.get("REPLICA_NAME", "pollapp")
+# No control socket (gunicorn 24+): nothing uses it, and its default path under the replica
+# user's home (/nonexistent) made every start log an error, a red herring for the player.
+control_socket_disable = True
 
 logconfig_dict = {
     "version": 1,

@@ -203,6 +203,13 @@ class Backend:
         """The last lines a service wrote."""
         raise self._missing("tail_log")
 
+    def vote_ledger(self) -> list[dict] | None:
+        """The load generator's ledger of vote attempts (`ack` true for an acknowledged vote).
+
+        Optional: a backend that cannot read it returns None, and the postmortem says so.
+        """
+        return None
+
     # -- safety -------------------------------------------------------------------
     def reset_faults(self) -> list[str]:
         """Remove every trace any fault could leave (rules, limits, junk); say what was done.

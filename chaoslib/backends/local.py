@@ -496,6 +496,20 @@ class LocalBackend(Backend):
             out.setdefault(service, []).append(p)
         return out
 
+    def vote_ledger(self) -> list[dict] | None:
+        path = self.settings.data_dir / "loadgen" / "ledger.jsonl"
+        try:
+            lines = path.read_text().splitlines()
+        except FileNotFoundError:
+            return []
+        out = []
+        for line in lines:
+            try:
+                out.append(json.loads(line))
+            except ValueError:  # a line cut by a crash of the load generator
+                continue
+        return out
+
     def tail_log(self, *, service: str, lines: int = 20) -> str:
         path = self.settings.log_dir / f"{service}.log"
         try:

@@ -2,7 +2,8 @@
 
 The pace is set by CHAOS_RPS (total requests per second) and CHAOS_USERS. Every vote the
 app acknowledges (201 with a vote_id) is appended to the ledger (CHAOS_LEDGER, JSON lines),
-so a test can prove that no acknowledged vote was lost after a fault and its fix.
+so a test can prove that no acknowledged vote was lost after a fault and its fix; a vote that
+failed is appended too (`ack` false, with its status), so a postmortem can count attempts.
 """
 from __future__ import annotations
 
@@ -92,11 +93,14 @@ class Voter(HttpUser):
             if resp.status_code == 201:
                 try:
                     body = resp.json()
-                    record_vote({"vote_id": body["vote_id"], "poll": body["poll"], "choice": body["choice"]})
+                    record_vote({"ack": True, "vote_id": body["vote_id"], "poll": body["poll"],
+                                 "choice": body["choice"]})
                     resp.success()
                 except (ValueError, KeyError):
+                    record_vote({"ack": False, "status": resp.status_code, "poll": poll["id"]})
                     resp.failure("201 without a vote id")
             else:
+                record_vote({"ack": False, "status": resp.status_code, "poll": poll["id"]})
                 resp.failure(f"HTTP {resp.status_code}")
 
     @task(1)

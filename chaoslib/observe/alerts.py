@@ -42,11 +42,26 @@ def active_alerts(url: str | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["alertname", "severity", "state", "starts_at", "summary", "labels"])
 
 
-def pages(url: str | None = None, *, channel: str | None = "pages", since: float | None = None) -> pd.DataFrame:
+def rule_alerts(url: str | None = None) -> pd.DataFrame:
+    """Alerts Prometheus evaluates as true now, pending or firing: alertname, severity, state, replica, active_at."""
+    url = url or config.endpoint("prometheus")
+    body = _get(f"{url.rstrip('/')}/api/v1/alerts", "prometheus")
+    rows = [{"alertname": a["labels"].get("alertname"), "severity": a["labels"].get("severity"),
+             "state": a.get("state"), "replica": a["labels"].get("replica"),
+             "active_at": pd.Timestamp(a.get("activeAt")), "labels": a["labels"]}
+            for a in body.get("data", {}).get("alerts", [])]
+    return pd.DataFrame(rows, columns=["alertname", "severity", "state", "replica", "active_at", "labels"])
+
+
+def pages(url: str | None = None, *, channel: str | None = "pages", since: float | None = None,
+          started_since: float | None = None) -> pd.DataFrame:
     """Every notification the pager received, one row per alert in it.
 
-    Columns: received_at, channel, status (firing/resolved), alertname, severity,
-    starts_at, ends_at, summary, description, fingerprint.
+    Columns: received_at, channel, status (firing/resolved), alertname, severity, replica,
+    starts_at, ends_at, summary, description, fingerprint. `since` keeps notifications
+    received at or after a Unix time; `started_since` keeps alerts that *started* at or
+    after it, which is how a game tells its own pages from a previous incident's (a
+    notification about an alert that began earlier is an echo, not news).
     """
     url = url or config.endpoint("pager")
     rows = []
@@ -57,24 +72,34 @@ def pages(url: str | None = None, *, channel: str | None = "pages", since: float
             continue
         for a in n["payload"].get("alerts", []):
             labels, ann = a.get("labels", {}), a.get("annotations", {})
+            starts_at = pd.Timestamp(a.get("startsAt"))
+            if started_since is not None and (pd.isna(starts_at) or starts_at.timestamp() < started_since):
+                continue
             rows.append({"received_at": pd.Timestamp(n["received_at"], unit="s", tz="UTC"), "channel": n["channel"],
                          "status": a.get("status"), "alertname": labels.get("alertname"),
-                         "severity": labels.get("severity"), "starts_at": pd.Timestamp(a.get("startsAt")),
-                         "ends_at": a.get("endsAt"), "summary": ann.get("summary", ""),
+                         "severity": labels.get("severity"), "replica": labels.get("replica"),
+                         "starts_at": starts_at, "ends_at": a.get("endsAt"), "summary": ann.get("summary", ""),
                          "description": ann.get("description", ""), "fingerprint": a.get("fingerprint")})
-    cols = ["received_at", "channel", "status", "alertname", "severity", "starts_at", "ends_at", "summary",
-            "description", "fingerprint"]
+    cols = ["received_at", "channel", "status", "alertname", "severity", "replica", "starts_at", "ends_at",
+            "summary", "description", "fingerprint"]
     return pd.DataFrame(rows, columns=cols)
+
+
+def first_page(*, since: float, url: str | None = None) -> pd.Series | None:
+    """The first firing page about an alert that started at or after `since` (a game's own page), or None."""
+    df = pages(url, started_since=since)
+    firing = df[df["status"] == "firing"].sort_values("received_at")
+    return None if firing.empty else firing.iloc[0]
 
 
 def wait_for_page(*, since: float, timeout: float = 120, url: str | None = None,
                   progress: Progress = lambda _: None, interval: float = 1.0) -> pd.DataFrame:
-    """Wait until a firing page arrives after `since`; return the firing rows."""
+    """Wait until a page fires about an alert that started after `since`; return those firing rows."""
     deadline = time.monotonic() + timeout
     start = time.monotonic()
     last = -10.0
     while True:
-        df = pages(url, since=since)
+        df = pages(url, started_since=since)
         firing = df[df["status"] == "firing"]
         if not firing.empty:
             return firing
@@ -82,7 +107,7 @@ def wait_for_page(*, since: float, timeout: float = 120, url: str | None = None,
         if time.monotonic() > deadline:
             raise ObserveError(f"no page within {timeout:.0f} s", source="pager",
                                hint="check `chaosctl status` and Alertmanager at " + config.endpoint("alertmanager"))
-        if elapsed - last >= 5:
+        if elapsed - last >= 3:
             progress(f"waiting for the page... {elapsed:.0f} s")
             last = elapsed
         time.sleep(interval)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +18,7 @@ import pandas as pd
 
 from ..config import REPO_ROOT
 from ..errors import UsageError
-from .metrics import Metrics
+from .metrics import Metrics, timestamp
 
 DASHBOARD_DIR = REPO_ROOT / "grafana" / "dashboards"
 _LEGEND = re.compile(r"\{\{\s*(\w+)\s*\}\}")
@@ -72,13 +73,26 @@ def _label(legend: str, row: pd.Series) -> str:
     return text or ",".join(f"{k}={v}" for k, v in row.items() if k not in ("time", "value", "__name__"))
 
 
+def grid(*, minutes: float = 15, end: float | datetime | None = None, step: float = 5) -> tuple[float, float]:
+    """One time grid (start, end) on whole steps, shared by every query of a plot.
+
+    Taken once per plot, not once per query: Prometheus answers a range query at
+    start + k * step, so queries on the same grid return the same timestamps and a panel's
+    series line up after the pivot (a query taken at its own `now` would not share one).
+    """
+    end_ts = timestamp(end, time.time())
+    end_ts = math.floor(end_ts / step) * step
+    return end_ts - minutes * 60, end_ts
+
+
 def panel_data(panel: Panel, *, metrics: Metrics | None = None, minutes: float = 15,
                end: float | datetime | None = None, step: float = 5) -> pd.DataFrame:
-    """A panel's series as a wide frame: index time, one column per legend."""
+    """A panel's series as a wide frame: index time (one grid for all its queries), one column per legend."""
     metrics = metrics or Metrics()
+    start_ts, end_ts = grid(minutes=minutes, end=end, step=step)
     frames = []
     for t in panel.targets:
-        df = metrics.query_range(t.expr, minutes=minutes, end=end, step=step)
+        df = metrics.query_range(t.expr, start=start_ts, end=end_ts, step=step)
         if df.empty:
             continue
         label_cols = [c for c in df.columns if c not in ("time", "value")]
@@ -88,7 +102,7 @@ def panel_data(panel: Panel, *, metrics: Metrics | None = None, minutes: float =
     if not frames:
         return pd.DataFrame()
     long = pd.concat(frames, ignore_index=True)
-    return long.pivot_table(index="time", columns="series", values="value", aggfunc="mean")
+    return long.pivot_table(index="time", columns="series", values="value", aggfunc="mean", dropna=False)
 
 
 def empty_panels(name: str, *, metrics: Metrics | None = None, minutes: float = 5) -> list[str]:
@@ -106,33 +120,71 @@ def _scale(unit: str) -> tuple[float, str]:
     return {"bytes": (1 / 2**20, "MiB"), "percentunit": (100.0, "%"), "s": (1000.0, "ms")}.get(unit, (1.0, unit))
 
 
-def plot(name: str, *, minutes: float = 15, end: float | datetime | None = None, fault_at: float | None = None,
-         page_at: float | None = None, metrics: Metrics | None = None, columns: int = 2):
-    """Draw every panel of a dashboard; vertical lines mark the fault and the page. Returns the figure."""
-    import matplotlib.pyplot as plt
+#: The vertical marks a plot can carry, in the order of an incident, with their colours.
+MARKS = {"fault": "tab:red", "page": "tab:orange", "fix": "tab:green", "validated": "tab:blue"}
+#: The gid of a mark's line: tells a mark from a data line (tests and the postmortem use it).
+MARK_GID = "chaos-mark"
 
+
+def plot(name: str, *, minutes: float = 15, end: float | datetime | None = None, fault_at: float | None = None,
+         page_at: float | None = None, marks: dict[str, float | None] | None = None,
+         metrics: Metrics | None = None, columns: int = 2, step: float = 5, standalone: bool = False):
+    """Draw every panel of a dashboard on one time grid; vertical lines mark the incident. Returns the figure.
+
+    `marks` maps a label (fault, page, fix, validated, or any other) to a Unix time;
+    `fault_at` and `page_at` are shorthands for the first two. `standalone=True` draws on a
+    figure of its own, outside pyplot, so saving it (the postmortem) never touches the
+    player's plotting backend.
+    """
     ps = panels(name)
     rows = max(1, math.ceil(len(ps) / columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(7 * columns, 2.8 * rows), squeeze=False)
+    size = (7 * columns, 2.8 * rows)
+    if standalone:
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=size)
+        axes = fig.subplots(rows, columns, squeeze=False)
+    else:
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(rows, columns, figsize=size, squeeze=False)
+    start_ts, end_ts = grid(minutes=minutes, end=end, step=step)
+    every = {"fault": fault_at, "page": page_at, **(marks or {})}
     title = load(name).get("title", name)
     fig.suptitle(f"{title} (last {minutes:g} min)")
     for ax, panel in zip(axes.flat, ps):
-        df = panel_data(panel, metrics=metrics, minutes=minutes, end=end)
+        df = panel_data(panel, metrics=metrics, minutes=minutes, end=end_ts, step=step)
         factor, unit = _scale(panel.unit)
         if df.empty:
             ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
         else:
-            (df * factor).plot(ax=ax, legend=len(df.columns) <= 8)
-        for at, label, color in ((fault_at, "fault", "tab:red"), (page_at, "page", "tab:orange")):
-            if at is not None:
-                ax.axvline(pd.Timestamp(at, unit="s", tz="UTC"), color=color, linestyle="--", label=label)
+            for column in df.columns:
+                ax.plot(df.index, df[column] * factor, label=str(column), linewidth=1.2)
+        for label, at in every.items():
+            if at is not None and start_ts <= at <= end_ts:
+                ax.axvline(pd.Timestamp(at, unit="s", tz="UTC"), color=MARKS.get(label, "tab:gray"),
+                           linestyle="--", label=label, gid=MARK_GID)
         ax.set_title(panel.title, fontsize=10)
-        ax.set_xlabel("")
+        ax.set_xlim(pd.Timestamp(start_ts, unit="s", tz="UTC"), pd.Timestamp(end_ts, unit="s", tz="UTC"))
         ax.set_ylabel(unit if unit not in ("short", "none", "") else "")
-        if ax.get_legend():
-            ax.legend(fontsize=7, loc="upper left")
+        ax.tick_params(axis="x", labelsize=7)
+        if ax.get_lines():
+            ax.legend(fontsize=6, loc="upper left", ncol=max(1, math.ceil(len(ax.get_lines()) / 6)))
     for ax in list(axes.flat)[len(ps):]:
         ax.set_visible(False)
     fig.tight_layout()
     return fig
 
+
+def data_lines(ax) -> list:
+    """The lines of an axis that draw data (not the incident's marks)."""
+    return [line for line in ax.get_lines() if line.get_gid() != MARK_GID]
+
+
+def drawn(line) -> bool:
+    """True when a line shows something: two or more consecutive finite points."""
+    import numpy as np
+
+    y = np.asarray(line.get_ydata(), dtype=float)
+    finite = np.isfinite(y)
+    return bool(len(y) > 1 and (finite[1:] & finite[:-1]).any())

@@ -37,7 +37,8 @@ SATURATION = {
 }
 
 
-def _ts(value: float | datetime | str | None, default: float) -> float:
+def timestamp(value: float | datetime | str | None, default: float) -> float:
+    """A Unix time from a number, a datetime or a string (`default` for None)."""
     if value is None:
         return default
     if isinstance(value, datetime):
@@ -77,7 +78,7 @@ class Metrics:
         """An instant query: columns time, <labels...>, value."""
         params = {"query": promql}
         if at is not None:
-            params["time"] = _ts(at, time.time())
+            params["time"] = timestamp(at, time.time())
         data = self._get("/api/v1/query", params)
         rows = []
         if data["resultType"] == "scalar":
@@ -91,8 +92,8 @@ class Metrics:
     def query_range(self, promql: str, *, start: float | datetime | str | None = None,
                     end: float | datetime | str | None = None, minutes: float = 15, step: float = 5) -> pd.DataFrame:
         """A range query (default: the last `minutes`): long format, one row per sample."""
-        end_ts = _ts(end, time.time())
-        start_ts = _ts(start, end_ts - minutes * 60)
+        end_ts = timestamp(end, time.time())
+        start_ts = timestamp(start, end_ts - minutes * 60)
         if start_ts >= end_ts:
             raise ObserveError("start must be before end", source="prometheus", query=promql)
         data = self._get("/api/v1/query_range", {"query": promql, "start": start_ts, "end": end_ts, "step": step})

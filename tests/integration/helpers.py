@@ -28,11 +28,8 @@ def wait_until(check, timeout: float = 30.0, interval: float = 0.5):
 
 
 def ledger(stack) -> list[dict]:
-    path = Path(stack.settings.data_dir) / "loadgen" / "ledger.jsonl"
-    try:
-        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    except FileNotFoundError:
-        return []
+    """The acknowledged votes of the load generator's ledger (failed attempts are left out)."""
+    return [e for e in stack.backend.vote_ledger() or [] if e.get("ack", True) and "vote_id" in e]
 
 
 def votes_in_db(vote_ids: list[str]) -> set[str]:

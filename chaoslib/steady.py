@@ -1,0 +1,86 @@
+"""The steady state: what "healthy" means before a game starts and after a fix.
+
+Asked the same way by `play` (may a game start?), validation (does the fix hold?) and the
+benchmarks (is the stack back?), so all three agree:
+
+- `service_problems`: every service healthy, every replica in the load balancer's rotation;
+- `slo_problems`: the same, plus the error ratio and p95 latency within the objectives;
+- `alert_problems`: no alert pending or firing in Prometheus, none active in Alertmanager.
+
+Each returns the problems as short phrases ("app2 out of rotation", "OOMKilled firing on
+app2"): empty means steady. `wait_until` polls one of them with progress.
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from .backends.base import Progress, no_progress
+from .observe import alerts
+from .observe.metrics import Metrics
+from .stack import Stack
+
+#: Steady state: the objectives a fix is proven against.
+SLO = {"error_ratio_max": 0.01, "p95_max_s": 0.25}
+
+Check = Callable[[], list[str]]
+
+
+def service_problems(stack: Stack, metrics: Metrics) -> list[str]:
+    """Services that are not healthy and replicas the load balancer has out of rotation."""
+    problems = [f"{s.name} unhealthy" for s in stack.status() if not s.healthy]
+    up = metrics.query('traefik_service_server_up{service=~"polls@.*"}')
+    if up.empty:
+        problems.append("the load balancer reports no server")
+    problems += [f"{r.get('replica', r.get('url'))} out of rotation" for _, r in up.iterrows() if r["value"] < 1]
+    return problems
+
+
+def slo_problems(stack: Stack, metrics: Metrics) -> list[str]:
+    """Service problems, and the error ratio or p95 latency outside the objectives."""
+    problems = service_problems(stack, metrics)
+    err = metrics.value("lb:errors:ratio_rate30s", 0.0) or 0.0
+    p95 = metrics.value("lb:latency_seconds:p95_30s", 0.0) or 0.0
+    if err > SLO["error_ratio_max"]:
+        problems.append(f"error ratio {err:.1%}")
+    if p95 > SLO["p95_max_s"]:
+        problems.append(f"p95 {p95 * 1000:.0f} ms")
+    return problems
+
+
+def alert_problems() -> list[str]:
+    """Alerts pending or firing in Prometheus, and alerts Alertmanager still holds as active."""
+    seen, problems = set(), []
+    for _, a in alerts.rule_alerts().iterrows():
+        where = f" on {a['replica']}" if isinstance(a["replica"], str) else ""
+        seen.add((a["alertname"], a["replica"] if isinstance(a["replica"], str) else None))
+        problems.append(f"{a['alertname']} ({a['severity']}) {a['state']}{where}")
+    for _, a in alerts.active_alerts().iterrows():
+        replica = a["labels"].get("replica")
+        if a["state"] == "active" and (a["alertname"], replica) not in seen:
+            problems.append(f"{a['alertname']} ({a['severity']}) still active in Alertmanager"
+                            + (f" on {replica}" if replica else ""))
+    return problems
+
+
+def quiet_problems(stack: Stack, metrics: Metrics) -> list[str]:
+    """What keeps a game from starting: unhealthy services, replicas out of rotation, any alert."""
+    return service_problems(stack, metrics) + alert_problems()
+
+
+def wait_until(check: Check, *, timeout: float, progress: Progress = no_progress, interval: float = 2.0,
+               what: str = "a steady stack") -> list[str]:
+    """Poll `check` until it returns no problem or `timeout` passes; return what is left (empty: steady).
+
+    Progress gets a line at least every 5 s naming what is still wrong.
+    """
+    start, last = time.monotonic(), float("-inf")
+    problems = check()
+    while problems and time.monotonic() - start < timeout:
+        now = time.monotonic()
+        if now - last >= 5:
+            progress(f"waiting for {what} ({now - start:.0f} s of at most {timeout:.0f}): {'; '.join(problems[:3])}")
+            last = now
+        time.sleep(interval)
+        problems = check()
+    return problems
