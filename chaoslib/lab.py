@@ -27,8 +27,12 @@ def _pid(settings: Settings) -> int | None:
 
 
 def start_lab(settings: Settings, *, port: int = config.JUPYTER.port, progress: Progress = no_progress,
-              extra_args: tuple[str, ...] = ()) -> str:
-    """Start JupyterLab (once) and return its URL with the token; `extra_args` go to jupyterlab."""
+              extra_args: tuple[str, ...] = (), root: Path | None = None) -> str:
+    """Start JupyterLab (once) on `root` (default notebooks/) and return its URL with the token.
+
+    `extra_args` go to jupyterlab.
+    """
+    root = root or config.REPO_ROOT / "notebooks"
     settings.run_dir.mkdir(parents=True, exist_ok=True)
     token_file = settings.run_dir / "jupyter.token"
     if _pid(settings) and token_file.exists():
@@ -42,12 +46,12 @@ def start_lab(settings: Settings, *, port: int = config.JUPYTER.port, progress: 
     settings.log_dir.mkdir(parents=True, exist_ok=True)
     log = open(settings.log_dir / "jupyter.log", "ab")
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-           f"--ServerApp.root_dir={config.REPO_ROOT / 'notebooks'}", f"--IdentityProvider.token={token}", *extra_args]
+           f"--ServerApp.root_dir={root}", f"--IdentityProvider.token={token}", *extra_args]
     if os.geteuid() == 0:
         cmd.append("--allow-root")
     env = {**os.environ, "PYTHONPATH": str(config.REPO_ROOT), "CHAOSCTL_STATE_DIR": str(settings.state_dir)}
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env,
-                            cwd=config.REPO_ROOT / "notebooks")
+                            cwd=root)
     (settings.run_dir / "jupyter.pid").write_text(str(proc.pid))
     deadline = time.monotonic() + 60
     progress("starting JupyterLab")

@@ -65,6 +65,7 @@ def play_panel(stack: Stack, *, default_seed: int | None = None) -> w.VBox:
     seed = w.IntText(value=default_seed or 0, description="Seed (0=random)")
     button = w.Button(description="Start the incident", button_style="danger")
     status, out = w.Label(), w.Output()
+    status.add_class("chaos-progress")
 
     def start():
         state = game.play(stack, seed=seed.value or None, difficulty=difficulty.value,
@@ -131,7 +132,7 @@ def fix_panel(stack: Stack) -> w.VBox:
 
     def list_files():
         listing = fixes.disk_files(stack, target=disk_target.value)
-        files.options = list(listing["path"])
+        files.options = [(f"{r.path}  ({r.size_mib:.1f} MiB)", r.path) for r in listing.itertuples()]
         say(f"{disk_target.value}: {len(listing)} file(s), the biggest first")
     action(list_button, out, list_files, busy="listing...")
 
@@ -139,16 +140,18 @@ def fix_panel(stack: Stack) -> w.VBox:
         if not files.value:
             raise UsageError("select the files to delete first", field="paths", hint="press List biggest files")
         done = game.apply_fix(stack, "delete_files", target=disk_target.value, paths=list(files.value))["result"]
-        files.options = [f for f in files.options if f not in files.value]
+        files.options = [(label, path) for label, path in files.options if path not in files.value]
         say(f"deleted {done}")
     action(del_button, out, delete, busy="deleting...")
 
     lim_target = tgt()
     cpu, mem = w.FloatText(value=1.0, description="CPU cores"), w.IntText(value=512, description="Memory MiB")
     lim_button = w.Button(description="Set limits and restart")
-    action(lim_button, out, lambda: say(str(game.apply_fix(
-        stack, "set_limits", target=lim_target.value, cpu=cpu.value, memory_mb=mem.value)["result"])),
-        busy="restarting with new limits...")
+    def set_limits():
+        limits = game.apply_fix(stack, "set_limits", target=lim_target.value, cpu=cpu.value, memory_mb=mem.value)
+        got = limits["result"]
+        say(f"{lim_target.value}: limits now {got.cpu:g} core(s), {got.memory / 2**20:.0f} MiB; restarted")
+    action(lim_button, out, set_limits, busy="restarting with new limits...")
 
     rs_target, rs_button = tgt(), w.Button(description="Restart")
     action(rs_button, out, lambda: (game.apply_fix(stack, "restart", target=rs_target.value),
@@ -198,6 +201,7 @@ def validation_panel(stack: Stack) -> w.VBox:
     """Prove the steady state over a window (the bar moves while recovering and while holding)."""
     bar = w.FloatProgress(min=0, max=1, description="Validating")
     label, out = w.Label(), w.Output()
+    label.add_class("chaos-progress")  # the line that moves (the browser test reads it)
     button = w.Button(description="Validate the fix", button_style="success")
 
     def progress(text: str) -> None:
