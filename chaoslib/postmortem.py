@@ -120,16 +120,19 @@ def _marks(state: GameState) -> dict[str, float | None]:
             "fix": fix["t"] if fix else None, "validated": passed["t"] if passed else None}
 
 
-def picture(state: GameState, path: Path, *, metrics: Metrics | None = None) -> Path:
+def figure(state: GameState, *, metrics: Metrics | None = None):
     """The golden-signals dashboard over the incident, marked with fault, page, fix and validation."""
     from .observe import dashboards
 
     start, end = window(state)
     minutes = max(5.0, (end - start) / 60 + 3)
-    fig = dashboards.plot("golden-signals", minutes=minutes, end=min(end + 60, time.time()), marks=_marks(state),
-                          metrics=metrics,
-                          standalone=True)
-    fig.savefig(path, dpi=80)
+    return dashboards.plot("golden-signals", minutes=minutes, end=min(end + 60, time.time()), marks=_marks(state),
+                           metrics=metrics, standalone=True)
+
+
+def picture(state: GameState, path: Path, *, metrics: Metrics | None = None) -> Path:
+    """The postmortem's figure saved as a PNG (drawn outside pyplot: the player's backend is untouched)."""
+    figure(state, metrics=metrics).savefig(path, dpi=80)
     return path
 
 

@@ -149,7 +149,10 @@ def plot(name: str, *, minutes: float = 15, end: float | datetime | None = None,
 
         fig, axes = plt.subplots(rows, columns, figsize=size, squeeze=False)
     start_ts, end_ts = grid(minutes=minutes, end=end, step=step)
-    every = {"fault": fault_at, "page": page_at, **(marks or {})}
+    # A mark up to one step past the grid's end (the grid ends on a whole step) is still drawn.
+    every = {k: v for k, v in {"fault": fault_at, "page": page_at, **(marks or {})}.items()
+             if v is not None and start_ts <= v <= end_ts + step}
+    right = max([end_ts, *every.values()])
     title = load(name).get("title", name)
     fig.suptitle(f"{title} (last {minutes:g} min)")
     for ax, panel in zip(axes.flat, ps):
@@ -161,11 +164,10 @@ def plot(name: str, *, minutes: float = 15, end: float | datetime | None = None,
             for column in df.columns:
                 ax.plot(df.index, df[column] * factor, label=str(column), linewidth=1.2)
         for label, at in every.items():
-            if at is not None and start_ts <= at <= end_ts:
-                ax.axvline(pd.Timestamp(at, unit="s", tz="UTC"), color=MARKS.get(label, "tab:gray"),
-                           linestyle="--", label=label, gid=MARK_GID)
+            ax.axvline(pd.Timestamp(at, unit="s", tz="UTC"), color=MARKS.get(label, "tab:gray"),
+                       linestyle="--", label=label, gid=MARK_GID)
         ax.set_title(panel.title, fontsize=10)
-        ax.set_xlim(pd.Timestamp(start_ts, unit="s", tz="UTC"), pd.Timestamp(end_ts, unit="s", tz="UTC"))
+        ax.set_xlim(pd.Timestamp(start_ts, unit="s", tz="UTC"), pd.Timestamp(right, unit="s", tz="UTC"))
         ax.set_ylabel(unit if unit not in ("short", "none", "") else "")
         ax.tick_params(axis="x", labelsize=7)
         if ax.get_lines():

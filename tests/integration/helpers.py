@@ -44,3 +44,11 @@ def votes_in_db(vote_ids: list[str]) -> set[str]:
 
 def all_healthy(stack) -> bool:
     return all(s.healthy for s in stack.status())
+
+
+def undrawn_panels(fig) -> list[str]:
+    """Titles of a dashboard figure's panels that show no data line of two consecutive finite points."""
+    from chaoslib.observe import dashboards
+
+    return [ax.get_title() for ax in fig.axes if ax.get_visible()
+            and not any(dashboards.drawn(line) for line in dashboards.data_lines(ax))]

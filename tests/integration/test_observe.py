@@ -60,18 +60,59 @@ class TestDashboards:
         """Every query of every panel returns data on the live, healthy stack."""
         assert dashboards.empty_panels(name, metrics=metrics) == []
 
-    def test_plot_draws_every_panel(self, metrics):
-        """plot() draws one axis per panel and marks the fault and the page."""
+    @pytest.mark.parametrize("name", dashboards.names())
+    def test_every_panel_draws_its_lines(self, metrics, name):
+        """Every panel of the figure has a data line of two or more consecutive finite points, named in its legend."""
         import time
 
+        from matplotlib.figure import Figure
+
+        titles = [p.title for p in dashboards.panels(name)]
+
+        def draw() -> dict[str, list[str]]:
+            now = time.time()
+            fig = dashboards.plot(name, minutes=3, fault_at=now - 60, page_at=now - 30, standalone=True)
+            assert isinstance(fig, Figure)
+            drawn = {}
+            for ax in [ax for ax in fig.axes if ax.get_visible()]:
+                lines = dashboards.data_lines(ax)
+                legend = [t.get_text() for t in ax.get_legend().get_texts()] if ax.get_legend() else []
+                assert {line.get_label() for line in lines} <= set(legend), (ax.get_title(), legend)
+                marks = {line.get_label() for line in ax.get_lines() if line.get_gid() == dashboards.MARK_GID}
+                assert marks == {"fault", "page"}, (ax.get_title(), marks)
+                drawn[ax.get_title()] = [line.get_label() for line in lines if dashboards.drawn(line)]
+            assert list(drawn) == titles
+            return drawn
+        # A stack started moments ago has one point of each rate: give it a minute of history.
+        deadline = time.monotonic() + 90
+        while True:
+            empty = [t for t, labels in draw().items() if not labels]
+            if not empty or time.monotonic() > deadline:
+                break
+            time.sleep(5)
+        assert not empty, f"{len(empty)} of {len(titles)} panels of {name} show no line: {empty}"
+
+    def test_a_panel_series_share_one_time_grid(self, metrics):
+        """The queries of a multi-query panel come back on the same timestamps (one row per step, no holes)."""
+        panel = next(p for p in dashboards.panels("golden-signals") if p.title.startswith("Latency p50"))
+        df = dashboards.panel_data(panel, metrics=metrics, minutes=2)
+        assert list(df.columns) == ["p50", "p95", "p99"]
+        assert df.notna().all(axis=None), df[df.isna().any(axis=1)]
+        steps = df.index.to_series().diff().dropna().dt.total_seconds()
+        assert (steps == 5).all()
+
+    def test_plot_leaves_the_plotting_backend_alone(self, metrics):
+        """Drawing a dashboard (inline or standalone, as the postmortem does) never switches matplotlib's backend."""
         import matplotlib
 
-        matplotlib.use("Agg")
-        now = time.time()
-        fig = dashboards.plot("golden-signals", minutes=5, fault_at=now - 60, page_at=now - 30)
-        visible = [ax for ax in fig.axes if ax.get_visible()]
-        assert len(visible) == len(dashboards.panels("golden-signals"))
-        assert all(len(ax.lines) >= 1 for ax in visible)
+        before = matplotlib.get_backend()
+        matplotlib.use("module://matplotlib_inline.backend_inline")  # the player's kernel
+        try:
+            dashboards.plot("database", minutes=2, standalone=True)
+            dashboards.plot("database", minutes=2)
+            assert matplotlib.get_backend() == "module://matplotlib_inline.backend_inline"
+        finally:
+            matplotlib.use(before)
 
 
 class TestLogs:

@@ -86,6 +86,21 @@ class TestTraffic:
         assert before.restarts + 1 <= after.restarts <= before.restarts + 3
 
 
+class TestStartLog:
+    def test_a_replica_start_logs_nothing_at_warning_or_above(self, live_stack):
+        """Restarted as the stack runs it (its own user, no home), a healthy replica logs nothing at WARNING or above."""
+        log = live_stack.settings.log_dir / "app2.log"
+        offset = log.stat().st_size
+        live_stack.backend.restart(target="app2")
+        wait_until(lambda: all_healthy(live_stack), timeout=60)
+        time.sleep(3)  # the workers' boot lines
+        lines = [line for line in log.read_bytes()[offset:].decode(errors="replace").splitlines() if line.strip()]
+        records = [json.loads(line) for line in lines if line.startswith("{")]
+        assert any("Starting gunicorn" in r.get("message", "") for r in records), lines[:5]
+        loud = [r for r in records if r.get("level", "").upper() in ("WARNING", "ERROR", "CRITICAL")]
+        assert loud == [] and len(records) == len(lines), (loud, [x for x in lines if not x.startswith("{")])
+
+
 class TestStatus:
     def test_status_json(self, live_stack):
         """`chaosctl status --json` lists services with name, healthy and restarts, replicas with saturation."""

@@ -1,0 +1,65 @@
+"""The score from a journal alone: speed bands, hints, wrong fixes, diagnosis (no stack needed)."""
+from __future__ import annotations
+
+import pytest
+
+from chaoslib import scoring
+from chaoslib.game import GameState
+from chaoslib.registry import FaultRecord
+
+T0 = 1_000_000.0
+
+
+def _fault() -> FaultRecord:
+    return FaultRecord(id="f-1", scenario="disk-full", family="disk", targets=["app2"], params={},
+                       injected_at=T0, expires_at=T0 + 2700)
+
+
+def _game(*, diagnosed_after: float, recovered_after: float, family: str = "disk", hints: int = 0,
+          wrong_fix: bool = False) -> GameState:
+    state = GameState(seed=1, difficulty="normal", started_at=T0, fault_ids=["f-1"])
+    state.events = [{"t": T0 + 20, "kind": "paged", "received_at": T0 + 20, "alertname": "PollsHighErrorRatio"},
+                    {"t": T0 + diagnosed_after, "kind": "hypothesis", "version": 1, "family": family,
+                     "targets": ["app2"], "evidence": "", "by": "player"}]
+    state.events += [{"t": T0 + 30 + i, "kind": "hint", "level": i + 1, "text": ""} for i in range(hints)]
+    if wrong_fix:
+        state.events.append({"t": T0 + 40, "kind": "fix", "name": "restart", "args": {"target": "app1"}, "error": ""})
+    state.events.append({"t": T0 + recovered_after, "kind": "validation", "passed": True, "problems": [],
+                         "window_s": 60})
+    return state
+
+
+class TestSpeedBands:
+    @pytest.mark.parametrize("seconds, cost", [(None, 0), (0, 0), (300, 0), (301, 5), (600, 5), (601, 10),
+                                               (1200, 10), (1201, 15), (10**6, 15)])
+    def test_diagnosis_costs_more_the_longer_it_takes(self, seconds, cost):
+        """Diagnosing within 5 min is free; then 5, 10, 15 points lost at 10, 20 min and beyond."""
+        assert scoring.speed_cost("diagnose", seconds) == cost
+
+    @pytest.mark.parametrize("seconds, cost", [(600, 0), (601, 5), (900, 5), (1800, 10), (1801, 20)])
+    def test_recovery_costs_more_the_longer_it_takes(self, seconds, cost):
+        """Recovering within 10 min is free; then 5, 10, 20 points lost at 15, 30 min and beyond."""
+        assert scoring.speed_cost("recover", seconds) == cost
+
+    def test_a_slow_game_scores_less_than_a_fast_one(self):
+        """A diagnosis after 4 minutes scores more than the same one after 40 minutes."""
+        fast = scoring.score(_game(diagnosed_after=240, recovered_after=400), [_fault()])
+        slow = scoring.score(_game(diagnosed_after=2400, recovered_after=2500), [_fault()])
+        assert fast["points"] == 100 and fast["deductions"] == {}
+        assert slow["points"] == 100 - 15 - 20
+        assert slow["deductions"] == {"time to diagnose": 15, "time to recover": 20}
+
+
+class TestScore:
+    def test_times_come_from_the_journal(self):
+        """Detect, diagnose and recover are measured from the game's start."""
+        s = scoring.score(_game(diagnosed_after=100, recovered_after=200), [_fault()])
+        assert (s["time_to_detect_s"], s["time_to_diagnose_s"], s["time_to_recover_s"]) == (20, 100, 200)
+
+    def test_hints_wrong_fixes_and_a_wrong_diagnosis_cost_points(self):
+        """10 per hint, 5 per fix aimed at an unaffected replica, 30 for the wrong family."""
+        s = scoring.score(_game(diagnosed_after=100, recovered_after=200, family="network", hints=2,
+                                wrong_fix=True), [_fault()])
+        assert not s["diagnosis_correct"] and s["time_to_diagnose_s"] is None
+        assert s["deductions"] == {"hints": 20, "wrong fixes": 5, "wrong diagnosis": 30}
+        assert s["points"] == 45

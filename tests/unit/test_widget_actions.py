@@ -1,0 +1,66 @@
+"""Widget buttons: disabled while their action runs, a double click acts once, errors in one line."""
+from __future__ import annotations
+
+import threading
+import time
+
+import ipywidgets as w
+
+from chaoslib import widgets
+from chaoslib.errors import UsageError
+
+
+def test_a_double_click_runs_the_action_once():
+    """A second click queued while the first ran (or right after) is ignored; a later click runs again."""
+    calls = []
+    button, out = w.Button(description="Go"), w.Output()
+    widgets.action(button, out, lambda: calls.append(time.monotonic()))
+    button.click()
+    button.click()
+    assert len(calls) == 1
+    time.sleep(widgets.DEBOUNCE_S + 0.05)
+    button.click()
+    assert len(calls) == 2
+
+
+def test_the_button_is_disabled_while_the_action_runs():
+    """While the action runs the button is disabled and says so; after, it is back as it was."""
+    seen = {}
+    button, out = w.Button(description="Go"), w.Output()
+    widgets.action(button, out, lambda: seen.update(disabled=button.disabled, text=button.description),
+                   busy="going...")
+    button.click()
+    assert seen == {"disabled": True, "text": "going..."}
+    assert (button.disabled, button.description) == (False, "Go")
+
+
+def test_a_click_during_a_long_action_is_ignored():
+    """A click that arrives while the action is still running does not start it again."""
+    calls, release = [], threading.Event()
+    button, out = w.Button(description="Go"), w.Output()
+    widgets.action(button, out, lambda: (calls.append(1), release.wait(5)))
+    worker = threading.Thread(target=button.click)
+    worker.start()
+    time.sleep(0.2)
+    button.click()
+    release.set()
+    worker.join(5)
+    assert calls == [1]
+
+
+def test_errors_are_one_line(capsys):
+    """A ChaosError and an unexpected exception each print one line starting with 'error:'."""
+    button, out = w.Button(description="Go"), w.Output()
+
+    def broken():
+        raise UsageError("cpu must be between 0.01 and 64 cores, got 0", field="cpu", hint="try 1.0")
+    widgets.action(button, out, broken)
+    button.click()
+    time.sleep(widgets.DEBOUNCE_S + 0.05)
+    other = w.Button(description="Other")
+    widgets.action(other, out, lambda: {}["missing"])
+    other.click()
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and all(line.startswith("error: ") for line in lines), lines
+    assert "cpu must be between" in lines[0] and "KeyError" in lines[1]
+    assert not button.disabled and not other.disabled
