@@ -6,6 +6,7 @@ hypothesis, and the fix panel applies the matching fix: the notebooks run unatte
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 import ipywidgets as w
@@ -43,16 +44,28 @@ DEBOUNCE_S = 0.5
 
 
 def action(button: w.Button, out: w.Output, fn, *, busy: str = "working...") -> None:
-    """Wire `fn()` to a button: disabled while it runs, a second click never runs it twice, errors in one line."""
+    """Wire `fn()` to a button: disabled while it runs, a second click never runs it twice, errors in one line.
+
+    While it runs the button counts the seconds ("restarting... 3 s"), so a wait never looks frozen.
+    """
     label, state = button.description, {"busy": False, "done_at": 0.0}
 
     def run(_=None):
         if state["busy"] or time.monotonic() - state["done_at"] < DEBOUNCE_S:
             return None
         state["busy"], button.disabled, button.description = True, True, busy
+        stop, began = threading.Event(), time.monotonic()
+
+        def tick() -> None:
+            while not stop.wait(1.0):
+                button.description = f"{busy} {time.monotonic() - began:.0f} s"
+        ticker = threading.Thread(target=tick, name="chaos-button-ticker", daemon=True)
+        ticker.start()
         try:
             return _report(out, fn)
         finally:
+            stop.set()
+            ticker.join(2)
             state["busy"], state["done_at"] = False, time.monotonic()
             button.disabled, button.description = False, label
     button.on_click(run)

@@ -64,3 +64,13 @@ def test_errors_are_one_line(capsys):
     assert len(lines) == 2 and all(line.startswith("error: ") for line in lines), lines
     assert "cpu must be between" in lines[0] and "KeyError" in lines[1]
     assert not button.disabled and not other.disabled
+
+
+def test_a_long_action_counts_its_seconds_on_the_button():
+    """An action that takes a few seconds shows them ticking on its button, then the label comes back."""
+    seen = []
+    button, out = w.Button(description="Go"), w.Output()
+    button.observe(lambda change: seen.append(change["new"]), names="description")
+    widgets.action(button, out, lambda: time.sleep(2.5), busy="going...")
+    button.click()
+    assert seen[0] == "going..." and "going... 1 s" in seen and "going... 2 s" in seen and seen[-1] == "Go"
