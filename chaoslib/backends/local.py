@@ -21,7 +21,7 @@ from pathlib import Path
 from .. import config
 from ..config import Settings
 from ..errors import FaultError, NotSupported, PrerequisiteError, ServiceError, UsageError
-from ..native import disks, nft, postgres
+from ..native import disks, netem, nft, postgres
 from ..native.cgroups import Cgroups
 from ..native.health import port_in_use
 from ..native.programs import Program, programs
@@ -546,7 +546,8 @@ class LocalBackend(Backend):
             if disks.is_mounted(self.settings.disk_path(n)):
                 disk[n] = sorted(f.path for f in self.list_files(target=n) if not config.is_app_file(f.path))
         return {
-            "ruleset": nft.ruleset(),
+            "ruleset": nft.ruleset(),  # the chaos table and the latency fault's chaos_netem table
+            "qdisc_lo": netem.qdiscs("lo"),
             "limits": {n: (lim.cpu, lim.memory) for n, lim in limits.items()},
             "disk_files": disk,
             "mounts": disks.mounted_under(self.settings.state_dir) if self.settings.state_dir.exists() else [],

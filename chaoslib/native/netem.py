@@ -40,6 +40,13 @@ def detect_netem() -> bool:
         _run("ip", "netns", "del", ns)
 
 
+def qdiscs(dev: str) -> str:
+    """The qdiscs of a device as `tc` shows them (the latency fault adds a prio and a netem on lo)."""
+    if not shutil.which("tc"):
+        return ""
+    return _run("tc", "qdisc", "show", "dev", dev).stdout
+
+
 class NetemShaper:
     """Latency rules on lo: nft marks a fault's packets, a netem band delays them."""
 

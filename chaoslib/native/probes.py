@@ -16,6 +16,11 @@ from .users import uid_of
 _CONNECT = ("import socket,sys\nhost,port,n=sys.argv[1],int(sys.argv[2]),int(sys.argv[3])\nf=0\n"
             "for _ in range(n):\n s=socket.socket(); s.settimeout(0.3)\n"
             " try: s.connect((host,port))\n except OSError: f+=1\n finally: s.close()\nprint(f)")
+#: Median seconds a TCP connect takes (the handshake carries any added latency).
+CONNECT_TIME = ("import socket,statistics,sys,time\nhost,port,n=sys.argv[1],int(sys.argv[2]),int(sys.argv[3])\nts=[]\n"
+                "for _ in range(n):\n s=socket.socket(); s.settimeout(5); t=time.monotonic()\n"
+                " try: s.connect((host,port)); ts.append(time.monotonic()-t)\n except OSError: pass\n"
+                " finally: s.close()\nprint(statistics.median(ts) if ts else -1)")
 _WRITE = ("import os,sys\np=os.path.join(sys.argv[1],'.probe-write')\n"
           "try:\n fd=os.open(p,os.O_WRONLY|os.O_CREAT|os.O_TRUNC,0o600)\n"
           " try:\n  os.write(fd,b'x'*65536); os.fsync(fd)\n finally:\n  os.close(fd); os.unlink(p)\n print('ok')\n"
@@ -36,6 +41,11 @@ class OutsideProbe:
     def lb_connect_failures(self, target: str, n: int) -> int:
         host = config.replica_address(config.replica_index(target))
         return int(self._as(config.TRAEFIK.user, _CONNECT, host, str(config.APP_PORT), str(n)))
+
+    def lb_connect_seconds(self, target: str, n: int = 5) -> float:
+        """Median time of the load balancer's TCP connects to a replica (-1 when none succeeded)."""
+        host = config.replica_address(config.replica_index(target))
+        return float(self._as(config.TRAEFIK.user, CONNECT_TIME, host, str(config.APP_PORT), str(n)))
 
     def _db_ok(self, user: str) -> bool:
         return self._as(user, _CONNECT, config.POSTGRES.host, str(config.POSTGRES.port), "3") == "0"

@@ -2,7 +2,8 @@
 
 Slack and Discord cannot be reached from here, so a local HTTP server stands in for their
 webhook endpoints (a test double for what truly cannot run here). Everything else is real:
-the Alertmanager binary, the rendered config in stack/alertmanager, its routes and templates.
+the Alertmanager binary, the rendered config in stack/alertmanager, its routes and templates,
+and the game's own pager (`python -m chaoslib.pager`) receiving pages and tickets.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import json
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -31,7 +33,13 @@ class Inbox:
         self.received: list[tuple[str, dict]] = []
         self.lock = threading.Lock()
 
+    pager = ""  # the real pager's URL: its channels are read back from it
+
     def of(self, path: str) -> list[dict]:
+        if path in ("/pager", "/tickets"):
+            channel = "pages" if path == "/pager" else "tickets"
+            return [n["payload"] for n in requests.get(f"{self.pager}/pages", timeout=5).json()
+                    if n["channel"] == channel]
         with self.lock:
             return [body for p, body in self.received if p == path]
 
@@ -77,8 +85,12 @@ def alertmanager(tmp_path):
     inbox = Inbox()
     srv = _server(inbox)
     hook = f"http://127.0.0.1:{srv.server_address[1]}"
+    pager_port = _port()
+    pager = subprocess.Popen([sys.executable, "-m", "chaoslib.pager", "--bind", f"127.0.0.1:{pager_port}",
+                              "--store", str(tmp_path / "pager")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    inbox.pager = f"http://127.0.0.1:{pager_port}"
     conf = render_to("stack/alertmanager/alertmanager.yml.j2", tmp_path / "alertmanager.yml",
-                     pager_url=f"{hook}/pager", tickets_url=f"{hook}/tickets",
+                     pager_url=f"{inbox.pager}/pages", tickets_url=f"{inbox.pager}/tickets",
                      slack_webhook_url=f"{hook}/slack", slack_channel="#game-day",
                      discord_webhook_url=f"{hook}/discord")
     port = _port()
@@ -87,17 +99,18 @@ def alertmanager(tmp_path):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait(lambda: _ready(url), 30)
+        _wait(lambda: _ready(url) and _ready(inbox.pager, "/healthz"), 30)
         yield url, inbox
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        for p in (proc, pager):
+            p.terminate()
+            p.wait(timeout=20)
         srv.shutdown()
 
 
-def _ready(url: str) -> bool:
+def _ready(url: str, path: str = "/-/ready") -> bool:
     try:
-        return requests.get(f"{url}/-/ready", timeout=1).status_code == 200
+        return requests.get(f"{url}{path}", timeout=1).status_code == 200
     except requests.RequestException:
         return False
 

@@ -12,6 +12,7 @@ import errno
 import pytest
 
 from chaoslib.backends.base import DATABASE, LOAD_BALANCER, Limits
+import binomial
 from chaoslib.errors import ChaosError, NotSupported, UsageError
 from integration.helpers import wait_until
 
@@ -49,15 +50,17 @@ class NetworkContract:
             assert backend.remove_network_rules(key="t-cut") == 1
         assert probe.lb_connect_failures(a, 5) == 0
 
-    def test_loss_fraction_measured_from_outside(self, backend, probe):
-        """Dropping half the packets fails roughly half the connection attempts."""
+    @pytest.mark.parametrize("fraction", [0.2, 0.8])
+    def test_loss_fraction_measured_from_outside(self, backend, probe, fraction):
+        """Dropping a fraction of the packets fails that share of connection attempts (not 1 - it, not half)."""
         a = backend.targets()[0]
-        backend.drop_packets(key="t-loss", source=LOAD_BALANCER, target=a, fraction=0.5)
+        backend.drop_packets(key="t-loss", source=LOAD_BALANCER, target=a, fraction=fraction)
         try:
             failed = probe.lb_connect_failures(a, 80)
         finally:
             backend.remove_network_rules(key="t-loss")
-        assert 15 <= failed <= 70, failed
+        lo, hi = binomial.bounds(80, fraction)
+        assert lo <= failed <= hi, (failed, lo, hi)
 
     def test_db_cutoff_spares_the_exporter(self, backend, probe):
         """Cutting a replica off from PostgreSQL leaves the other replicas and the exporter connected."""
@@ -89,12 +92,30 @@ class NetworkContract:
             backend.drop_packets(key="t-bad", source=LOAD_BALANCER, target=backend.targets()[0], fraction=1.5)
         assert backend.fault_footprint()["ruleset"] == before["ruleset"]
 
-    def test_latency_only_with_netem(self, backend):
-        """Latency needs netem: without it the backend says so instead of pretending."""
+    def test_latency_refused_without_netem(self, backend):
+        """Latency needs netem: without it the backend says so instead of pretending, and nothing changes."""
         if "netem" in backend.features:
-            pytest.skip("this kernel has netem")
+            pytest.skip("this kernel has netem: test_latency_delays_the_load_balancer runs instead")
+        before = backend.fault_footprint()
         with pytest.raises(NotSupported, match="netem"):
             backend.delay_packets(key="t-lat", source=LOAD_BALANCER, target=backend.targets()[0], delay_ms=100)
+        assert backend.fault_footprint() == before
+
+    def test_latency_delays_the_load_balancer(self, backend, probe):
+        """With netem, the load balancer's connects to the target take the added delay, others do not; undone fully."""
+        if "netem" not in backend.features:
+            pytest.skip("this kernel has no netem qdisc: the latency fault cannot run here")
+        a, b = backend.targets()[:2]
+        before = backend.fault_footprint()
+        backend.delay_packets(key="t-lat", source=LOAD_BALANCER, target=a, delay_ms=300)
+        try:
+            assert backend.fault_footprint() != before  # the qdisc and its marking table are part of the footprint
+            assert probe.lb_connect_seconds(a) >= 0.25
+            assert 0 <= probe.lb_connect_seconds(b) < 0.1
+        finally:
+            backend.remove_network_rules(key="t-lat")
+        assert 0 <= probe.lb_connect_seconds(a) < 0.1
+        assert backend.fault_footprint() == before
 
 
 class DiskContract:

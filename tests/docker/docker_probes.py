@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import urllib.request
 
-from chaoslib.native.probes import _CONNECT, _WRITE
+from chaoslib.native.probes import _CONNECT, _WRITE, CONNECT_TIME
 
 import docker_env as eng
 
@@ -38,6 +38,10 @@ class DockerProbe:
 
     def lb_connect_failures(self, target: str, n: int) -> int:
         return int(self._exec("traefik", "python3", "-c", _CONNECT, self.ip(target), "8000", str(n)))
+
+    def lb_connect_seconds(self, target: str, n: int = 5) -> float:
+        """Median time of the load balancer's TCP connects to a replica (-1 when none succeeded)."""
+        return float(self._exec("traefik", "python3", "-c", CONNECT_TIME, self.ip(target), "8000", str(n)))
 
     def lb_http_statuses(self, target: str, n: int, path: str = "/livez", timeout: float = 2.0) -> list[int]:
         """HTTP statuses the load balancer gets from a replica (0: no answer)."""

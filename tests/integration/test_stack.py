@@ -112,6 +112,14 @@ class TestStatus:
             assert isinstance(s["name"], str) and isinstance(s["healthy"], bool) and isinstance(s["restarts"], int)
         app1 = next(s for s in data["services"] if s["name"] == "app1")
         assert app1["memory_bytes"] > 10 * 1024 * 1024 and app1["disk_size_bytes"] > 0
+        # The README promises state, health, pid, uptime and restarts, and CPU, memory, disk per replica.
+        assert app1["state"] == "RUNNING" and app1["pid"] and os.path.exists(f"/proc/{app1['pid']}")
+        btime = next(int(x.split()[1]) for x in open("/proc/stat") if x.startswith("btime"))
+        ticks = int(open(f"/proc/{app1['pid']}/stat").read().rsplit(")", 1)[1].split()[19])
+        started = btime + ticks / os.sysconf("SC_CLK_TCK")
+        assert abs(app1["uptime_s"] - (time.time() - started)) < 10, (app1["uptime_s"], time.time() - started)
+        assert app1["cpu_seconds"] is not None and app1["cpu_seconds"] > 0
+        assert app1["cpu_limit_cores"] and app1["memory_limit_bytes"] and app1["disk_used_bytes"] is not None
 
 
 class TestErrors:
