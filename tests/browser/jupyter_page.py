@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import time
 from pathlib import Path
+
+from integration.helpers import wait_until
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
@@ -43,14 +44,7 @@ def stop_chromium(driver, profile: str) -> None:
 
 def wait(check, *, timeout: float, interval: float = 0.5, what: str = "a condition"):
     """Poll `check` until it returns something true; fail naming `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    value = None
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} (last: {value!r})")
+    return wait_until(check, timeout, interval, what=what)
 
 
 #: The notebook the page object opened last (docmanager:open's own widget, not whatever has focus).

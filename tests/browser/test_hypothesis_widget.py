@@ -6,9 +6,6 @@ keystrokes, and the hypothesis must land in the game journal on disk.
 """
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 import time
 
 import pytest
@@ -17,33 +14,19 @@ from chaoslib import game
 from chaoslib.injector import panic
 from chaoslib.lab import start_lab, stop_lab
 
+from .jupyter_page import start_chromium, stop_chromium
+
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 PORT = 18888
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-         "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync",
-         "--window-size=1400,1000"]
 
 
 @pytest.fixture
 def browser():
     """A headless Chromium with a fresh profile, quit (and its profile removed) at the end."""
-    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-        pytest.fail("chromium and chromium-driver are missing: run `make deps WITH_BROWSER=1`")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="chaos-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in FLAGS + [f"--user-data-dir={profile}"]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
+    driver, profile = start_chromium()
     yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    stop_chromium(driver, profile)
 
 
 @pytest.fixture

@@ -1,9 +1,7 @@
 """Small helpers for the live-stack tests: HTTP through Traefik, waiting, the ledger."""
 from __future__ import annotations
 
-import json
 import time
-from pathlib import Path
 
 import requests
 
@@ -16,7 +14,8 @@ def api(method: str, path: str, **kw) -> requests.Response:
     return requests.request(method, f"{BASE}{path}", timeout=10, **kw)
 
 
-def wait_until(check, timeout: float = 30.0, interval: float = 0.5):
+def wait_until(check, timeout: float = 30.0, interval: float = 0.5, *, what: str = "the condition"):
+    """Poll `check` until it returns something true (returned); fail naming `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     value = None
     while time.monotonic() < deadline:
@@ -24,7 +23,7 @@ def wait_until(check, timeout: float = 30.0, interval: float = 0.5):
         if value:
             return value
         time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s (last value {value!r})")
+    raise AssertionError(f"{what} not met within {timeout:.0f} s (last value {value!r})")
 
 
 def ledger(stack) -> list[dict]:

@@ -5,7 +5,6 @@ import pytest
 
 from chaoslib.errors import ObserveError
 from chaoslib.observe import dashboards
-from chaoslib.observe.alerts import active_alerts
 from chaoslib.observe.logs import Logs
 from chaoslib.observe.metrics import Metrics
 
