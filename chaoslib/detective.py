@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 from .errors import ChaosError
 from .observe.logs import Logs
@@ -147,11 +148,13 @@ def investigate(stack: Stack, *, metrics: Metrics | None = None, minutes: float 
     return diagnose(Signals.gather(stack, metrics=metrics, since=state.started_at))
 
 
-def verdict(stack: Stack, *, timeout: float = 90, interval: float = 5) -> Hypothesis:
+def verdict(stack: Stack, *, timeout: float = 90, interval: float = 5,
+            progress: Callable[[str], None] = lambda _: None) -> Hypothesis:
     """Ask until the detective names a family (or `timeout` passes): what the autopilot submits."""
-    deadline = time.monotonic() + timeout
+    start = time.monotonic()
     h = investigate(stack)
-    while h.family is None and time.monotonic() < deadline:
+    while h.family is None and time.monotonic() - start < timeout:
+        progress(f"the detective is still looking ({time.monotonic() - start:.0f} s)")
         time.sleep(interval)
         h = investigate(stack)
     return h

@@ -111,7 +111,7 @@ def hypothesis_form(stack: Stack) -> w.VBox:
     box = w.VBox([family, targets, evidence, submit, out])
     box.submit = submit.run
     if autopilot():
-        h = detective.verdict(stack)
+        h = detective.verdict(stack, progress=print)
         if h.family:
             family.value, targets.value = h.family, tuple(h.targets)
             evidence.value = "; ".join(h.evidence)
