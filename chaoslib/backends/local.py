@@ -20,8 +20,8 @@ from pathlib import Path
 
 from .. import config
 from ..config import Settings
-from ..errors import FaultError, NotSupported, PrerequisiteError, ServiceError, UsageError
-from ..native import disks, nft, postgres
+from ..errors import ChaosError, FaultError, NotSupported, PrerequisiteError, ServiceError, SweepError, UsageError
+from ..native import disks, nft, owner, postgres
 from ..native.cgroups import Cgroups
 from ..native.health import port_in_use
 from ..native.programs import Program, programs
@@ -144,6 +144,7 @@ class LocalBackend(Backend):
         if replicas is not None:
             self.settings.replicas = replicas
         self.preflight()
+        owner.claim(self.settings)
         progs = self._programs()
         self._check_ports(progs)
         t0 = time.monotonic()
@@ -272,20 +273,26 @@ class LocalBackend(Backend):
 
         stop_lab(s)
         self.supervisor.shutdown()
-        for name in self.cgroups.groups():
+        # The table and cgroups have fixed names: leave them to the stack of another state
+        # folder that holds them and is still running.
+        mine = owner.owns_host(s)
+        for name in self.cgroups.groups() if mine else []:
             for pid in self.cgroups.pids(name):
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
         progress("removing firewall rules, disks and cgroups")
-        nft.delete_table()
+        if mine:
+            nft.delete_table()
         self._clear_netem()
         for mp in disks.mounted_under(s.disks_dir) if s.disks_dir.exists() else []:
             disks.unmount(Path(mp))
-        for name in self.cgroups.groups():
-            self.cgroups.remove(name)
-        self.cgroups.remove_parent_if_empty()
+        if mine:
+            for name in self.cgroups.groups():
+                self.cgroups.remove(name)
+            self.cgroups.remove_parent_if_empty()
+            owner.release(s)
         from ..registry import Registry
 
         Registry(s.faults_file).close_all(reason="stack down")
@@ -508,21 +515,53 @@ class LocalBackend(Backend):
 
     # -- safety -----------------------------------------------------------------------------
     def reset_faults(self) -> list[str]:
-        done = []
-        if nft.delete_table():
-            done.append("removed the nftables table inet chaos")
-        if NetemShaper(self.settings.run_dir / "netem.json").clear():
-            done.append("removed the netem shaper")
+        """Sweep every trace a fault can leave, each step on its own; SweepError lists what failed."""
+        done: list[str] = []
+        failures: list[str] = []
+
+        def step(what: str, action) -> None:
+            try:
+                action()
+            except (ChaosError, OSError, subprocess.SubprocessError) as e:
+                failures.append(f"{what}: {e.one_line() if isinstance(e, ChaosError) else e}")
+
+        if not owner.owns_host(self.settings):
+            return [f"left the host's firewall and cgroups alone: they belong to the running stack in {owner.owner()}"]
+
+        def table() -> None:
+            if nft.delete_table():
+                done.append("removed the nftables table inet chaos")
+
+        def shaper() -> None:
+            if NetemShaper(self.settings.run_dir / "netem.json").clear():
+                done.append("removed the netem shaper")
+
+        step("the nftables table inet chaos", table)
+        step("the netem shaper", shaper)
+        supervised = self.supervisor.running()
         for name in self.targets():
-            if self.cgroups.exists(name) and self.get_limits(target=name) != DEFAULT_LIMITS:
-                self.set_limits(target=name, limits=DEFAULT_LIMITS)
-                done.append(f"reset {name}'s limits")
-            if disks.is_mounted(self.settings.disk_path(name)):
-                for path in self._tagged_junk(name):
-                    self.remove_file(target=name, path=path)
-                    done.append(f"removed {name}:{path}")
-            if self.supervisor.running():
-                self.ensure_running(target=name)
+            def limits(name: str = name) -> None:
+                if self.cgroups.exists(name) and self.get_limits(target=name) != DEFAULT_LIMITS:
+                    self.set_limits(target=name, limits=DEFAULT_LIMITS)
+                    done.append(f"reset {name}'s limits")
+
+            def junk(name: str = name) -> None:
+                if disks.is_mounted(self.settings.disk_path(name)):
+                    for path in self._tagged_junk(name):
+                        self.remove_file(target=name, path=path)
+                        done.append(f"removed {name}:{path}")
+
+            def running(name: str = name) -> None:
+                if supervised:
+                    self.ensure_running(target=name)
+                elif self._stack_file() is not None:
+                    raise ServiceError(name, "cannot be restarted: supervisord is not running")
+
+            step(f"{name}'s limits", limits)
+            step(f"{name}'s junk", junk)
+            step(f"{name} running", running)
+        if failures:
+            raise SweepError(done, failures)
         return done
 
     def fault_footprint(self) -> dict:
