@@ -453,10 +453,7 @@ class LocalBackend(Backend):
 
     def write_file(self, *, target: str, path: str, size_bytes: int, tag: str = "") -> int:
         root = self._disk(target)
-        written = disks.write_junk(root, path, int(size_bytes))
-        if tag:
-            disks.tag_junk(root / path, tag)
-        return written
+        return disks.write_junk(root, path, int(size_bytes), tag=tag)
 
     def list_files(self, *, target: str) -> list[FileInfo]:
         return disks.list_files(self._disk(target))
