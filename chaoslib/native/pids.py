@@ -32,3 +32,26 @@ def read_pid(path: os.PathLike) -> int | None:
         return int(open(path).read().strip())
     except (FileNotFoundError, ValueError):
         return None
+
+
+def stack_processes(uids: set[int], marker: str) -> list[int]:
+    """Pids run by one of the stack's own users, or whose arguments name `marker` (its state folder).
+
+    After supervisord died, its programs live on as orphans: this is how `down` finds them.
+    """
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) in (os.getpid(), 1):
+            continue
+        pid = int(entry)
+        try:
+            uid = os.stat(f"/proc/{pid}").st_uid
+        except FileNotFoundError:
+            continue
+        args = cmdline(pid)
+        if not args:
+            continue
+        if uid in uids or (uid == 0 and any(marker in a for a in args) and any("chaoslib" in a or "supervisord" in a
+                                                                                for a in args)):
+            found.append(pid)
+    return found
