@@ -220,7 +220,6 @@ class LocalBackend(Backend):
                   saturation_exporter=config.SATURATION_EXPORTER.address, alertmanager=config.ALERTMANAGER.address,
                   prometheus=config.PROMETHEUS.address, pager=config.PAGER.address)
         render_to("stack/alertmanager/alertmanager.yml.j2", conf / "alertmanager.yml", mode=0o600,
-                 
                   **alertmanager_context())
         render_to("stack/native/supervisord.conf.j2", conf / "supervisord.conf", mode=0o600,
                   run_dir=str(s.run_dir),
