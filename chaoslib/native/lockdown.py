@@ -18,7 +18,7 @@ from .users import uid_of
 TABLE = "chaos_lockdown"
 
 
-def rules() -> list[tuple[config.Infra, list[str]]]:
+def rules_for_endpoints() -> list[tuple[config.Infra, list[str]]]:
     """Each guarded endpoint and the users (besides root) allowed to connect to it."""
     replicas = [config.replica_user(i) for i in range(1, config.MAX_REPLICAS + 1)]
     return [
@@ -43,15 +43,17 @@ def _uids(users: list[str]) -> list[int]:
 
 
 def script() -> str:
-    """The nft script that (re)creates the table."""
-    lines = [f"table inet {TABLE} {{}}", f"flush table inet {TABLE}",
-             f"table inet {TABLE} {{ chain output {{ type filter hook output priority 0; policy accept; }} }}"]
-    for infra, users in rules():
+    """The nft script that (re)creates the table, atomically (one transaction)."""
+    rules = []
+    for infra, users in rules_for_endpoints():
         allowed = ", ".join(str(u) for u in _uids(users))
-        lines.append(f"add rule inet {TABLE} output ip daddr {infra.host} tcp dport {infra.port} "
-                     f"tcp flags & (syn | ack) == syn meta skuid != {{ {allowed} }} reject with tcp reset "
-                     f'comment "{infra.name}"')
-    return "\n".join(lines) + "\n"
+        rules.append(f"    ip daddr {infra.host} tcp dport {infra.port} tcp flags & (syn | ack) == syn "
+                     f'meta skuid != {{ {allowed} }} reject with tcp reset comment "{infra.name}"')
+    body = "\n".join(rules)
+    return (f"add table inet {TABLE}\n"
+            f"delete table inet {TABLE}\n"
+            f"table inet {TABLE} {{\n  chain output {{\n    type filter hook output priority 0; policy accept;\n"
+            f"{body}\n  }}\n}}\n")
 
 
 def _nft(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
