@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 from chaoslib.native.pids import is_ours, read_pid
 
@@ -11,6 +12,9 @@ def test_is_ours_matches_the_command_line(tmp_path):
     """A live process matches its own arguments and not another program's."""
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "marker-xyz"])
     try:
+        deadline = time.monotonic() + 10  # between fork and exec the child still has our arguments
+        while not is_ours(proc.pid, "marker-xyz") and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert is_ours(proc.pid, "marker-xyz")
         assert not is_ours(proc.pid, "supervisord")
     finally:
