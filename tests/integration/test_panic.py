@@ -82,7 +82,7 @@ def test_fault_applied_but_not_recorded_is_swept(clean):
     from chaoslib.backends.base import Limits
 
     clean.backend.set_limits(target="app1", limits=Limits(cpu=0.05, memory=None))
-    clean.backend.drop_packets(key="f-orphan", source="load-balancer", target="app3", fraction=1.0)
+    clean.backend.drop_packets(key="f-orphan", source="lb", target="app3", fraction=1.0)
     done = panic(clean)
     assert "reset app1's limits" in done and not nft.table_exists()
 
