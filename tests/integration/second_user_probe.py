@@ -10,6 +10,7 @@ import json
 import os
 import socket
 import sys
+import urllib.error
 import urllib.request
 
 
@@ -37,9 +38,13 @@ def read_procs(readable: list) -> int:
 
 
 def http(method: str, url: str, body: bytes | None = None) -> int:
+    """The HTTP status: any answer, even a 4xx, means the endpoint was reached (got in)."""
     req = urllib.request.Request(url, data=body, method=method, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=5) as resp:
-        return resp.status
+    try:
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            return resp.status
+    except urllib.error.HTTPError as e:
+        return e.code
 
 
 def pg_login(host: str, user: str, password: str) -> str:
