@@ -10,6 +10,7 @@ import concurrent.futures
 import json
 import os
 import pwd
+import re
 import secrets
 import shutil
 import signal
@@ -623,7 +624,8 @@ class LocalBackend(Backend):
             if disks.is_mounted(self.settings.disk_path(n)):
                 disk[n] = sorted(f.path for f in self.list_files(target=n) if not config.is_app_file(f.path))
         return {
-            "ruleset": nft.ruleset(),
+            # Counters move with traffic: the rules, not their packet counts, are the footprint.
+            "ruleset": re.sub(r"counter packets \d+ bytes \d+", "counter", nft.ruleset()),
             "limits": {n: (lim.cpu, lim.memory) for n, lim in limits.items()},
             "disk_files": disk,
             "mounts": disks.mounted_under(self.settings.state_dir) if self.settings.state_dir.exists() else [],

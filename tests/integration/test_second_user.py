@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import shutil
 import socket
 import subprocess
 import sys
@@ -56,7 +57,7 @@ def _secrets(stack, token: str) -> dict[str, str]:
 def test_second_user_gets_nothing(live_stack, second_user, lab, record_property):
     """As another local user: no secret in any readable process, no database login, no file, no control endpoint."""
     pages_before = requests.get(f"{config.PAGER.url}/pages", timeout=5).json()
-    proc = subprocess.run(["runuser", "-u", second_user, "--", sys.executable, str(PROBE),
+    proc = subprocess.run([shutil.which("runuser") or "/usr/sbin/runuser", "-u", second_user, "--", sys.executable, str(PROBE),
                            str(live_stack.settings.state_dir)], capture_output=True, text=True, timeout=300,
                           cwd="/", env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(config.REPO_ROOT)})
     assert proc.returncode == 0, proc.stderr[-2000:]
