@@ -90,14 +90,14 @@ def run(stack, action: tuple) -> None:
 
 
 @pytest.fixture(scope="module")
-def bare_host(live_stack):
+def bare_host(live_stack, figures):
     """The host with the stack down (the snapshot 'before the stack started'); the stack is back up after."""
     live_stack.down()
     before = host_snapshot(live_stack)
     yield live_stack, before
     if not live_stack.backend.is_up():
         live_stack.up()
-    sys.__stderr__.write(f"\n[property] panic: {FIGURES['sequences']} sequences, {FIGURES['unclean']} unclean\n")
+    figures.append(f"panic property test: {FIGURES['sequences']} sequences, {FIGURES['unclean']} unclean endings")
 
 
 @settings(max_examples=SEQUENCES, deadline=None, database=None, phases=[Phase.generate],

@@ -54,7 +54,7 @@ def _secrets(stack, token: str) -> dict[str, str]:
     return found
 
 
-def test_second_user_gets_nothing(live_stack, second_user, lab, record_property):
+def test_second_user_gets_nothing(live_stack, second_user, lab, figures):
     """As another local user: no secret in any readable process, no database login, no file, no control endpoint."""
     pages_before = requests.get(f"{config.PAGER.url}/pages", timeout=5).json()
     proc = subprocess.run([shutil.which("runuser") or "/usr/sbin/runuser", "-u", second_user, "--", sys.executable, str(PROBE),
@@ -66,10 +66,8 @@ def test_second_user_gets_nothing(live_stack, second_user, lab, record_property)
     leaked = [name for name, value in _secrets(live_stack, lab).items()
               if any(value in text for text in report["readable"])]
     attempts = len(report["results"]) + report["proc_reads"]
-    record_property("second_user_attempts", attempts)
-    record_property("second_user_got_in", len(got_in) + len(leaked))
-    sys.__stderr__.write(f"[security] second user: {attempts} attempts ({report['proc_reads']} /proc reads, "
-                         f"{len(report['results'])} actions), {len(got_in) + len(leaked)} got in\n")
+    figures.append(f"second local user: {attempts} attempts ({report['proc_reads']} /proc reads, "
+                   f"{len(report['results'])} actions), {len(got_in) + len(leaked)} got in")
     assert not leaked, f"secrets readable by another user: {leaked}"
     assert not got_in, got_in
     # Nothing the probe tried reached the pager or stopped Prometheus.
