@@ -19,8 +19,8 @@ from chaoslib.native.pids import stack_processes
 from chaoslib.native.users import uid_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.last]
-#: Sequences run (each: up, actions, panic, down: about 30 s). Bounded to keep `make test` short.
-SEQUENCES = 5
+#: Sequences run (each: up, actions, panic, down: about 13 s). Bounded to keep `make test` short.
+SEQUENCES = 12
 FIGURES = {"sequences": 0, "unclean": 0}
 
 SCENARIOS = ["lb-loss", "lb-cutoff", "db-cutoff", "disk-full", "disk-crashloop", "cpu-starve", "memory-starve"]
