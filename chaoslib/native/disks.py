@@ -159,28 +159,6 @@ def write_junk(root: Path, rel: str, size_bytes: int, *, tag: str = "") -> int:
 JUNK_XATTR = "user.chaos.fault"
 
 
-def tag_junk(root: Path, rel: str, tag: str) -> None:
-    """Mark an existing regular file root/rel as a fault's junk (never through a link)."""
-    parts = _parts(rel)
-    try:
-        fds = _walk_to_parent(root, parts, create=False)
-    except OSError:
-        return
-    try:
-        fd = os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=fds[-1])
-    except OSError:
-        return
-    finally:
-        _close(fds)
-    try:
-        if stat.S_ISREG(os.fstat(fd).st_mode):
-            os.setxattr(fd, JUNK_XATTR, tag.encode())
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _is_tagged(dir_fd: int, name: str) -> bool:
     try:
         fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
