@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 
 from .errors import UsageError
@@ -76,14 +77,22 @@ def cmd_heal(args: argparse.Namespace) -> int:
 
 
 def cmd_panic(args: argparse.Namespace) -> int:
+    """Undo everything; exit 1 with one line per thing not undone and what to run next."""
     from .game import abandon
-    from .injector import panic
+    from .injector import panic_report
+    from .registry import quarantine
 
     stack = _stack(args)
-    done = panic(stack)
-    abandon(stack, reason="panic")
+    done, failures = panic_report(stack)
+    try:
+        abandon(stack, reason="panic")
+    except (ValueError, TypeError, AttributeError, KeyError):
+        game_file = stack.settings.state_dir / "game.json"
+        done.append(f"the game journal was damaged: kept it as {quarantine(game_file)}")
     print("\n".join(done) if done else "nothing to undo: the host is clean")
-    return 0
+    for failure in failures:
+        print(f"chaosctl: could not undo {failure} (run `chaosctl down`, then `chaosctl up`)", file=sys.stderr)
+    return 1 if failures else 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -52,6 +52,16 @@ class FaultError(ChaosError):
         self.fault_id = fault_id
 
 
+class SweepError(FaultError):
+    """The host sweep behind `panic` could not remove everything; what it did and did not do."""
+
+    def __init__(self, done: list[str], failures: list[str]) -> None:
+        super().__init__(f"the sweep could not undo {len(failures)} thing(s): {failures[0]}",
+                         hint="run `chaosctl down`, then `chaosctl up`")
+        self.done = done
+        self.failures = failures
+
+
 class NotSupported(ChaosError):
     """The backend lacks a feature a scenario needs (e.g. netem for latency)."""
 

@@ -14,13 +14,15 @@ from typing import Any
 
 from .backends.base import Backend, Limits
 from .config import fast_mode
-from .errors import ChaosError, FaultError, PrerequisiteError, UsageError
+from .errors import ChaosError, FaultError, PrerequisiteError, SweepError, UsageError
 from .faults import validate
-from .registry import ACTIVE, HEALED, FaultRecord, Registry
+from .registry import ACTIVE, HEALED, FaultRecord, Registry, RegistryDamaged
 from .stack import Stack
 
 DEFAULT_TTL_S = 45 * 60
 MAX_TTL_S = 24 * 3600
+#: How long `heal` waits for a fault that another process is still injecting.
+INJECT_WAIT_S = 60.0
 
 
 def _registry(stack: Stack) -> Registry:
@@ -47,7 +49,8 @@ def inject(stack: Stack, scenario: str, *, targets: list[str], params: dict[str,
     registry = _registry(stack)
     now = time.time()
     record = FaultRecord(id=f"f-{secrets.token_hex(3)}", scenario=sc.name, family=sc.family, targets=targets,
-                         params=clean, injected_at=now, expires_at=now + ttl, hidden=hidden)
+                         params=clean, injected_at=now, expires_at=now + ttl, hidden=hidden, injecting=True,
+                         injector_pid=os.getpid())
     with registry.transaction() as records:
         busy = {t: r.id for r in records if r.active for t in r.targets}
         clash = [t for t in targets if t in busy]
@@ -67,8 +70,9 @@ def inject(stack: Stack, scenario: str, *, targets: list[str], params: dict[str,
         sc.action(backend, key=record.id, targets=targets, journal=journal, **clean)
     except BaseException as e:
         # Undo what was done so far; nothing is left half-injected.
+        _finish_injecting(registry, record.id)
         try:
-            heal(stack, record.id, by="failed-inject")
+            heal(stack, record.id, by="failed-inject", wait_s=0)
         except ChaosError:
             pass
         if isinstance(e, ChaosError):
@@ -76,7 +80,23 @@ def inject(stack: Stack, scenario: str, *, targets: list[str], params: dict[str,
         if isinstance(e, (OSError, ValueError)):
             raise FaultError(f"injecting {sc.name} failed: {e}", fault_id=record.id) from e
         raise
+    record.injecting = False
+    if _finish_injecting(registry, record.id):
+        # `panic` healed it while the action ran: undo what the action did after that.
+        return heal(stack, record.id, by="panic", wait_s=0)
     return record
+
+
+def _finish_injecting(registry: Registry, fault_id: str) -> bool:
+    """Mark the record's injection done; True when it was healed meanwhile (so must be undone again)."""
+    with registry.transaction() as records:
+        for r in records:
+            if r.id == fault_id:
+                r.injecting = False
+                if r.status == HEALED:
+                    r.status = ACTIVE
+                    return True
+    return False
 
 
 def _undo_step(backend: Backend, step: dict) -> None:
@@ -95,11 +115,31 @@ def _undo_step(backend: Backend, step: dict) -> None:
         raise FaultError(f"unknown undo step {op!r}")
 
 
-def heal(stack: Stack, fault_id: str, *, by: str = "heal") -> FaultRecord:
-    """Undo one fault (idempotent: healing a healed fault changes nothing)."""
+def _wait_injected(registry: Registry, fault_id: str, timeout: float) -> None:
+    """Wait until no live process is still injecting this fault."""
+    deadline = time.monotonic() + timeout
+    while True:
+        busy = [r for r in registry.records() if r.id == fault_id and r.being_injected()]
+        if not busy:
+            return
+        if time.monotonic() > deadline:
+            raise FaultError(f"{fault_id} is still being injected (by pid {busy[0].injector_pid})",
+                             fault_id=fault_id, hint="try again in a minute, or run `chaosctl panic`")
+        time.sleep(0.2)
+
+
+def heal(stack: Stack, fault_id: str, *, by: str = "heal", wait_s: float = INJECT_WAIT_S) -> FaultRecord:
+    """Undo one fault (idempotent: healing a healed fault changes nothing).
+
+    A fault another process is still injecting is waited for (up to `wait_s`), so its undo
+    steps are all journaled before they are replayed; `panic` passes 0 and heals at once.
+    """
     backend = stack.backend
     _require_root(backend)
     registry = _registry(stack)
+    if wait_s > 0:
+        _wait_injected(registry, fault_id, wait_s)
+    failure: FaultError | None = None
     with registry.transaction() as records:
         match = [r for r in records if r.id == fault_id]
         if not match:
@@ -120,38 +160,77 @@ def heal(stack: Stack, fault_id: str, *, by: str = "heal") -> FaultRecord:
             except OSError as e:
                 errors.append(f"{step['op']}: {e}")
         if errors:
+            # Recorded before raising: the note must survive (the raise is after the save).
             record.notes.append(f"{by} at {time.time():.0f} left errors: {'; '.join(errors)}")
-            raise FaultError(f"could not fully undo {fault_id}: {errors[0]}", fault_id=fault_id,
-                             hint="run `chaosctl panic`")
-        record.status, record.healed_at, record.healed_by = HEALED, time.time(), by
-        return record
+            failure = FaultError(f"could not fully undo {fault_id}: {errors[0]}", fault_id=fault_id,
+                                 hint="run `chaosctl panic`")
+        else:
+            record.status, record.healed_at, record.healed_by = HEALED, time.time(), by
+    if failure is not None:
+        raise failure
+    return record
+
+
+def panic_report(stack: Stack) -> tuple[list[str], list[str]]:
+    """Undo every fault, then sweep the host; (what was done, what could not be undone).
+
+    Works from any state: a damaged registry is quarantined (renamed beside itself) and its
+    readable records are still undone; a fault being injected is healed at once (its injector
+    heals it again when its action returns); the sweep needs no record at all. Safe to run twice.
+    """
+    backend = stack.backend
+    _require_root(backend)
+    registry = _registry(stack)
+    done: list[str] = []
+    failures: list[str] = []
+    try:
+        active = registry.active()
+    except RegistryDamaged as e:
+        records, moved = registry.salvage()
+        active = [r for r in records if r.active]
+        done.append(f"the fault registry was damaged ({e.reason}): kept it as {moved}, "
+                    f"{len(active)} readable active record(s) kept")
+    for record in active:
+        try:
+            heal(stack, record.id, by="panic", wait_s=0)
+            done.append(f"healed {record.id}")
+        except (ChaosError, OSError) as e:
+            failures.append(f"{record.id} ({record.scenario} on {', '.join(map(str, record.targets))}): "
+                            f"{e.one_line() if isinstance(e, ChaosError) else e}")
+    if backend.is_up() or backend.name == "local":
+        try:
+            done += backend.reset_faults()
+        except SweepError as e:
+            done += e.done
+            failures += e.failures
+        except (ChaosError, OSError) as e:
+            failures.append(f"the sweep of the host: {e.one_line() if isinstance(e, ChaosError) else e}")
+    return done, failures
 
 
 def panic(stack: Stack) -> list[str]:
-    """Undo every fault, then sweep the host for any leftover trace. Safe to run twice."""
-    backend = stack.backend
-    _require_root(backend)
-    done = []
-    for record in _registry(stack).active():
-        try:
-            heal(stack, record.id, by="panic")
-            done.append(f"healed {record.id}")
-        except FaultError as e:
-            done.append(f"{record.id}: {e.one_line()}")
-    if backend.is_up() or backend.name == "local":
-        done += backend.reset_faults()
-    return done
+    """Undo every fault, then sweep the host for any leftover trace; every line of what happened."""
+    done, failures = panic_report(stack)
+    return done + [f"could not undo {f}" for f in failures]
 
 
-def heal_expired(stack: Stack) -> list[str]:
-    """Heal every fault whose time to live ran out (the warden calls this)."""
+def heal_expired(stack: Stack) -> tuple[list[str], list[str]]:
+    """Heal every fault whose time to live ran out, each on its own (the warden calls this).
+
+    A fault still being injected is left for the next sweep; a heal that fails keeps its
+    note in the registry and does not stop the others. Returns (ids healed, failures).
+    """
     now = time.time()
-    healed = []
+    healed, failed = [], []
     for record in _registry(stack).active():
-        if record.expired(now):
-            heal(stack, record.id, by="ttl")
+        if not record.expired(now) or record.being_injected():
+            continue
+        try:
+            heal(stack, record.id, by="ttl", wait_s=0)
             healed.append(record.id)
-    return healed
+        except (ChaosError, OSError) as e:
+            failed.append(f"{record.id}: {e}")
+    return healed, failed
 
 
 def active_faults(stack: Stack) -> list[FaultRecord]:

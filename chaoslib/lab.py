@@ -15,15 +15,18 @@ from .backends.base import Progress, no_progress
 from .config import Settings
 from .errors import PrerequisiteError, ServiceError
 from .native.health import port_in_use
+from .native.pids import is_ours, read_pid
+
+
+NOTEBOOKS = config.REPO_ROOT / "notebooks"
 
 
 def _pid(settings: Settings) -> int | None:
-    try:
-        pid = int((settings.run_dir / "jupyter.pid").read_text())
-        os.kill(pid, 0)
-        return pid
-    except (FileNotFoundError, ValueError, ProcessLookupError):
+    """The pid of the JupyterLab this project started, if that process is still it."""
+    pid = read_pid(settings.run_dir / "jupyter.pid")
+    if pid is None or not is_ours(pid, "jupyterlab", "--ServerApp.root_dir="):
         return None
+    return pid
 
 
 def start_lab(settings: Settings, *, port: int = config.JUPYTER.port, progress: Progress = no_progress,
@@ -32,7 +35,7 @@ def start_lab(settings: Settings, *, port: int = config.JUPYTER.port, progress: 
 
     `extra_args` go to jupyterlab.
     """
-    root = root or config.REPO_ROOT / "notebooks"
+    root = root or NOTEBOOKS
     settings.run_dir.mkdir(parents=True, exist_ok=True)
     token_file = settings.run_dir / "jupyter.token"
     if _pid(settings) and token_file.exists():
@@ -45,14 +48,19 @@ def start_lab(settings: Settings, *, port: int = config.JUPYTER.port, progress: 
         f.write(token)
     settings.log_dir.mkdir(parents=True, exist_ok=True)
     log = open(settings.log_dir / "jupyter.log", "ab")
+    # The token goes in the environment (/proc/PID/environ is readable by its owner only),
+    # never on the command line, which every local user can read in /proc/PID/cmdline.
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-           f"--ServerApp.root_dir={root}", f"--IdentityProvider.token={token}", *extra_args]
+           f"--ServerApp.root_dir={root}", *extra_args]
     if os.geteuid() == 0:
         cmd.append("--allow-root")
-    env = {**os.environ, "PYTHONPATH": str(config.REPO_ROOT), "CHAOSCTL_STATE_DIR": str(settings.state_dir)}
+    env = {**os.environ, "PYTHONPATH": str(config.REPO_ROOT), "CHAOSCTL_STATE_DIR": str(settings.state_dir),
+           "JUPYTER_TOKEN": token}
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env,
                             cwd=root)
-    (settings.run_dir / "jupyter.pid").write_text(str(proc.pid))
+    fd = os.open(settings.run_dir / "jupyter.pid", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(str(proc.pid))
     deadline = time.monotonic() + 60
     progress("starting JupyterLab")
     while time.monotonic() < deadline:
@@ -77,12 +85,11 @@ def stop_lab(settings: Settings) -> bool:
     except ProcessLookupError:
         return False
     for _ in range(50):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        if not is_ours(pid, "jupyterlab"):
             return True
         time.sleep(0.1)
-    os.killpg(pid, signal.SIGKILL)
+    if is_ours(pid, "jupyterlab", "--ServerApp.root_dir="):
+        os.killpg(pid, signal.SIGKILL)
     return True
 
 

@@ -5,6 +5,7 @@ that Prometheus and Alertmanager configs carry (`{{ $labels.x }}`) pass through 
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +35,15 @@ def render(template: str, **context: Any) -> str:
     return _ENV.get_template(template).render(**context)
 
 
-def render_to(template: str, dest: Path, **context: Any) -> Path:
-    """Render a template into `dest` (written atomically) and return the path."""
+def render_to(template: str, dest: Path, *, mode: int = 0o644, **context: Any) -> Path:
+    """Render a template into `dest` (written atomically, with `mode`) and return the path."""
     text = render(template, **context)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_suffix(dest.suffix + ".tmp")
-    tmp.write_text(text)
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+        os.fchmod(f.fileno(), mode)
     tmp.replace(dest)
     return dest

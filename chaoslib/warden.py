@@ -18,8 +18,8 @@ def log(level: str, message: str, **fields) -> None:
                       "logger": "warden", "message": message, **fields}), flush=True)
 
 
-def sweep(settings: Settings) -> list[str]:
-    """Heal every expired fault once; return the ids healed."""
+def sweep(settings: Settings) -> tuple[list[str], list[str]]:
+    """Heal every expired fault once; return (ids healed, failures)."""
     from .injector import heal_expired
     from .stack import Stack
 
@@ -35,8 +35,11 @@ def main() -> None:
     log("info", "warden started", interval=args.interval)
     while True:
         try:
-            for fault_id in sweep(settings):
+            healed, failed = sweep(settings)
+            for fault_id in healed:
                 log("warning", "fault expired and was undone", fault=fault_id)
+            for failure in failed:
+                log("error", "an expired fault could not be undone", failure=failure)
         except Exception as e:  # keep watching: one failed sweep must not end the warden
             log("error", f"sweep failed: {e}", exc=type(e).__name__)
         time.sleep(args.interval)

@@ -48,3 +48,25 @@ def live_stack():
     stack.up(progress=_progress)
     yield stack
     stack.down(purge=True, progress=_progress)
+
+
+FIGURES = pytest.StashKey[list]()
+
+
+def pytest_sessionstart(session):
+    session.config.stash[FIGURES] = []
+
+
+@pytest.fixture(scope="session")
+def figures(request) -> list:
+    """Lines a test wants in the run's summary (figures an issue asks for: attempts, cases, sequences)."""
+    return request.config.stash[FIGURES]
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Print the figures tests recorded, after the results."""
+    lines = config.stash.get(FIGURES, [])
+    if lines:
+        terminalreporter.section("figures")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -89,9 +89,7 @@ try:
         u = disks.usage(root)
         res = [u.used_bytes, u.size_bytes]
     elif op == "write":
-        res = disks.write_junk(root, sys.argv[3], int(sys.argv[4]))
-        if sys.argv[5]:
-            disks.tag_junk(root / sys.argv[3], sys.argv[5])
+        res = disks.write_junk(root, sys.argv[3], int(sys.argv[4]), tag=sys.argv[5])
     elif op == "list":
         res = [[f.path, f.size_bytes, f.mtime] for f in disks.list_files(root)]
     elif op == "remove":

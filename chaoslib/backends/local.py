@@ -9,6 +9,8 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import os
+import pwd
+import re
 import secrets
 import shutil
 import signal
@@ -20,8 +22,8 @@ from pathlib import Path
 
 from .. import config
 from ..config import Settings
-from ..errors import FaultError, NotSupported, PrerequisiteError, ServiceError, UsageError
-from ..native import disks, netem, nft, postgres
+from ..errors import ChaosError, FaultError, NotSupported, PrerequisiteError, ServiceError, SweepError, UsageError
+from ..native import credentials, disks, lockdown, netem, nft, owner, postgres
 from ..native.cgroups import Cgroups
 from ..native.health import port_in_use
 from ..native.programs import Program, programs
@@ -144,17 +146,20 @@ class LocalBackend(Backend):
         if replicas is not None:
             self.settings.replicas = replicas
         self.preflight()
+        owner.claim(self.settings)
         progs = self._programs()
         self._check_ports(progs)
         t0 = time.monotonic()
         progress(f"preparing {self.settings.state_dir}")
         self._prepare(progs)
+        lockdown.apply()
         progress("starting the supervisor")
         self.supervisor.start_daemon()
         self.supervisor.reload()
         db = next(p for p in progs if p.name == "postgres")
         self._start_and_wait([db], progress)
-        postgres.bootstrap(self.settings.run_dir / "pg")
+        postgres.bootstrap(self.settings.run_dir / "pg",
+                           {role: credentials.password(self.settings, role) for role in credentials.ROLES})
         progress("applying database migrations")
         self._migrate(progs)
         self._write_stack_file()
@@ -163,19 +168,31 @@ class LocalBackend(Backend):
 
     def _prepare(self, progs: list[Program]) -> None:
         s = self.settings
-        from ..native.users import ensure_user
+        from ..native.users import ensure_group_member, ensure_user
 
         ids = {u: ensure_user(u) for u in config.SERVICE_USERS}
-        for d in (s.state_dir, s.run_dir, s.log_dir, s.data_dir, s.disks_dir, s.config_dir, s.run_dir / "prom"):
+        replica_users = [config.replica_user(i) for i in range(1, len(s.replica_names()) + 1)]
+        gid = 0
+        for user in [*config.SERVICE_USERS, *replica_users]:
+            ensure_user(user)
+            gid = ensure_group_member(user)
+        # Only root and the stack's own users (group chaos) may enter the state folder; logs
+        # and secrets are root's alone. Other local users cannot even list it.
+        for d, mode in ((s.state_dir, 0o750), (s.run_dir, 0o750), (s.log_dir, 0o700), (s.data_dir, 0o750),
+                        (s.disks_dir, 0o750), (s.config_dir, 0o750), (s.run_dir / "prom", 0o750)):
             d.mkdir(parents=True, exist_ok=True)
-            os.chmod(d, 0o755)
+            os.chown(d, 0, gid)
+            os.chmod(d, mode)
+        credentials.secrets_dir(s)
         pg_socket = s.run_dir / "pg"
         pg_socket.mkdir(exist_ok=True)
         os.chown(pg_socket, *ids["chaosdb"])
+        os.chmod(pg_socket, 0o700)
         for sub in ("prometheus", "alertmanager", "pager", "loadgen"):
             (s.data_dir / sub).mkdir(exist_ok=True)
             os.chown(s.data_dir / sub, *ids["chaossvc"])
         postgres.initdb(s.data_dir / "postgres", uid=ids["chaosdb"][0], gid=ids["chaosdb"][1])
+        postgres.write_hba(s.data_dir / "postgres", uid=ids["chaosdb"][0], gid=ids["chaosdb"][1])
         for index, name in enumerate(s.replica_names(), start=1):
             uid, gid = ensure_user(config.replica_user(index))
             self.cgroups.create(name)
@@ -191,20 +208,35 @@ class LocalBackend(Backend):
         conf = s.config_dir
         replicas = [{"name": n, "address": f"{config.replica_address(i)}:{config.APP_PORT}"}
                     for i, n in enumerate(s.replica_names(), start=1)]
-        render_to("stack/traefik/traefik.yml.j2", conf / "traefik.yml", web_address=config.TRAEFIK.address,
+        render_to("stack/traefik/traefik.yml.j2", conf / "traefik.yml", mode=0o600,
+                  web_address=config.TRAEFIK.address,
                   metrics_address=config.TRAEFIK_METRICS.address, dynamic_file=str(conf / "traefik-dynamic.yml"))
-        render_to("stack/traefik/dynamic.yml.j2", conf / "traefik-dynamic.yml", replicas=replicas)
-        render_to("stack/prometheus/prometheus.yml.j2", conf / "prometheus.yml", backend="local",
+        render_to("stack/traefik/dynamic.yml.j2", conf / "traefik-dynamic.yml", mode=0o600,
+                  replicas=replicas)
+        render_to("stack/prometheus/prometheus.yml.j2", conf / "prometheus.yml", mode=0o600,
+                  backend="local",
                   replicas=replicas, rules_dir=str(config.REPO_ROOT / "stack/prometheus/rules"),
                   traefik_metrics=config.TRAEFIK_METRICS.address,
                   postgres_exporter=config.POSTGRES_EXPORTER.address,
                   saturation_exporter=config.SATURATION_EXPORTER.address, alertmanager=config.ALERTMANAGER.address,
                   prometheus=config.PROMETHEUS.address, pager=config.PAGER.address)
-        render_to("stack/alertmanager/alertmanager.yml.j2", conf / "alertmanager.yml",
+        render_to("stack/alertmanager/alertmanager.yml.j2", conf / "alertmanager.yml", mode=0o600,
                   **alertmanager_context())
-        render_to("stack/native/supervisord.conf.j2", conf / "supervisord.conf", run_dir=str(s.run_dir),
+        render_to("stack/native/supervisord.conf.j2", conf / "supervisord.conf", mode=0o600,
+                  run_dir=str(s.run_dir),
                   log_dir=str(s.log_dir), python=sys.executable, repo=str(config.REPO_ROOT),
                   programs=[p.supervisor_section(s) for p in progs])
+        # Each rendered config is 0600 and owned by the one service that reads it: the
+        # supervisor's holds Django's SECRET_KEY and the database passwords, Alertmanager's
+        # the Slack and Discord webhook URLs.
+        from ..native.users import uid_of
+
+        readers = {"traefik.yml": config.TRAEFIK.user, "traefik-dynamic.yml": config.TRAEFIK.user,
+                   "prometheus.yml": "chaossvc", "alertmanager.yml": "chaossvc", "supervisord.conf": "root"}
+        for name, user in readers.items():
+            uid = uid_of(user)
+            os.chown(conf / name, uid, pwd.getpwuid(uid).pw_gid)
+            os.chmod(conf / name, 0o600)
 
     def _migrate(self, progs: list[Program]) -> None:
         app = next(p for p in progs if p.kind == "replica")
@@ -272,20 +304,29 @@ class LocalBackend(Backend):
 
         stop_lab(s)
         self.supervisor.shutdown()
-        for name in self.cgroups.groups():
+        # The table and cgroups have fixed names: leave them to the stack of another state
+        # folder that holds them and is still running.
+        mine = owner.owns_host(s)
+        for name in self.cgroups.groups() if mine else []:
             for pid in self.cgroups.pids(name):
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
+        if mine:
+            self._kill_orphans()
         progress("removing firewall rules, disks and cgroups")
-        nft.delete_table()
+        if mine:
+            nft.delete_table()
+            lockdown.remove()
         self._clear_netem()
         for mp in disks.mounted_under(s.disks_dir) if s.disks_dir.exists() else []:
             disks.unmount(Path(mp))
-        for name in self.cgroups.groups():
-            self.cgroups.remove(name)
-        self.cgroups.remove_parent_if_empty()
+        if mine:
+            for name in self.cgroups.groups():
+                self.cgroups.remove(name)
+            self.cgroups.remove_parent_if_empty()
+            owner.release(s)
         from ..registry import Registry
 
         Registry(s.faults_file).close_all(reason="stack down")
@@ -297,6 +338,28 @@ class LocalBackend(Backend):
         if purge and s.state_dir.exists():
             progress(f"removing {s.state_dir}")
             shutil.rmtree(s.state_dir)
+
+    def _kill_orphans(self) -> None:
+        """Kill what outlived a dead supervisord: processes of the stack's users or naming its state folder."""
+        from ..native.pids import stack_processes
+        from ..native.users import uid_of
+
+        uids = set()
+        for user in [*config.SERVICE_USERS, *(config.replica_user(i) for i in range(1, config.MAX_REPLICAS + 1))]:
+            try:
+                uids.add(uid_of(user))
+            except KeyError:
+                pass
+        for _ in range(3):  # a dying parent may still spawn once
+            pids = stack_processes(uids, str(self.settings.state_dir))
+            if not pids:
+                return
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.3)
 
     # -- status ---------------------------------------------------------------------
     def targets(self) -> list[str]:
@@ -446,10 +509,7 @@ class LocalBackend(Backend):
 
     def write_file(self, *, target: str, path: str, size_bytes: int, tag: str = "") -> int:
         root = self._disk(target)
-        written = disks.write_junk(root, path, int(size_bytes))
-        if tag:
-            disks.tag_junk(root / path, tag)
-        return written
+        return disks.write_junk(root, path, int(size_bytes), tag=tag)
 
     def list_files(self, *, target: str) -> list[FileInfo]:
         return disks.list_files(self._disk(target))
@@ -522,21 +582,53 @@ class LocalBackend(Backend):
 
     # -- safety -----------------------------------------------------------------------------
     def reset_faults(self) -> list[str]:
-        done = []
-        if nft.delete_table():
-            done.append("removed the nftables table inet chaos")
-        if NetemShaper(self.settings.run_dir / "netem.json").clear():
-            done.append("removed the netem shaper")
+        """Sweep every trace a fault can leave, each step on its own; SweepError lists what failed."""
+        done: list[str] = []
+        failures: list[str] = []
+
+        def step(what: str, action) -> None:
+            try:
+                action()
+            except (ChaosError, OSError, subprocess.SubprocessError) as e:
+                failures.append(f"{what}: {e.one_line() if isinstance(e, ChaosError) else e}")
+
+        if not owner.owns_host(self.settings):
+            return [f"left the host's firewall and cgroups alone: they belong to the running stack in {owner.owner()}"]
+
+        def table() -> None:
+            if nft.delete_table():
+                done.append("removed the nftables table inet chaos")
+
+        def shaper() -> None:
+            if NetemShaper(self.settings.run_dir / "netem.json").clear():
+                done.append("removed the netem shaper")
+
+        step("the nftables table inet chaos", table)
+        step("the netem shaper", shaper)
+        supervised = self.supervisor.running()
         for name in self.targets():
-            if self.cgroups.exists(name) and self.get_limits(target=name) != DEFAULT_LIMITS:
-                self.set_limits(target=name, limits=DEFAULT_LIMITS)
-                done.append(f"reset {name}'s limits")
-            if disks.is_mounted(self.settings.disk_path(name)):
-                for path in self._tagged_junk(name):
-                    self.remove_file(target=name, path=path)
-                    done.append(f"removed {name}:{path}")
-            if self.supervisor.running():
-                self.ensure_running(target=name)
+            def limits(name: str = name) -> None:
+                if self.cgroups.exists(name) and self.get_limits(target=name) != DEFAULT_LIMITS:
+                    self.set_limits(target=name, limits=DEFAULT_LIMITS)
+                    done.append(f"reset {name}'s limits")
+
+            def junk(name: str = name) -> None:
+                if disks.is_mounted(self.settings.disk_path(name)):
+                    for path in self._tagged_junk(name):
+                        self.remove_file(target=name, path=path)
+                        done.append(f"removed {name}:{path}")
+
+            def running(name: str = name) -> None:
+                if supervised:
+                    self.ensure_running(target=name)
+                elif self._stack_file() is not None:
+                    raise ServiceError(name, "cannot be restarted: supervisord is not running")
+
+            step(f"{name}'s limits", limits)
+            step(f"{name}'s junk", junk)
+            step(f"{name} running", running)
+        if failures:
+            raise SweepError(done, failures)
         return done
 
     def fault_footprint(self) -> dict:
@@ -546,7 +638,9 @@ class LocalBackend(Backend):
             if disks.is_mounted(self.settings.disk_path(n)):
                 disk[n] = sorted(f.path for f in self.list_files(target=n) if not config.is_app_file(f.path))
         return {
-            "ruleset": nft.ruleset(),  # the chaos table and the latency fault's chaos_netem table
+            # Counters move with traffic: the rules, not their packet counts, are the footprint
+            # (the chaos table, and the latency fault's chaos_netem table).
+            "ruleset": re.sub(r"counter packets \d+ bytes \d+", "counter", nft.ruleset()),
             "qdisc_lo": netem.qdiscs("lo"),
             "limits": {n: (lim.cpu, lim.memory) for n, lim in limits.items()},
             "disk_files": disk,

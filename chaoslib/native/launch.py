@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None) -> None:
         os.environ[key] = value
     if args.user:
         entry = pwd.getpwnam(args.user)
-        os.setgroups([])
+        # The user's own groups (the stack's group `chaos` lets it enter the state folder).
+        os.setgroups(os.getgrouplist(args.user, entry.pw_gid))
         os.setgid(entry.pw_gid)
         os.setuid(entry.pw_uid)
         os.environ["HOME"] = "/nonexistent"

@@ -81,12 +81,15 @@ class NetemShaper:
         ]
         nft_script = (f"table inet {self.TABLE} {{ chain output {{ type filter hook output priority -1; "
                       f"meta skuid {uid} ip daddr {daddr} tcp dport {dport} meta mark set {mark} }} }}")
-        self._save({key: {"mark": mark}})
-        for cmd in steps:
+        self._save({key: {"mark": mark, "qdisc": False}})
+        for i, cmd in enumerate(steps):
             proc = _run(*cmd)
             if proc.returncode != 0:
                 self.clear()
                 raise FaultError(f"netem setup failed: {proc.stderr.strip()}")
+            if i == 0:
+                # Only now is lo's root qdisc ours: a failed `add` (one was there) must not delete it.
+                self._save({key: {"mark": mark, "qdisc": True}})
         proc = subprocess.run(["nft", "-f", "-"], input=nft_script, capture_output=True, text=True)
         if proc.returncode != 0:
             self.clear()
@@ -101,9 +104,11 @@ class NetemShaper:
 
     def clear(self) -> bool:
         """Remove the shaper (qdisc and marking table); True when there was one."""
-        had = bool(self._load())
+        data = self._load()
+        had = bool(data)
         if had:
-            _run("tc", "qdisc", "del", "dev", "lo", "root")
+            if any(isinstance(v, dict) and v.get("qdisc", True) for v in data.values()):
+                _run("tc", "qdisc", "del", "dev", "lo", "root", "handle", "1:", "prio")
             _run("nft", "delete", "table", "inet", self.TABLE)
             self._save({})
         return had

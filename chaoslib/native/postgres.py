@@ -29,7 +29,8 @@ def command(data_dir: Path, socket_dir: Path) -> list[str]:
     """The postgres server command line for the native stack."""
     return [str(bin_dir() / "postgres"), "-D", str(data_dir),
             "-c", f"listen_addresses={config.POSTGRES.host}", "-c", f"port={config.POSTGRES.port}",
-            "-c", f"unix_socket_directories={socket_dir}", "-c", "shared_buffers=32MB",
+            "-c", f"unix_socket_directories={socket_dir}", "-c", "unix_socket_permissions=0700",
+            "-c", "shared_buffers=32MB",
             "-c", "max_connections=100", "-c", "log_min_messages=warning",
             "-c", "log_line_prefix=%m [%p] %u@%d ", "-c", "fsync=on"]
 
@@ -42,46 +43,75 @@ def initdb(data_dir: Path, *, uid: int, gid: int) -> bool:
     os.chown(data_dir, uid, gid)
     os.chmod(data_dir, 0o700)
     cmd = ["runuser", "-u", config.POSTGRES.user, "--", str(bin_dir() / "initdb"), "-D", str(data_dir),
-           "--auth-local=trust", "--auth-host=scram-sha-256", "--encoding=UTF8", "--locale=C.UTF-8",
+           "--auth-local=peer", "--auth-host=scram-sha-256", "--encoding=UTF8", "--locale=C.UTF-8",
            "--username=postgres", "--no-instructions"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise ServiceError("postgres", f"initdb failed: {proc.stderr.strip().splitlines()[-1:]}",
                            log_tail=proc.stderr)
-    with open(data_dir / "pg_hba.conf", "a") as f:
-        f.write("\n# Chaos Control: the stack's services connect over loopback with passwords.\n"
-                "host all all 127.0.0.0/8 scram-sha-256\n")
+    write_hba(data_dir, uid=uid, gid=gid)
     return True
 
 
-BOOTSTRAP_SQL = f"""
+HBA = """# Chaos Control (rewritten at every `up`): no trust anywhere.
+# The superuser only over the 0700 socket folder, and only for the OS user chaosdb (peer);
+# the services over loopback with their generated passwords (scram-sha-256).
+local all postgres peer map=chaos
+host all all 127.0.0.0/8 scram-sha-256
+"""
+IDENT = "chaos chaosdb postgres\n"
+
+
+def write_hba(data_dir: Path, *, uid: int, gid: int) -> None:
+    """Write pg_hba.conf and pg_ident.conf (0600, the cluster's user): also fixes an old trust cluster."""
+    for name, text in (("pg_hba.conf", HBA), ("pg_ident.conf", IDENT)):
+        path = data_dir / name
+        tmp = data_dir / f".{name}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.chown(tmp, uid, gid)
+        os.replace(tmp, path)
+
+
+def _bootstrap_sql(passwords: dict[str, str]) -> str:
+    """Create or update the roles; passwords are hex (checked), so inlining them is safe."""
+    for value in passwords.values():
+        if not value or any(c not in "0123456789abcdef" for c in value):
+            raise ServiceError("postgres", "a generated password is not hex", hint="delete .chaos/secrets and retry")
+    app, exporter = passwords[config.DB_USER], passwords["exporter"]
+    return f"""
 DO $$
 BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{config.DB_USER}') THEN
-    CREATE ROLE {config.DB_USER} LOGIN PASSWORD '{config.DB_PASSWORD}';
+    CREATE ROLE {config.DB_USER} LOGIN;
   END IF;
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'exporter') THEN
-    CREATE ROLE exporter LOGIN PASSWORD 'exporter';
-    GRANT pg_monitor TO exporter;
+    CREATE ROLE exporter LOGIN;
   END IF;
 END
 $$;
+SET password_encryption = 'scram-sha-256';
+ALTER ROLE {config.DB_USER} WITH LOGIN PASSWORD '{app}';
+ALTER ROLE exporter WITH LOGIN PASSWORD '{exporter}';
+GRANT pg_monitor TO exporter;
 """
 
 
-def bootstrap(socket_dir: Path) -> None:
-    """Create the app's role and database and the exporter's role (idempotent)."""
+def bootstrap(socket_dir: Path, passwords: dict[str, str]) -> None:
+    """Create the app's role and database and the exporter's role, with their passwords (idempotent).
+
+    The SQL goes on psql's standard input: a password on its command line would be readable
+    by every local user in /proc/PID/cmdline.
+    """
     psql = [str(bin_dir().parent / "bin" / "psql") if (bin_dir() / "psql").exists() else "psql",
             "-h", str(socket_dir), "-p", str(config.POSTGRES.port), "-U", "postgres", "-v", "ON_ERROR_STOP=1",
             "-qAt"]
     run = ["runuser", "-u", config.POSTGRES.user, "--", *psql]
-    steps = [
-        ["-d", "postgres", "-c", BOOTSTRAP_SQL],
-    ]
-    for args in steps:
-        proc = subprocess.run(run + args, capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise ServiceError("postgres", f"bootstrap failed: {proc.stderr.strip()}")
+    proc = subprocess.run(run + ["-d", "postgres", "-f", "-"], input=_bootstrap_sql(passwords),
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise ServiceError("postgres", f"bootstrap failed: {proc.stderr.strip()}")
     exists = subprocess.run(run + ["-d", "postgres", "-c",
                                    f"SELECT 1 FROM pg_database WHERE datname = '{config.DB_NAME}'"],
                             capture_output=True, text=True)
@@ -91,9 +121,3 @@ def bootstrap(socket_dir: Path) -> None:
                               capture_output=True, text=True)
         if proc.returncode != 0:
             raise ServiceError("postgres", f"cannot create database: {proc.stderr.strip()}")
-
-
-def exporter_dsn() -> str:
-    """The postgres-exporter's connection string (its own monitoring role)."""
-    return (f"postgresql://exporter:exporter@{config.POSTGRES.host}:{config.POSTGRES.port}/"
-            f"{config.DB_NAME}?sslmode=disable")

@@ -35,7 +35,8 @@ class OutsideProbe:
 
     def _as(self, user: str, *args: str) -> str:
         uid = uid_of(user)
-        cmd = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", sys.executable, "-c", *args]
+        # --init-groups: the user's own groups (the stack's group `chaos` lets it reach its disk).
+        cmd = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--init-groups", sys.executable, "-c", *args]
         return subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=120).stdout.strip()
 
     def lb_connect_failures(self, target: str, n: int) -> int:

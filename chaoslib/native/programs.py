@@ -9,7 +9,7 @@ from typing import Callable
 
 from .. import config
 from ..config import Settings
-from . import health, postgres
+from . import credentials, health, postgres
 
 Probe = Callable[[], "tuple[bool, str]"]
 
@@ -64,7 +64,7 @@ def replica_program(settings: Settings, index: int, secret_key: str) -> Program:
     env = {
         "DJANGO_SETTINGS_MODULE": "pollapp.settings",
         "SECRET_KEY": secret_key,
-        "DATABASE_URL": config.database_url(),
+        "DATABASE_URL": credentials.database_url(settings),
         "REPLICA_NAME": name,
         "DATA_DIR": str(settings.disk_path(name)),
         "PROMETHEUS_MULTIPROC_DIR": str(settings.metrics_dir(name)),
@@ -99,7 +99,7 @@ def programs(settings: Settings, *, secret_key: str) -> list[Program]:
                 address=config.POSTGRES_EXPORTER.address,
                 argv=["prometheus-postgres-exporter",
                       f"--web.listen-address={config.POSTGRES_EXPORTER.address}"],
-                env={"DATA_SOURCE_NAME": postgres.exporter_dsn()},
+                env={"DATA_SOURCE_NAME": credentials.exporter_dsn(settings)},
                 probe=lambda: health.http_ok(f"{config.POSTGRES_EXPORTER.url}/metrics", contains="pg_up 1")),
         Program(name="saturation-exporter", kind="monitoring", stage=3, address=config.SATURATION_EXPORTER.address,
                 argv=[sys.executable, "-m", "chaoslib.native.saturation", "--state-dir", str(settings.state_dir)],
@@ -117,7 +117,8 @@ def programs(settings: Settings, *, secret_key: str) -> list[Program]:
         Program(name="prometheus", kind="monitoring", stage=3, user="chaossvc", address=config.PROMETHEUS.address,
                 argv=["prometheus", f"--config.file={conf / 'prometheus.yml'}",
                       f"--storage.tsdb.path={data / 'prometheus'}", "--storage.tsdb.retention.time=2d",
-                      f"--web.listen-address={config.PROMETHEUS.address}", "--web.enable-lifecycle",
+                      # No --web.enable-lifecycle: /-/quit and /-/reload stay off.
+                      f"--web.listen-address={config.PROMETHEUS.address}",
                       f"--web.external-url={config.PROMETHEUS.url}"],
                 probe=lambda: health.http_ok(f"{config.PROMETHEUS.url}/-/ready")),
         Program(name="warden", kind="control", stage=3,

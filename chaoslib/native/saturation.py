@@ -10,7 +10,8 @@ import argparse
 import json
 import time
 from pathlib import Path
-from wsgiref.simple_server import WSGIRequestHandler, make_server
+import socketserver
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import CollectorRegistry, make_wsgi_app
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -96,8 +97,17 @@ class SaturationCollector:
 
 
 class _QuietHandler(WSGIRequestHandler):
+    #: A client that connects and sends nothing is dropped after this many seconds.
+    timeout = 10
+
     def log_message(self, *args) -> None:  # scrapes every 5 s would flood the log
         pass
+
+
+class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
+    """One thread per connection: an idle client must never block Prometheus' scrape."""
+
+    daemon_threads = True
 
 
 def main() -> None:
@@ -108,7 +118,8 @@ def main() -> None:
     registry = CollectorRegistry()
     registry.register(SaturationCollector(Settings(state_dir=Path(args.state_dir))))
     host, port = args.bind.rsplit(":", 1)
-    server = make_server(host, int(port), make_wsgi_app(registry), handler_class=_QuietHandler)
+    server = make_server(host, int(port), make_wsgi_app(registry), server_class=_ThreadingServer,
+                         handler_class=_QuietHandler)
     print(json.dumps({"time": time.time(), "level": "info", "message": f"saturation exporter on {args.bind}"}),
           flush=True)
     server.serve_forever()

@@ -13,6 +13,7 @@ from typing import Any
 from supervisor.xmlrpc import SupervisorTransport
 
 from ..errors import ServiceError
+from .pids import is_ours
 
 #: supervisord process states (see REFERENCE.md).
 RUNNING, STARTING, BACKOFF, STOPPED, EXITED, FATAL = "RUNNING", "STARTING", "BACKOFF", "STOPPED", "EXITED", "FATAL"
@@ -129,11 +130,12 @@ class Supervisor:
                 self._proxy().supervisor.shutdown()
             except (OSError, xmlrpc.client.Error):
                 pass
-        if pid:
+        # A stale pid file may name a pid the kernel has given to another program since.
+        if pid and is_ours(pid, "supervisord", str(self.config)):
             deadline = time.monotonic() + timeout
             while _alive(pid) and time.monotonic() < deadline:
                 time.sleep(0.1)
-            if _alive(pid):
+            if _alive(pid) and is_ours(pid, "supervisord", str(self.config)):
                 os.kill(pid, signal.SIGKILL)
 
 

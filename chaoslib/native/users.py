@@ -29,3 +29,29 @@ def ensure_user(name: str) -> tuple[int, int]:
 def uid_of(name: str) -> int:
     """The uid of an existing user."""
     return pwd.getpwnam(name).pw_uid
+
+
+#: The group of every service user: the only one (besides root) that may enter the state folder.
+STACK_GROUP = "chaos"
+
+
+def ensure_group_member(user: str, group: str = STACK_GROUP) -> int:
+    """Create the system group if missing, add `user` to it (idempotent); the group's gid."""
+    import grp
+
+    try:
+        entry = grp.getgrnam(group)
+    except KeyError:
+        try:
+            subprocess.run(["groupadd", "--system", group], check=True, capture_output=True, text=True)
+        except (FileNotFoundError, subprocess.CalledProcessError) as e:
+            raise PrerequisiteError(f"cannot create group {group}: {getattr(e, 'stderr', e)}",
+                                    hint="run chaosctl as root") from e
+        entry = grp.getgrnam(group)
+    if user not in entry.gr_mem:
+        try:
+            subprocess.run(["usermod", "-a", "-G", group, user], check=True, capture_output=True, text=True)
+        except (FileNotFoundError, subprocess.CalledProcessError) as e:
+            raise PrerequisiteError(f"cannot add {user} to group {group}: {getattr(e, 'stderr', e)}",
+                                    hint="run chaosctl as root") from e
+    return entry.gr_gid

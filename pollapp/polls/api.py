@@ -10,10 +10,22 @@ from django.views.decorators.http import require_http_methods
 from django import forms as djforms
 
 from . import services
+from .converters import valid_id
 from .forms import clean_choices
 from .models import QUESTION_MAX, Choice, Question
 
 MAX_LIST = 50
+
+
+def storable(text: str) -> bool:
+    """Can PostgreSQL store this text? (no NUL character, no lone surrogate: valid UTF-8)."""
+    if "\0" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _error(message: str, status: int = 400) -> JsonResponse:
@@ -25,6 +37,8 @@ def _body(request) -> dict:
         data = json.loads(request.body or b"")
     except (ValueError, UnicodeDecodeError) as e:
         raise ValueError(f"malformed JSON: {e}") from e
+    except RecursionError as e:
+        raise ValueError("malformed JSON: nested too deeply") from e
     if not isinstance(data, dict):
         raise ValueError("the body must be a JSON object")
     return data
@@ -44,11 +58,15 @@ def polls(request):
     question = data.get("question")
     if not isinstance(question, str) or not question.strip():
         return _error("`question` must be a non-empty string")
+    if not storable(question):
+        return _error("`question` must not contain NUL characters or unpaired surrogates")
     if len(question.strip()) > QUESTION_MAX:
         return _error(f"`question` is longer than {QUESTION_MAX} characters")
     raw = data.get("choices")
     if not isinstance(raw, list) or not all(isinstance(c, str) for c in raw):
         return _error("`choices` must be a list of strings")
+    if not all(storable(c) for c in raw):
+        return _error("`choices` must not contain NUL characters or unpaired surrogates")
     try:
         choices = clean_choices(raw)
     except djforms.ValidationError as e:
@@ -80,8 +98,8 @@ def vote(request, question_id: int):
     except ValueError as e:
         return _error(str(e))
     choice_id = data.get("choice")
-    if not isinstance(choice_id, int) or isinstance(choice_id, bool):
-        return _error("`choice` must be a choice id (an integer)")
+    if not valid_id(choice_id):
+        return _error("`choice` must be a choice id (a positive integer)")
     try:
         choice = q.choice_set.get(pk=choice_id)
     except Choice.DoesNotExist:

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from . import services
+from .converters import valid_id
 from .forms import PollForm
 from .models import Choice, Question
 
@@ -47,7 +48,10 @@ def vote(request, question_id: int):
     """Count a vote with F(), then redirect to the results (POST/redirect/GET)."""
     question = get_object_or_404(Question, pk=question_id)
     try:
-        selected = question.choice_set.get(pk=int(request.POST["choice"]))
+        choice_id = int(request.POST["choice"])
+        if not valid_id(choice_id):
+            raise ValueError(choice_id)
+        selected = question.choice_set.get(pk=choice_id)
     except (KeyError, ValueError, Choice.DoesNotExist):
         return render(request, "polls/detail.html",
                       {"question": question, "error_message": "You didn't select a choice."}, status=400)

@@ -35,8 +35,12 @@ def votes_in_db(vote_ids: list[str]) -> set[str]:
     """Which of these vote receipts exist in the database."""
     import psycopg
 
+    from chaoslib.config import Settings
+    from chaoslib.native.credentials import password
+
     with psycopg.connect(host=config.POSTGRES.host, port=config.POSTGRES.port, user=config.DB_USER,
-                         password=config.DB_PASSWORD, dbname=config.DB_NAME, connect_timeout=5) as conn:
+                         password=password(Settings(), config.DB_USER), dbname=config.DB_NAME,
+                         connect_timeout=5) as conn:
         rows = conn.execute("SELECT id::text FROM polls_vote WHERE id::text = ANY(%s)", (vote_ids,)).fetchall()
     return {r[0] for r in rows}
 
