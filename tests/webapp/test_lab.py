@@ -1,4 +1,4 @@
-"""`chaosctl lab`: JupyterLab on 127.0.0.1 only, and a token required (a request without it is refused)."""
+"""`chaosctl lab` (no stack needed, a free loopback port): JupyterLab on 127.0.0.1 only, token required."""
 from __future__ import annotations
 
 import os
@@ -7,14 +7,12 @@ import socket
 import subprocess
 import sys
 
-import pytest
 import requests
 
 from chaoslib import config
 from chaoslib.config import Settings
 from chaoslib.lab import stop_lab
 
-pytestmark = pytest.mark.integration
 
 
 def _free_port() -> int:
