@@ -14,7 +14,7 @@ import pytest
 import requests
 import yaml
 
-from chaoslib import config
+from chaoslib import config, postmortem
 from chaoslib.draw import STRENGTH, draw
 from chaoslib.native import disks, nft
 from chaoslib.native.cgroups import Cgroups
@@ -61,7 +61,7 @@ class TestFaultsAndPlay:
 
     def test_play_hard_from_the_command_line_then_panic(self, live_stack):
         """`chaosctl play --seed 3 --difficulty hard` injects the seeded hard draw (strengths in the hard
-        range, two families on two replicas), and `chaosctl panic` undoes all of it."""
+        range, two families on two replicas), its postmortem goes to postmortems/, and `panic` undoes it."""
         backend = live_stack.backend
         before = backend.fault_footprint()
         expected = draw(seed=3, difficulty="hard", targets=backend.targets(), features=backend.features)
@@ -79,6 +79,9 @@ class TestFaultsAndPlay:
                     (name, low, high), = [STRENGTH[f["scenario"]]["hard"]]
                     assert low <= f["params"][name] <= high, f
             assert backend.fault_footprint() != before
+            written = postmortem.write(live_stack, plots=False)
+            assert written.parent == live_stack.settings.state_dir / "postmortems"
+            assert re.fullmatch(r"postmortem-seed3-\d{8}-\d{6}\.md", written.name), written.name
         finally:
             panicked = chaosctl(live_stack, "panic")
         assert panicked.returncode == 0, panicked.stderr
