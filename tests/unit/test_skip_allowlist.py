@@ -58,3 +58,17 @@ def test_a_listed_skip_passes_the_run(tmp_path):
     proc = _session(tmp_path, f"def test_a():\n    pytest.skip({NETEM!r})\n")
     assert proc.returncode == 0, proc.stdout
     assert "allowed      tests/backends/test_x.py::test_a" in proc.stdout
+
+
+def test_skip_or_fail_fails_under_ci_and_skips_for_a_normal_user(monkeypatch):
+    """Under CI a missing tool fails the test with its reason; a normal user outside CI gets a skip
+    (the normal user is a patched euid: these tests run as root here)."""
+    import pytest
+
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="promtool is not installed"):
+        skips.skip_or_fail("promtool is not installed")
+    monkeypatch.delenv("CI")
+    monkeypatch.setattr(skips.os, "geteuid", lambda: 1000)
+    with pytest.raises(pytest.skip.Exception, match="promtool is not installed"):
+        skips.skip_or_fail("promtool is not installed")
