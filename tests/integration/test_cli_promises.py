@@ -14,10 +14,11 @@ import pytest
 import requests
 import yaml
 
-from chaoslib import config, postmortem
+from chaoslib import config, postmortem, steady
 from chaoslib.draw import STRENGTH, draw
 from chaoslib.native import disks, nft
 from chaoslib.native.cgroups import Cgroups
+from chaoslib.observe.metrics import Metrics
 
 from .helpers import all_healthy, wait_until
 
@@ -91,7 +92,9 @@ class TestFaultsAndPlay:
             assert after[part] == before[part], part
         again = chaosctl(live_stack, "panic")
         assert again.returncode == 0 and "nothing to undo" in again.stdout, again.stdout
-        wait_until(lambda: all_healthy(live_stack), timeout=180, interval=2)
+        # Quiet again (healthy, in rotation, no alert) within 5 minutes: the next suite starts clean.
+        left = steady.wait_until(lambda: steady.quiet_problems(live_stack, Metrics()), timeout=300, interval=5)
+        assert left == [], left
 
 
 def _stack_pids(stack) -> list[int]:
