@@ -108,7 +108,10 @@ def _undo_step(backend: Backend, step: dict) -> None:
     elif op == "set_limits":
         backend.set_limits(target=step["target"], limits=Limits(cpu=step["cpu"], memory=step["memory"]))
     elif op == "ensure_running":
-        backend.ensure_running(target=step["target"])
+        # A stack that is down (stopped, or crashed with its supervisor) has nothing to keep running:
+        # its next `up` starts every replica, so the fault is undone without it.
+        if backend.is_up():
+            backend.ensure_running(target=step["target"])
     elif op == "restart":
         backend.restart(target=step["target"])
     else:

@@ -13,15 +13,81 @@ if str(REPO) not in sys.path:
 TEST_STATE = REPO / ".chaos-test"
 
 
+#: The order of the suites: fast static and unit checks first (fail fast), the live ones after,
+#: the docker backend (its own engine and images) at the very end. Unknown folders run before docker.
+SUITE_ORDER = ("static", "unit", "webapp", "alerting", "host", "integration", "backends", "browser", "notebooks")
+LAST_SUITES = ("docker",)
+
+
+def suite_rank(nodeid: str) -> int:
+    """The rank of a test's suite (its folder under tests/) in the session's order."""
+    parts = nodeid.split("/")
+    folder = parts[1] if len(parts) > 2 and parts[0] == "tests" else ""
+    if folder in SUITE_ORDER:
+        return SUITE_ORDER.index(folder)
+    return len(SUITE_ORDER) + (1 + LAST_SUITES.index(folder) if folder in LAST_SUITES else 0)
+
+
 def pytest_collection_modifyitems(config, items):
-    """Tests marked `last` (tearing the stack down) run after everything else."""
-    last = [i for i in items if i.get_closest_marker("last")]
-    rest = [i for i in items if not i.get_closest_marker("last")]
-    items[:] = rest + last
+    """Suites in SUITE_ORDER (each module's tests stay together, in their own order); then the
+    tests marked `last` (tearing the stack down), by their `order` (default 0); then docker."""
+    def key(item):
+        marker = item.get_closest_marker("last")
+        docker = suite_rank(item.nodeid) > len(SUITE_ORDER)
+        if marker is None:
+            return (2 if docker else 0, suite_rank(item.nodeid), 0)
+        return (1, marker.kwargs.get("order", 0), suite_rank(item.nodeid))
+
+    items[:] = sorted(items, key=key)  # stable: collection order inside each module is kept
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "last: run at the very end of the session")
+    config.addinivalue_line("markers", "last(order=0): run at the very end of the session (before docker)")
+
+
+_skipped: list[tuple[str, str]] = []
+
+
+def pytest_runtest_logreport(report):
+    """Collect every skip with its reason (from setup or the test body)."""
+    if report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        _skipped.append((report.nodeid, reason.removeprefix("Skipped: ")))
+
+
+def _unlisted(strict_run: bool) -> list[tuple[str, str]]:
+    from skips import allowed
+
+    return [(n, r) for n, r in _skipped if allowed(n, r, strict_run=strict_run) is None]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session, exitstatus):
+    """A skip that is not on tests/skips.py's allow-list fails the run."""
+    from skips import strict
+
+    if _unlisted(strict()) and session.exitstatus == 0:
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """The skip summary, last: each skip, allowed (and why) or NOT on the allow-list."""
+    from skips import allowed, strict
+
+    if not _skipped:
+        return
+    tr = terminalreporter
+    strict_run = strict()
+    tr.section(f"skip summary ({'strict: CI or root' if strict_run else 'unprivileged'})")
+    for nodeid, reason in _skipped:
+        entry = allowed(nodeid, reason, strict_run=strict_run)
+        if entry is None:
+            tr.write_line(f"NOT ALLOWED  {nodeid}: {reason}", red=True, bold=True)
+        else:
+            tr.write_line(f"allowed      {nodeid}: {reason} ({entry.why})")
+    bad = len(_unlisted(strict_run))
+    if bad:
+        tr.write_line(f"{bad} skip(s) not on the allow-list in tests/skips.py: the run fails", red=True, bold=True)
 
 
 def _progress(line: str) -> None:

