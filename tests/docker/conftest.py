@@ -1,7 +1,8 @@
 """Fixtures for the docker backend: an engine, the images, a small stack; all removed after.
 
-Module-scoped (one test module uses them), not session-scoped: the engine and its containers
-are gone before the native integration tests run, which never share the two cores with them.
+Module-scoped (one test module uses them), not session-scoped. The docker module runs last in a
+session (tests/conftest.py), after the native stack is down, so the two never share the two cores.
+Under CI or as root, an engine that cannot be started fails these tests instead of skipping them.
 """
 from __future__ import annotations
 
