@@ -71,12 +71,17 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    """The skip summary, last: each skip, allowed (and why) or NOT on the allow-list."""
+    """The figures tests recorded, then the skip summary, last: each skip, allowed (and why) or NOT listed."""
     from skips import allowed, strict
 
+    tr = terminalreporter
+    figures = config.stash.get(FIGURES, [])
+    if figures:
+        tr.section("figures")
+        for line in figures:
+            tr.write_line(line)
     if not _skipped:
         return
-    tr = terminalreporter
     strict_run = strict()
     tr.section(f"skip summary ({'strict: CI or root' if strict_run else 'unprivileged'})")
     for nodeid, reason in _skipped:
@@ -128,11 +133,3 @@ def figures(request) -> list:
     """Lines a test wants in the run's summary (figures an issue asks for: attempts, cases, sequences)."""
     return request.config.stash[FIGURES]
 
-
-def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    """Print the figures tests recorded, after the results."""
-    lines = config.stash.get(FIGURES, [])
-    if lines:
-        terminalreporter.section("figures")
-        for line in lines:
-            terminalreporter.write_line(line)
