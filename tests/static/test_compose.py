@@ -274,3 +274,9 @@ def test_real_compose_refuses_a_broken_file(tmp_path):
     proc = subprocess.run([compose_binary(), "-f", str(path), "config", "--quiet"], capture_output=True, text=True,
                           timeout=120, cwd=REPO)
     assert proc.returncode != 0 and "no-such-service" in proc.stderr, proc.stderr
+
+
+def test_prometheus_lifecycle_api_is_off():
+    """Prometheus' /-/quit and /-/reload stay off under Docker too: its published port is not a kill switch."""
+    command = services()["prometheus"].get("command", [])
+    assert not any("enable-lifecycle" in str(arg) for arg in command), command
