@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import time
 from pathlib import Path
 
@@ -56,9 +55,12 @@ def lab(live_stack, family, monkeypatch, tmp_path):
     game.abandon(live_stack, reason="test")
 
 
+_SHOW = []  # the test's capsys, to print its figures past pytest's capture
+
+
 def _say(line: str) -> None:
-    sys.__stderr__.write(f"[browser] {line}\n")
-    sys.__stderr__.flush()
+    with _SHOW[-1].disabled():
+        print(f"\n[browser] {line}", flush=True)
 
 
 def _apply_fix(page: Lab, stack, family: str, targets: list[str]) -> None:
@@ -111,8 +113,9 @@ def _apply_fix(page: Lab, stack, family: str, targets: list[str]) -> None:
 
 
 @pytest.mark.parametrize("family", FAMILIES)
-def test_a_person_plays_a_game_in_the_browser(live_stack, family, lab, chromium):
+def test_a_person_plays_a_game_in_the_browser(live_stack, family, lab, chromium, capsys):
     """Clicked through 02 to 05 in a real browser, a game of each family is paged, fixed, validated and scored."""
+    _SHOW.append(capsys)
     page = Lab(chromium, lab)
     try:
         _play(page, live_stack, family)
