@@ -621,7 +621,9 @@ class LocalBackend(Backend):
             def running(name: str = name) -> None:
                 if supervised:
                     self.ensure_running(target=name)
-                elif self._stack_file() is not None:
+                elif self._stack_file() is not None and self.cgroups.exists(name) and self.cgroups.pids(name):
+                    # The replica outlived its supervisor: it runs unsupervised, maybe as the fault left it.
+                    # (A stack that crashed whole has nothing running to fix: its next `up` starts it all.)
                     raise ServiceError(name, "cannot be restarted: supervisord is not running")
 
             step(f"{name}'s limits", limits)
