@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .errors import ChaosError
+from .native.pids import alive
 
 ACTIVE = "active"
 HEALED = "healed"
@@ -94,27 +95,13 @@ class FaultRecord:
 
     def being_injected(self) -> bool:
         """True while the process injecting this fault is still at work (not if it died)."""
-        return self.injecting and self.injector_pid > 0 and _pid_alive(self.injector_pid)
+        return self.injecting and self.injector_pid > 0 and alive(self.injector_pid)
 
     def expired(self, now: float | None = None) -> bool:
         return self.active and (now or time.time()) >= self.expires_at
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[-1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 class Registry:

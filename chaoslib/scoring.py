@@ -18,7 +18,6 @@ from .injector import heal
 from .observe.metrics import Metrics
 from .registry import FaultRecord
 from .stack import Stack
-from .steady import SLO  # noqa: F401  (the objectives, re-exported for the notebooks)
 
 Progress = Callable[[str], None]
 

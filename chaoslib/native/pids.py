@@ -18,6 +18,21 @@ def cmdline(pid: int) -> list[str]:
     return [a.decode(errors="replace") for a in raw.split(b"\0") if a]
 
 
+def alive(pid: int) -> bool:
+    """True when `pid` exists and is not a zombie (a process of another user counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 def is_ours(pid: int, *needles: str) -> bool:
     """True when `pid` is alive and every needle is a substring of one of its arguments."""
     if pid <= 1 or pid == os.getpid():

@@ -13,7 +13,7 @@ from typing import Any
 from supervisor.xmlrpc import SupervisorTransport
 
 from ..errors import ServiceError
-from .pids import is_ours
+from .pids import alive, is_ours
 
 #: supervisord process states (see REFERENCE.md).
 RUNNING, STARTING, BACKOFF, STOPPED, EXITED, FATAL = "RUNNING", "STARTING", "BACKOFF", "STOPPED", "EXITED", "FATAL"
@@ -133,22 +133,7 @@ class Supervisor:
         # A stale pid file may name a pid the kernel has given to another program since.
         if pid and is_ours(pid, "supervisord", str(self.config)):
             deadline = time.monotonic() + timeout
-            while _alive(pid) and time.monotonic() < deadline:
+            while alive(pid) and time.monotonic() < deadline:
                 time.sleep(0.1)
-            if _alive(pid) and is_ours(pid, "supervisord", str(self.config)):
+            if alive(pid) and is_ours(pid, "supervisord", str(self.config)):
                 os.kill(pid, signal.SIGKILL)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie is not alive.
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(")")[-1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
