@@ -17,7 +17,7 @@ from chaoslib.native.cgroups import Cgroups
 from chaoslib.native.probes import OutsideProbe as LocalProbe
 import binomial
 
-from .helpers import all_healthy, ledger, votes_in_db, wait_until
+from .helpers import ledger, votes_in_db, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -31,19 +31,6 @@ def healthz(target: str) -> int:
         return requests.get(replica_url(target, "/healthz"), timeout=8).status_code
     except requests.RequestException:
         return 0
-
-
-@pytest.fixture
-def clean(live_stack):
-    """Each test starts and must end with a clean, healthy stack (footprint unchanged)."""
-    wait_until(lambda: all_healthy(live_stack), timeout=90)
-    before = live_stack.backend.fault_footprint()
-    yield live_stack
-    panic(live_stack)
-    game.abandon(live_stack, reason="test")
-    assert not active_faults(live_stack)
-    wait_until(lambda: all_healthy(live_stack), timeout=90)
-    assert live_stack.backend.fault_footprint() == before
 
 
 @pytest.fixture

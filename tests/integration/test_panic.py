@@ -1,7 +1,6 @@
 """`panic` undoes everything from any state; `down` and `panic` touch only their own stack."""
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -24,17 +23,6 @@ CHAOSCTL = [sys.executable, "-m", "chaoslib.cli"]
 def chaosctl(stack, *args: str, state_dir=None) -> subprocess.CompletedProcess:
     return subprocess.run([*CHAOSCTL, "--state-dir", str(state_dir or stack.settings.state_dir), *args],
                           capture_output=True, text=True, timeout=300, cwd=config.REPO_ROOT)
-
-
-@pytest.fixture
-def clean(live_stack):
-    """A healthy stack before; after, panic leaves it exactly as it was."""
-    wait_until(lambda: all_healthy(live_stack), timeout=90)
-    before = live_stack.backend.fault_footprint()
-    yield live_stack
-    panic(live_stack)
-    wait_until(lambda: all_healthy(live_stack), timeout=90)
-    assert live_stack.backend.fault_footprint() == before
 
 
 DAMAGES = {
