@@ -192,7 +192,9 @@ def write(stack: Stack, *, directory: Path | None = None, plots: bool = True) ->
     lines += ["", "## What to do next", "", "_For you to fill in: what would have caught this sooner, made it "
               "smaller, or made it impossible? One line each, with an owner._", "", "- [ ] ", "- [ ] "]
     if score:
-        lines += ["", "## Score", ""] + [f"- {k.replace('_', ' ')}: {v}" for k, v in score.items()]
+        from .scoring import describe
+
+        lines += ["", "## Score", ""] + [f"- {line}" for line in describe(score)]
     if plots:
         try:
             png = picture(state, out / f"{stem}-golden-signals.png")

@@ -138,6 +138,19 @@ def score(state: GameState, faults: list[FaultRecord]) -> dict:
             "points": max(0, POINTS_START - sum(deductions.values()))}
 
 
+def describe(score: dict) -> list[str]:
+    """The score as a person reads it, one line each: times in seconds, yes/no, the points lost and why."""
+    def seconds(v):
+        return "never" if v is None else f"{v:.0f} s"
+    lost = "; ".join(f"{k} -{v}" for k, v in score["deductions"].items()) or "none"
+    return [f"time to detect: {seconds(score['time_to_detect_s'])}",
+            f"time to diagnose: {seconds(score['time_to_diagnose_s'])}",
+            f"time to recover: {seconds(score['time_to_recover_s'])}",
+            f"diagnosis correct: {'yes' if score['diagnosis_correct'] else 'no'}",
+            f"hypotheses: {score['hypotheses']}, hints used: {score['hints_used']}, wrong fixes: {score['wrong_fixes']}",
+            f"points lost: {lost}", f"points: {score['points']}"]
+
+
 def reveal(stack: Stack, *, by: str = "player") -> list[dict]:
     """What was injected: scenario, targets, parameters (recorded: a facilitator's reveal too)."""
     return _reveal(stack, game_faults(stack, require_game(stack)), by=by)

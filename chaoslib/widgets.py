@@ -254,10 +254,7 @@ def show_finish(stack: Stack) -> dict:
     truth = "\n".join(f"- **{t['scenario']}** ({t['family']}) on {', '.join(t['targets'])} {t['params'] or ''}"
                       for t in done["truth"])
     s = done["score"]
-    lost = "; ".join(f"{k} -{v}" for k, v in s["deductions"].items()) or "none"
     display(Markdown(f"### The reveal\n{truth}\n\n### Your score: {s['points']} points\n"
-                     + "\n".join(f"- {k.replace('_', ' ')}: {v}" for k, v in s.items()
-                                 if k not in ("points", "deductions"))
-                     + f"\n- points lost: {lost}"
+                     + "\n".join(f"- {line}" for line in scoring.describe(s)[:-1])
                      + f"\n\nPostmortem written to `{path}`"))
     return {**done, "postmortem": str(path)}

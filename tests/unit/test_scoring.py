@@ -63,3 +63,13 @@ class TestScore:
         assert not s["diagnosis_correct"] and s["time_to_diagnose_s"] is None
         assert s["deductions"] == {"hints": 20, "wrong fixes": 5, "wrong diagnosis": 30}
         assert s["points"] == 45
+
+
+def test_the_score_reads_as_a_person_would():
+    """describe() gives times in seconds, yes/no and the points lost with their reasons."""
+    s = scoring.score(_game(diagnosed_after=2400, recovered_after=2500, hints=1), [_fault()])
+    lines = scoring.describe(s)
+    assert "time to detect: 20 s" in lines and "time to diagnose: 2400 s" in lines
+    assert "diagnosis correct: yes" in lines
+    assert "points lost: hints -10; time to diagnose -15; time to recover -20" in lines
+    assert lines[-1] == f"points: {s['points']}" == "points: 55"
