@@ -14,6 +14,7 @@ import os
 import random
 from dataclasses import dataclass, field
 
+from .backends.base import Features
 from .errors import UsageError
 from .faults import FAMILIES, SCENARIOS
 
@@ -50,8 +51,8 @@ def forced_family() -> str | None:
     return value
 
 
-def _variants(family: str, features: frozenset[str]) -> list[str]:
-    return sorted(name for name, sc in SCENARIOS.items() if sc.family == family and sc.requires <= features)
+def _variants(family: str, features: Features) -> list[str]:
+    return sorted(name for name, sc in SCENARIOS.items() if sc.family == family and not features.lacks(sc.requires))
 
 
 def _params(rng: random.Random, scenario: str, difficulty: str) -> dict:
@@ -74,7 +75,7 @@ def _targets(rng: random.Random, scenario: str, difficulty: str, pool: list[str]
     return sorted(rng.sample(pool, count))
 
 
-def draw(*, seed: int, difficulty: str, targets: list[str], features: frozenset[str],
+def draw(*, seed: int, difficulty: str, targets: list[str], features: Features,
          family: str | None = None) -> list[Drawn]:
     """Draw an incident: one fault (two on hard, sometimes)."""
     if difficulty not in DIFFICULTIES:

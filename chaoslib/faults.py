@@ -56,6 +56,7 @@ class Scenario:
     params: dict[str, Param] = field(default_factory=dict)
     min_targets: int = 1
     max_targets: int = 9
+    #: Flags of backends.base.Features this scenario needs.
     requires: frozenset[str] = frozenset()
 
 
@@ -154,7 +155,7 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("lb-cutoff", NETWORK, lb_cutoff, "a replica cut off from the load balancer", max_targets=8),
     Scenario("db-cutoff", NETWORK, db_cutoff, "replicas cut off from PostgreSQL"),
     Scenario("lb-latency", NETWORK, lb_latency, "added latency between the load balancer and replicas (netem)",
-             {"delay_ms": Param(int, 10, 5000, 400, "milliseconds")}, requires=frozenset({"netem"})),
+             {"delay_ms": Param(int, 10, 5000, 400, "milliseconds")}, requires=frozenset({"has_netem"})),
     Scenario("disk-full", DISK, disk_fill, "replicas' disks filled with junk"),
     Scenario("disk-crashloop", DISK, disk_crashloop, "a full disk, then a restart that cannot boot"),
     Scenario("cpu-starve", RESOURCES, cpu_starve, "a tiny CPU quota, then a restart",
@@ -176,7 +177,7 @@ def scenario(name: str) -> Scenario:
 def validate(backend: Backend, name: str, targets: list[str], params: dict[str, Any]) -> tuple[Scenario, list[str], dict]:
     """Check a request completely before anything changes; return it normalised."""
     sc = scenario(name)
-    missing = sc.requires - backend.features
+    missing = backend.features.lacks(sc.requires)
     if missing:
         raise UsageError(f"scenario {name} needs {', '.join(sorted(missing))}, which this machine lacks",
                          field="scenario", value=name, hint="pick another scenario")

@@ -3,8 +3,9 @@
 Written the way Django writes database backends: this module holds the contract, the
 concrete backends (local.py, docker.py) sit beside it, and the rest of chaoslib (faults,
 fixes, the game, the notebooks) is written only against `Backend`. A primitive a backend
-must provide raises NotImplementedError naming itself; `features` says what a backend can
-do on this machine (e.g. "netem" only where the kernel has the netem qdisc).
+must provide raises NotImplementedError naming itself; `features` (a Features of commented
+booleans) says what a backend can do on this machine (e.g. has_netem only where the kernel
+has the netem qdisc).
 """
 from __future__ import annotations
 
@@ -94,13 +95,35 @@ LOAD_BALANCER = "lb"
 DATABASE = "postgres"
 
 
+@dataclass(frozen=True)
+class Features:
+    """What a backend can do on this machine. Code reads a flag; it never asks which backend it has."""
+
+    #: The kernel has the netem qdisc, so the latency fault (lb-latency) can run.
+    has_netem: bool = False
+    #: Network faults are firewall rules real packets meet (nftables), not only a record.
+    real_network: bool = True
+    #: Limits are real cgroups: the OOM killer and CFS throttling act on them.
+    real_limits: bool = True
+    #: A replica's disk keeps its files across a restart of the replica (a mount outlives the process).
+    disk_survives_restart: bool = True
+    #: Starting the stack or injecting a fault needs root (nftables, cgroups, mounts).
+    needs_root: bool = False
+    #: Prometheus and Alertmanager watch the stack, so steady state and pages can be read.
+    has_monitoring: bool = True
+
+    def lacks(self, needs: Iterable[str]) -> list[str]:
+        """The flags among `needs` this backend does not have (an unknown flag counts as lacking)."""
+        return sorted(n for n in needs if not getattr(self, n, False))
+
+
 class Backend:
     """The contract. Subclasses override every primitive; the base raises NotImplementedError."""
 
     #: Short name used by `--backend` and in messages.
     name: str = "base"
-    #: What this backend can do on this machine, e.g. {"nftables", "cgroups", "tmpfs", "netem"}.
-    features: frozenset[str] = frozenset()
+    #: What this backend can do on this machine (see Features).
+    features: Features = Features()
 
     def _missing(self, primitive: str) -> NotImplementedError:
         return NotImplementedError(f"{type(self).__name__} must implement Backend.{primitive}()")

@@ -42,7 +42,7 @@ from ..config import Settings
 from ..errors import ChaosError, FaultError, NotSupported, ObserveError, PrerequisiteError, ServiceError, UsageError
 from ..native import nft
 from ..native.netem import MARK_BASE
-from .base import (DATABASE, LOAD_BALANCER, Backend, DiskUsage, FileInfo, Limits, NetworkRule, Progress,
+from .base import (DATABASE, LOAD_BALANCER, Backend, DiskUsage, Features, FileInfo, Limits, NetworkRule, Progress,
                    ServiceStatus, check_fraction, no_progress)
 
 PROJECT_LABEL = "com.docker.compose.project"
@@ -233,11 +233,9 @@ class DockerBackend(Backend):
 
     # -- features ---------------------------------------------------------------------
     @cached_property
-    def features(self) -> frozenset[str]:  # type: ignore[override]
-        found = {"nftables", "tmpfs", "limits"}
-        if self._probe_netem():
-            found.add("netem")
-        return frozenset(found)
+    def features(self) -> Features:  # type: ignore[override]
+        return Features(has_netem=self._probe_netem(), real_network=True, real_limits=True,
+                        disk_survives_restart=True, needs_root=False, has_monitoring=True)
 
     def _probe_netem(self) -> bool:
         """Can this kernel attach a netem qdisc? Asked from a helper in a throwaway namespace."""
@@ -480,7 +478,7 @@ class DockerBackend(Backend):
         """Latency as the native shaper does it, in the source's namespace: nft marks the
         packets (table inet chaos_netem, the rule tagged with the key), a prio qdisc sends the
         marked ones to a netem band on eth0. One latency fault per namespace at a time."""
-        if "netem" not in self.features:
+        if not self.features.has_netem:
             raise NotSupported("netem", self.name)
         if not 1 <= int(delay_ms) <= 60_000:
             raise UsageError(f"delay must be between 1 and 60000 ms, got {delay_ms}", field="delay_ms",
@@ -548,7 +546,7 @@ class DockerBackend(Backend):
         return removed + self._remove_netem(key)
 
     def _remove_netem(self, key: str) -> int:
-        if "netem" not in self.features:
+        if not self.features.has_netem:
             return 0
         removed = 0
         for holder in self._holders():
@@ -813,7 +811,7 @@ class DockerBackend(Backend):
             return None
 
         done += [line for line in self._parallel(drop_table, self._holders()) if line]
-        if "netem" in self.features:
+        if self.features.has_netem:
             for holder in self._holders():
                 if self._sweep_helper(holder, self._NETEM_CLEAR).strip() == "gone":
                     done.append(f"removed the netem shaper in {holder.labels.get(SERVICE_LABEL)}")

@@ -31,7 +31,7 @@ from ..native.restarts import load as load_restarts
 from ..native.supervisor import BACKOFF, FATAL, RUNNING, Supervisor
 from ..native.netem import detect_netem, NetemShaper
 from ..render import render_to
-from .base import (DATABASE, LOAD_BALANCER, Backend, DiskUsage, FileInfo, Limits, NetworkRule, Progress,
+from .base import (DATABASE, LOAD_BALANCER, Backend, DiskUsage, Features, FileInfo, Limits, NetworkRule, Progress,
                    ServiceStatus, check_fraction, no_progress)
 
 #: Healthy-stack limits of each replica.
@@ -66,15 +66,10 @@ class LocalBackend(Backend):
 
     # -- features -----------------------------------------------------------------
     @cached_property
-    def features(self) -> frozenset[str]:  # type: ignore[override]
-        found = {"tmpfs"}
-        if shutil.which("nft"):
-            found.add("nftables")
-        if Path("/sys/fs/cgroup").exists():
-            found.add("cgroups")
-        if detect_netem():
-            found.add("netem")
-        return frozenset(found)
+    def features(self) -> Features:  # type: ignore[override]
+        return Features(has_netem=detect_netem(), real_network=bool(shutil.which("nft")),
+                        real_limits=Path("/sys/fs/cgroup/memory").exists(), disk_survives_restart=True,
+                        needs_root=True, has_monitoring=True)
 
     # -- the stack file -------------------------------------------------------------
     def _stack_file(self) -> dict | None:
@@ -466,7 +461,7 @@ class LocalBackend(Backend):
         nft.add_drop(key=key, daddr=daddr, dport=dport, uid=uid, percent=max(1, round(fraction * 100)))
 
     def delay_packets(self, *, key: str, source: str, target: str, delay_ms: int) -> None:
-        if "netem" not in self.features:
+        if not self.features.has_netem:
             raise NotSupported("netem", self.name)
         uid = self._uid_of(source)
         daddr, dport = self._destination(target)

@@ -5,12 +5,13 @@ from collections import Counter
 
 import pytest
 
+from chaoslib.backends.base import Features
 from chaoslib.draw import DIFFICULTIES, draw
 from chaoslib.errors import UsageError
 from chaoslib.faults import FAMILIES, SCENARIOS
 
 TARGETS = ["app1", "app2", "app3"]
-NO_NETEM = frozenset({"nftables", "cgroups", "tmpfs"})
+NO_NETEM = Features(has_netem=False)
 
 
 class TestDraw:
@@ -28,14 +29,14 @@ class TestDraw:
             for seed in range(200):
                 for d in draw(seed=seed, difficulty=difficulty, targets=TARGETS, features=NO_NETEM):
                     seen[d.scenario] += 1
-        runnable = {n for n, s in SCENARIOS.items() if s.requires <= NO_NETEM}
+        runnable = {n for n, s in SCENARIOS.items() if not NO_NETEM.lacks(s.requires)}
         assert set(seen) == runnable
         assert {SCENARIOS[n].family for n in seen} == set(FAMILIES)
 
     def test_netem_variant_only_with_netem(self):
         """Latency is drawn only where the kernel has netem."""
         names = {d.scenario for s in range(300) for d in draw(seed=s, difficulty="normal", targets=TARGETS,
-                                                             features=NO_NETEM | {"netem"})}
+                                                             features=Features(has_netem=True))}
         assert "lb-latency" in names
 
     def test_easy_is_one_fault_on_one_replica_or_all_db(self):

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from chaoslib import config, scoring
+from chaoslib.backends.base import Features
 from chaoslib.bench import FaultBench, Run
 from chaoslib.draw import draw
 from chaoslib.faults import FAMILIES, SCENARIOS
@@ -19,7 +20,7 @@ from chaoslib.registry import FaultRecord
 
 REPO = Path(__file__).resolve().parents[2]
 TARGETS = ["app1", "app2", "app3"]
-FEATURES = frozenset({"nftables", "cgroups", "tmpfs"})
+FEATURES = Features(has_netem=False)
 SEEDS = range(2000)
 
 
