@@ -10,44 +10,33 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from . import injector
+from . import faults, injector
 from .errors import ChaosError, ObserveError
-from .native.cgroups import Cgroups
-from .native.probes import OutsideProbe
 from .observe import alerts
 from .stack import Stack
 
 Progress = Callable[[str], None]
-ENOSPC = 28
 
-#: One representative run per scenario: (scenario, target, params).
-CASES = [
-    ("network", "lb-loss", "app1", {"fraction": 0.5}),
-    ("network", "lb-cutoff", "app2", {}),
-    ("network", "db-cutoff", "app3", {}),
-    ("disk", "disk-full", "app1", {}),
-    ("disk", "disk-crashloop", "app2", {}),
-    ("resources", "cpu-starve", "app3", {"cpu": 0.02}),
-    ("resources", "memory-starve", "app1", {"memory_mb": 16}),
-]
+def cases(stack: Stack) -> list[tuple[str, str, str, dict]]:
+    """One representative run per scenario this backend can run: (family, scenario, target, params).
+
+    Targets take turns; a scenario with a strength runs at the loud end of easy.
+    """
+    targets, out = stack.targets(), []
+    runnable = [sc for sc in faults.SCENARIOS.values() if not stack.backend.features.lacks(sc.requires)]
+    for i, sc in enumerate(runnable):
+        spec = sc.strength.get("easy")
+        params = {spec.param: sc.params[spec.param].kind(spec.low)} if spec else {}
+        out.append((sc.family, sc.name, targets[i % len(targets)], params))
+    return out
 
 
-def _effect_check(scenario: str, target: str, probe: OutsideProbe) -> Callable[[], bool]:
-    """A check, seen from outside, that the fault now bites."""
-    cg = Cgroups()
-    if scenario in ("lb-loss", "lb-cutoff"):
-        return lambda: probe.lb_connect_failures(target, 10) > 0
-    if scenario == "db-cutoff":
-        return lambda: not probe.db_reachable_from(target)
-    if scenario in ("disk-full", "disk-crashloop"):
-        return lambda: probe.app_write_errno(target) == ENOSPC
-    if scenario == "cpu-starve":
-        base = cg.stats(target).cpu_throttled_periods
-        return lambda: cg.stats(target).cpu_throttled_periods > base
-    if scenario == "memory-starve":
-        base = cg.stats(target).oom_kills
-        return lambda: cg.stats(target).oom_kills > base
-    raise ChaosError(f"no effect probe for {scenario}")
+def _effect_check(scenario: str, target: str, stack: Stack) -> Callable[[], bool]:
+    """A check, seen from outside, that the fault now bites (its family's probe)."""
+    fam = faults.family(faults.scenario(scenario).family)
+    if fam.effect_probe is None:
+        raise ChaosError(f"the {fam.name} family has no effect probe for {scenario}")
+    return fam.effect_probe(scenario, target, stack.backend)
 
 
 def wait_for(check: Callable[[], bool], timeout: float, interval: float = 0.25) -> float | None:
@@ -108,9 +97,8 @@ class FaultBench:
         wait_for(lambda: recovered(self.stack) and not _paging_alerts_firing(), timeout=240, interval=2)
 
     def one(self, family: str, scenario: str, target: str, params: dict) -> Run:
-        probe = OutsideProbe(self.stack.backend)
         self.settle()
-        check = _effect_check(scenario, target, probe)
+        check = _effect_check(scenario, target, self.stack)
         t0 = time.time()
         start = time.monotonic()
         injector.inject(self.stack, scenario, targets=[target], params=params)
@@ -132,7 +120,7 @@ class FaultBench:
     def all(self) -> list[Run]:
         for i in range(self.runs):
             self.progress(f"round {i + 1} of {self.runs}")
-            for case in CASES:
+            for case in cases(self.stack):
                 self.results.append(self.one(*case))
         return self.results
 

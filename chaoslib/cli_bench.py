@@ -21,8 +21,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.what == "detective":
         from .trials import run_trials
 
-        print(f"detective: {args.seeds} seeded games per family; is its settled verdict the truth?")
-        run_trials(_stack(args), seeds=args.seeds)
+        print(f"detective: {args.seeds} seeded {args.difficulty} games per family; is its settled verdict the truth?")
+        run_trials(_stack(args), seeds=args.seeds, difficulty=args.difficulty)
     if args.what == "game":
         from .bench_game import game_bench
 
@@ -44,6 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("what", choices=["faults", "logs", "soak", "detective", "game", "all"], nargs="?", default="all")
     p.add_argument("--runs", type=int, default=3, help="runs per scenario (default 3)")
     p.add_argument("--seeds", type=int, default=10, help="games per family for the detective benchmark")
+    p.add_argument("--difficulty", choices=["easy", "normal", "hard"], default="normal",
+                   help="difficulty of the detective benchmark's games (default normal)")
     p.add_argument("--minutes", type=float, default=60, help="soak duration (default 60)")
     p.add_argument("--lines", type=int, default=120_000, help="log lines for the log benchmark")
     p.set_defaults(func=cmd_bench)

@@ -16,17 +16,9 @@ from dataclasses import dataclass, field
 
 from .backends.base import Features
 from .errors import UsageError
-from .faults import FAMILIES, SCENARIOS
+from .faults import DIFFICULTIES, FAMILIES, SCENARIOS
 
-DIFFICULTIES = ("easy", "normal", "hard")
-
-#: Parameter ranges per difficulty.
-STRENGTH = {
-    "lb-loss": {"easy": ("fraction", 0.6, 0.8), "normal": ("fraction", 0.45, 0.6), "hard": ("fraction", 0.35, 0.45)},
-    "cpu-starve": {"easy": ("cpu", 0.01, 0.02), "normal": ("cpu", 0.02, 0.05), "hard": ("cpu", 0.05, 0.1)},
-    "memory-starve": {"easy": ("memory_mb", 16, 16), "normal": ("memory_mb", 20, 28), "hard": ("memory_mb", 28, 36)},
-    "lb-latency": {"easy": ("delay_ms", 1000, 2000), "normal": ("delay_ms", 400, 1000), "hard": ("delay_ms", 150, 400)},
-}
+__all__ = ["DIFFICULTIES", "Drawn", "draw", "forced_family"]
 
 
 @dataclass
@@ -56,21 +48,19 @@ def _variants(family: str, features: Features) -> list[str]:
 
 
 def _params(rng: random.Random, scenario: str, difficulty: str) -> dict:
-    spec = STRENGTH.get(scenario, {}).get(difficulty)
+    spec = SCENARIOS[scenario].strength.get(difficulty)
     if not spec:
         return {}
-    name, low, high = spec
-    kind = SCENARIOS[scenario].params[name].kind
-    value = rng.uniform(low, high) if kind is float else rng.randint(int(low), int(high))
-    return {name: round(value, 3) if kind is float else value}
+    kind = SCENARIOS[scenario].params[spec.param].kind
+    value = rng.uniform(spec.low, spec.high) if kind is float else rng.randint(int(spec.low), int(spec.high))
+    return {spec.param: round(value, 3) if kind is float else value}
 
 
 def _targets(rng: random.Random, scenario: str, difficulty: str, pool: list[str]) -> list[str]:
-    if scenario == "db-cutoff" and difficulty == "easy":
+    sc = SCENARIOS[scenario]
+    if sc.easy_everywhere and difficulty == "easy":
         return list(pool)
-    most = 1 if difficulty == "easy" or len(pool) < 3 else 2
-    if scenario in ("disk-crashloop", "lb-cutoff"):
-        most = 1
+    most = 1 if difficulty == "easy" or len(pool) < 3 or sc.drawn_alone else 2
     count = rng.randint(1, min(most, len(pool) - 1 if len(pool) > 1 else 1))
     return sorted(rng.sample(pool, count))
 
@@ -84,14 +74,20 @@ def draw(*, seed: int, difficulty: str, targets: list[str], features: Features,
     if not targets:
         raise UsageError("no replicas to draw targets from", hint="is the stack up?")
     rng = random.Random(f"chaos-control:{seed}:{difficulty}")
-    family = family or rng.choice(FAMILIES)
+    if family is not None and family not in FAMILIES:
+        raise UsageError(f"unknown fault family {family!r}", field="family", value=family,
+                         hint=f"families are {', '.join(FAMILIES)}")
+    family = family or rng.choice(list(FAMILIES))
+    if not _variants(family, features):
+        raise UsageError(f"no scenario of the {family} family can run on this backend", field="family",
+                         value=family, hint="pick another family")
     scenario = rng.choice(_variants(family, features))
     first = Drawn(scenario, _targets(rng, scenario, difficulty, targets), _params(rng, scenario, difficulty))
     out = [first]
     rest = [t for t in targets if t not in first.targets]
     if difficulty == "hard" and rest and rng.random() < 0.4:
         other_family = rng.choice([f for f in FAMILIES if f != family])
-        other = rng.choice([v for v in _variants(other_family, features) if v not in ("db-cutoff",)] or
+        other = rng.choice([v for v in _variants(other_family, features) if SCENARIOS[v].second_fault] or
                            _variants(other_family, features))
         out.append(Drawn(other, [rng.choice(rest)], _params(rng, other, difficulty)))
     return out

@@ -216,14 +216,28 @@ def abandon(stack: Stack, *, reason: str) -> None:
 
 
 # -- what the player does, recorded with its time -------------------------------------------
-FAMILIES = ("network", "disk", "resources")
 HINT_COST = 10
 HINTS = {
     1: "Compare the replicas: which one looks different from its peers? Look at saturation and at the "
        "load balancer's view of each server, not only at the overall error ratio.",
-    2: "The family: {family}.",
+    2: "The family: {families}.",
     3: "The affected replica(s): {targets}.",
 }
+
+
+def findings_of(hypothesis: dict) -> list[dict]:
+    """A recorded hypothesis' findings (one family and its replicas each), older one-family records included."""
+    if "findings" in hypothesis:
+        return hypothesis["findings"]
+    return [{"family": hypothesis["family"], "targets": hypothesis["targets"]}]
+
+
+def truth_of(faults: list) -> dict[str, list[str]]:
+    """What a right diagnosis names: each family of the game's faults and its replicas."""
+    out: dict[str, set[str]] = {}
+    for f in faults:
+        out.setdefault(f.family, set()).update(f.targets)
+    return {family: sorted(targets) for family, targets in out.items()}
 
 
 def record_page(stack: Stack, *, received_at: float, alertname: str, **detail) -> None:
@@ -263,46 +277,73 @@ def wait_for_page(stack: Stack, *, timeout: float = 300, progress: Progress = no
     return firing.sort_values("received_at")
 
 
-def record_hypothesis(stack: Stack, *, family: str, targets: list[str], evidence: str, by: str = "player") -> dict:
-    """Record (or revise) the hypothesis; every version is kept."""
-    from .errors import UsageError
+def record_hypothesis(stack: Stack, *, family: str | None = None, targets: list[str] | None = None,
+                      evidence: str = "", findings: list[dict] | None = None, by: str = "player") -> dict:
+    """Record (or revise) the hypothesis: one finding or more (a family and its replicas each); every version is kept.
 
-    if family not in FAMILIES:
-        raise UsageError(f"family must be one of {', '.join(FAMILIES)}, got {family!r}", field="family", value=family)
-    known = stack.targets()
-    bad = [t for t in targets if t not in known]
-    if not targets or bad:
-        raise UsageError(f"name the affected replicas among {', '.join(known)}", field="targets", value=targets)
+    `family` and `targets` record a single finding; `findings` records several (hard mode can
+    draw two faults). A family is named once at most, a replica in one finding at most.
+    """
+    from . import faults
+
+    if findings is None:
+        findings = [{"family": family, "targets": list(targets or [])}]
+    elif family is not None or targets:
+        raise UsageError("give either family and targets, or findings", field="findings")
+    if not findings:
+        raise UsageError("name at least one finding (a family and its replicas)", field="findings")
+    known, clean, seen = stack.targets(), [], set()
+    for f in findings:
+        fam, tgts = f.get("family"), list(f.get("targets") or [])
+        if fam not in faults.FAMILIES:
+            raise UsageError(f"family must be one of {', '.join(faults.FAMILIES)}, got {fam!r}", field="family",
+                             value=fam)
+        bad = [t for t in tgts if t not in known]
+        if not tgts or bad:
+            raise UsageError(f"name the replicas affected by {fam} among {', '.join(known)}", field="targets",
+                             value=tgts)
+        if fam in {c["family"] for c in clean}:
+            raise UsageError(f"{fam} is named in two findings; put its replicas in one", field="family", value=fam)
+        if seen & set(tgts):
+            raise UsageError(f"{', '.join(sorted(seen & set(tgts)))} is named in two findings", field="targets",
+                             value=tgts)
+        seen |= set(tgts)
+        clean.append({"family": fam, "targets": sorted(tgts)})
     with journal(stack).edit() as state:
         if state is None or state.status != PLAYING:
             raise GameError("no game in progress", hint="start one with `chaosctl play` or notebook 02")
         version = len(state.all("hypothesis")) + 1
-        return state.add("hypothesis", version=version, family=family, targets=sorted(targets),
+        return state.add("hypothesis", version=version, findings=clean,
+                         family="+".join(c["family"] for c in clean), targets=sorted(seen),
                          evidence=evidence.strip(), by=by)
 
 
 def hint(stack: Stack) -> str:
-    """The next hint (each costs points): where to look, then the family, then the targets."""
+    """The next hint (each costs points): where to look, then each fault's family, then each one's replicas."""
+    from . import faults as catalogue
+
     with journal(stack).edit() as state:
         if state is None or state.status != PLAYING:
             raise GameError("no game in progress", hint="start one with `chaosctl play`")
         level = min(len(state.all("hint")) + 1, max(HINTS))
-        faults = game_faults(stack, state)
-        text = HINTS[level].format(family=", ".join(sorted({f.family for f in faults})),
-                                   targets=", ".join(sorted({t for f in faults for t in f.targets})))
+        truth = truth_of(game_faults(stack, state))
+        families = "; ".join(catalogue.family(name).hint for name in truth)
+        if len(truth) > 1:
+            families = f"{len(truth)} faults, one per family. " + families
+        targets = "; ".join(f"{name} on {', '.join(tgts)}" for name, tgts in truth.items())
+        text = HINTS[level].format(families=families, targets=targets)
         state.add("hint", level=level, text=text)
         return text
 
 
 def apply_fix(stack: Stack, name: str, **kwargs) -> dict:
     """Run one of the player's fixes (chaoslib.fixes) and record it, with its outcome."""
-    from . import fixes
-    from .errors import ChaosError, UsageError
+    from . import faults
+    from .errors import ChaosError
 
-    if name not in fixes.FIXES:
-        raise UsageError(f"unknown fix {name!r}", field="fix", value=name, hint=f"fixes are {', '.join(fixes.FIXES)}")
+    chosen = faults.fix(name)
     try:
-        result, error = fixes.FIXES[name](stack, **kwargs), ""
+        result, error = chosen(stack, **kwargs), ""
     except ChaosError as e:
         result, error = None, e.one_line()
     with journal(stack).edit() as state:

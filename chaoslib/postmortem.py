@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .errors import ChaosError
 from .faults import SCENARIOS
-from .game import GameState, game_faults, require_game
+from .game import GameState, findings_of, game_faults, require_game
 from .observe.metrics import Metrics
 from .registry import FaultRecord
 from .stack import Stack
@@ -180,7 +180,8 @@ def write(stack: Stack, *, directory: Path | None = None, plots: bool = True) ->
     lines += ["", "## Root cause", ""] + _root_cause(faults)
     if hyps:
         h = hyps[-1]
-        lines += ["", f"Your diagnosis (version {h['version']}): **{h['family']}** on {', '.join(h['targets'])}"
+        named = "; ".join(f"**{f['family']}** on {', '.join(f['targets'])}" for f in findings_of(h))
+        lines += ["", f"Your diagnosis (version {h['version']}): {named}"
                   + (" (right)." if score and score.get("diagnosis_correct") else "."),
                   "", f"> {h['evidence'] or '(no evidence written)'}"]
     lines += ["", "## Resolution", ""]

@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from . import config, steady
+from . import config, faults, steady
 from .backends.base import Backend
-from .game import FINISHED, HINT_COST, PLAYING, GameState, game_faults, journal, require_game
+from .game import FINISHED, HINT_COST, PLAYING, GameState, findings_of, game_faults, journal, require_game, truth_of
 from .injector import heal
 from .observe.metrics import Metrics
 from .registry import FaultRecord
@@ -21,8 +21,6 @@ from .stack import Stack
 
 Progress = Callable[[str], None]
 
-#: A replica's disk fuller than this still counts as the disk fault's effect.
-DISK_FULL_RATIO = 0.8
 POINTS_START = 100
 WRONG_FIX_COST = 5
 
@@ -33,22 +31,8 @@ def validation_window() -> float:
 
 
 def effect_gone(backend: Backend, fault: FaultRecord) -> tuple[bool, str]:
-    """Is what this fault changed undone (whoever undid it)?"""
-    family, targets = fault.family, fault.targets
-    if family == "network":
-        left = [r for r in backend.network_rules() if {r.source, r.target} & set(targets)]
-        return (not left, f"{len(left)} firewall rule(s) still affect {', '.join(targets)}")
-    if family == "disk":
-        full = [t for t in targets if backend.disk_usage(target=t).used_ratio > DISK_FULL_RATIO]
-        return (not full, f"disk still {', '.join(full)} over 80 % full")
-    if family == "resources":
-        low = []
-        for t in targets:
-            lim = backend.get_limits(target=t)
-            if (lim.cpu is not None and lim.cpu < 0.25) or (lim.memory is not None and lim.memory < 128 * 2**20):
-                low.append(t)
-        return (not low, f"limits of {', '.join(low)} still too low")
-    return True, ""
+    """Is what this fault changed undone (whoever undid it)? Its family says; an unknown family is an error."""
+    return faults.family(fault.family).effect_gone(backend, list(fault.targets))
 
 
 def validate(stack: Stack, *, window_s: float | None = None, recover_s: float = 180.0,
@@ -86,10 +70,23 @@ def validate(stack: Stack, *, window_s: float | None = None, recover_s: float = 
     return {"passed": passed, "problems": problems}
 
 
-def _right(hyp: dict | None, faults: list[FaultRecord]) -> bool:
+def findings_right(hyp: dict | None, faults_: list[FaultRecord]) -> tuple[int, int]:
+    """How many of a hypothesis' findings name a fault exactly (its family and all its replicas), out of how many.
+
+    Out of the larger of the faults and the findings: naming a fault that is not there
+    costs as much as missing one that is.
+    """
+    truth = truth_of(faults_)
     if not hyp:
-        return False
-    return hyp["family"] in {f.family for f in faults} and set(hyp["targets"]) == {t for f in faults for t in f.targets}
+        return 0, max(len(truth), 1)
+    said = findings_of(hyp)
+    right = sum(1 for f in said if truth.get(f["family"]) == sorted(f["targets"]))
+    return right, max(len(truth), len(said), 1)
+
+
+def _right(hyp: dict | None, faults_: list[FaultRecord]) -> bool:
+    right, out_of = findings_right(hyp, faults_)
+    return right == out_of
 
 
 #: Points lost with time, from the start of the incident: (up to this many seconds, points lost).
@@ -123,17 +120,20 @@ def score(state: GameState, faults: list[FaultRecord]) -> dict:
     # A wrong fix: one that failed, or one aimed at a replica the fault did not touch.
     wrong = [f for f in state.all("fix") if f.get("error") or f["args"].get("target") not in fix_targets]
     hints = len(state.all("hint"))
-    right = _right(hyps[-1] if hyps else None, faults)
+    right_findings, out_of = findings_right(hyps[-1] if hyps else None, faults)
+    right = right_findings == out_of
     diagnose_s = round(first_right["t"] - t0, 1) if first_right else None
     recover_s = round(passed["t"] - t0, 1) if passed else None
     deductions = {"hints": HINT_COST * hints, "wrong fixes": WRONG_FIX_COST * len(wrong),
-                  "wrong diagnosis": 0 if right else WRONG_DIAGNOSIS_COST,
+                  # Credit per finding: each fault named right earns its share back.
+                  "wrong diagnosis": round(WRONG_DIAGNOSIS_COST * (out_of - right_findings) / out_of),
                   "not recovered": 0 if passed else NOT_RECOVERED_COST,
                   "time to diagnose": speed_cost("diagnose", diagnose_s),
                   "time to recover": speed_cost("recover", recover_s)}
     return {"time_to_detect_s": round(paged["received_at"] - t0, 1) if paged else None,
             "time_to_diagnose_s": diagnose_s, "time_to_recover_s": recover_s,
-            "diagnosis_correct": right, "hypotheses": len(hyps), "hints_used": hints,
+            "diagnosis_correct": right, "findings_right": right_findings, "findings_out_of": out_of,
+            "hypotheses": len(hyps), "hints_used": hints,
             "wrong_fixes": len(wrong), "deductions": {k: v for k, v in deductions.items() if v},
             "points": max(0, POINTS_START - sum(deductions.values()))}
 
@@ -146,7 +146,9 @@ def describe(score: dict) -> list[str]:
     return [f"time to detect: {seconds(score['time_to_detect_s'])}",
             f"time to diagnose: {seconds(score['time_to_diagnose_s'])}",
             f"time to recover: {seconds(score['time_to_recover_s'])}",
-            f"diagnosis correct: {'yes' if score['diagnosis_correct'] else 'no'}",
+            f"diagnosis correct: {'yes' if score['diagnosis_correct'] else 'no'}"
+            + (f" ({score['findings_right']} of {score['findings_out_of']} faults named right)"
+               if score.get("findings_out_of", 1) > 1 else ""),
             f"hypotheses: {score['hypotheses']}, hints used: {score['hints_used']}, wrong fixes: {score['wrong_fixes']}",
             f"points lost: {lost}", f"points: {score['points']}"]
 

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from . import detective, game, injector
+from . import detective, faults, game, injector
 from .bench import recovered, wait_for
 from .errors import ChaosError
 from .stack import Stack
@@ -34,8 +34,9 @@ class Trial:
     family: str
     seed: int
     scenarios: list[str]
-    truth: tuple[str, list[str]]
-    said: tuple[str | None, list[str]]
+    #: Each fault's family and replicas, sorted; and what the detective named, the same way.
+    truth: tuple[tuple[str, tuple[str, ...]], ...]
+    said: tuple[tuple[str, tuple[str, ...]], ...]
     settled_s: float | None
 
     @property
@@ -45,8 +46,12 @@ class Trial:
     def line(self) -> str:
         verdict = "right" if self.right else "WRONG"
         when = f"{self.settled_s:.0f} s" if self.settled_s is not None else "never settled"
-        return (f"{self.family:9} seed {self.seed:2}: {verdict:5} {'+'.join(self.scenarios)} on "
-                f"{','.join(self.truth[1])}; said {self.said[0]} on {','.join(self.said[1]) or '-'} ({when})")
+        return (f"{self.family:9} seed {self.seed:2}: {verdict:5} {'+'.join(self.scenarios)}: {_words(self.truth)}; "
+                f"said {_words(self.said) or '-'} ({when})")
+
+
+def _words(named: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
+    return "; ".join(f"{family} on {','.join(targets)}" for family, targets in named)
 
 
 @contextmanager
@@ -63,18 +68,17 @@ def forced_family(family: str) -> Iterator[None]:
             os.environ["CHAOSCTL_FAMILY"] = before
 
 
-def settle(stack: Stack, *, started_at: float) -> tuple[tuple[str | None, list[str]], float | None]:
+def settle(stack: Stack, *, started_at: float) -> tuple[tuple, float | None]:
     """Ask the detective until it gives the same non-empty answer twice in a row (its verdict).
 
     The verdict is the first stable answer, not the first right one: a detective that
     wavers and lands on the truth by chance would not pass.
     """
     time.sleep(max(0.0, started_at + FIRST_LOOK_S - time.time()))
-    last: tuple[str | None, list[str]] = (None, [])
+    last: tuple = ()
     while time.time() - started_at < TIMEOUT_S:
-        h = detective.investigate(stack)
-        said = (h.family, sorted(h.targets))
-        if said[0] is not None and said == last:
+        said = detective.investigate(stack).said()
+        if said and said == last:
             return said, time.time() - started_at
         last = said
         time.sleep(INTERVAL_S)
@@ -92,9 +96,7 @@ def trial(stack: Stack, *, family: str, seed: int, difficulty: str = "normal") -
         state = game.play(stack, seed=seed, difficulty=difficulty, require="in-rotation")
     try:
         truth_faults = game.game_faults(stack, state)
-        families = sorted({f.family for f in truth_faults})
-        truth = (families[0] if len(families) == 1 else "+".join(families),
-                 sorted({t for f in truth_faults for t in f.targets}))
+        truth = tuple(sorted((family, tuple(targets)) for family, targets in game.truth_of(truth_faults).items()))
         said, settled_s = settle(stack, started_at=state.started_at)
     finally:
         injector.panic(stack)
@@ -102,16 +104,18 @@ def trial(stack: Stack, *, family: str, seed: int, difficulty: str = "normal") -
     return Trial(family, seed, [f.scenario for f in truth_faults], truth, said, settled_s)
 
 
-def run_trials(stack: Stack, *, seeds: int = 10, families: tuple[str, ...] = game.FAMILIES,
+def run_trials(stack: Stack, *, seeds: int = 10, families: tuple[str, ...] | None = None,
                difficulty: str = "normal", progress: Progress = print) -> dict[str, list[Trial]]:
     """`seeds` trials per family (seeds 1..N); progress shows each verdict as it comes."""
     out: dict[str, list[Trial]] = {}
-    for family in families:
+    for family in families or tuple(faults.FAMILIES):
         out[family] = []
         for seed in range(1, seeds + 1):
             t = trial(stack, family=family, seed=seed, difficulty=difficulty)
             out[family].append(t)
             progress("  " + t.line())
         right = sum(t.right for t in out[family])
-        progress(f"{family}: {right}/{seeds} named correctly")
+        two = [t for t in out[family] if len(t.truth) > 1]
+        progress(f"{family}: {right}/{seeds} named correctly"
+                 + (f" ({sum(t.right for t in two)}/{len(two)} of the two-fault games)" if two else ""))
     return out

@@ -12,7 +12,7 @@ import time
 import ipywidgets as w
 from IPython.display import Markdown, display
 
-from . import config, detective, fixes, game, scoring
+from . import detective, faults, game, scoring
 from .errors import ChaosError, UsageError
 from .stack import Stack
 
@@ -93,119 +93,101 @@ def play_panel(stack: Stack, *, default_seed: int | None = None) -> w.VBox:
     return box
 
 
-def hypothesis_form(stack: Stack) -> w.VBox:
-    """Record the hypothesis: family, affected targets, evidence in the player's words."""
-    family = w.Dropdown(options=list(game.FAMILIES), description="Family")
+def target_dropdown(stack: Stack) -> w.Dropdown:
+    """A dropdown of the stack's replicas (every fix acts on one)."""
+    return w.Dropdown(options=stack.targets(), description="Target")
+
+
+def _finding_row(stack: Stack) -> tuple[w.Dropdown, w.SelectMultiple, w.HBox]:
+    family = w.Dropdown(options=list(faults.FAMILIES), description="Family")
     targets = w.SelectMultiple(options=stack.targets(), description="Targets", rows=4)
+    return family, targets, w.HBox([family, targets])
+
+
+def hypothesis_form(stack: Stack) -> w.VBox:
+    """Record the hypothesis: one finding per fault (family and replicas), and the evidence in the player's words.
+
+    One finding is shown; "Add a finding" adds another for an incident with two faults (hard mode).
+    """
+    rows = [_finding_row(stack)]
+    findings = w.VBox([rows[0][2]])
+    add, drop = w.Button(description="Add a finding"), w.Button(description="Remove the last finding")
     evidence = w.Textarea(placeholder="What did you see that makes you think so?", description="Evidence",
                           layout=w.Layout(width="90%", height="6em"))
     submit = w.Button(description="Record hypothesis", button_style="primary")
     out = w.Output()
 
+    def grow():
+        if len(rows) >= len(faults.FAMILIES):
+            raise UsageError("every family is already in a finding", field="findings")
+        rows.append(_finding_row(stack))
+        findings.children = tuple(r[2] for r in rows)
+
+    def shrink():
+        if len(rows) == 1:
+            raise UsageError("a hypothesis names at least one finding", field="findings")
+        rows.pop()
+        findings.children = tuple(r[2] for r in rows)
+
     def record():
-        event = game.record_hypothesis(stack, family=family.value, targets=list(targets.value), evidence=evidence.value)
+        event = game.record_hypothesis(stack, evidence=evidence.value,
+                                       findings=[{"family": f.value, "targets": list(t.value)} for f, t, _ in rows])
         with out:
-            print(f"hypothesis v{event['version']} recorded: {event['family']} on {', '.join(event['targets'])}")
+            named = "; ".join(f"{f['family']} on {', '.join(f['targets'])}" for f in event["findings"])
+            print(f"hypothesis v{event['version']} recorded: {named}")
         return event
+    action(add, out, grow)
+    action(drop, out, shrink)
     action(submit, out, record, busy="recording...")
-    box = w.VBox([family, targets, evidence, submit, out])
-    box.submit = submit.run
+    box = w.VBox([findings, w.HBox([add, drop]), evidence, submit, out])
+    box.submit, box.rows = submit.run, rows
     if autopilot():
         h = detective.verdict(stack, progress=print)
-        if h.family:
-            family.value, targets.value = h.family, tuple(h.targets)
+        for i, finding in enumerate(h.findings if h.named else []):
+            if i == len(rows):
+                grow()
+            rows[i][0].value, rows[i][1].value = finding.family, tuple(finding.targets)
+        if h.named:
             evidence.value = "; ".join(h.evidence)
             submit.run()
     return box
 
 
 def fix_panel(stack: Stack) -> w.VBox:
-    """The engineer's actions: firewall, disk, limits, restart. Each is recorded in the journal."""
+    """The engineer's actions: a tab per family's fixes (firewall, disk, limits...) and a restart. Each is journalled."""
     out = w.Output()
-    tgt = lambda: w.Dropdown(options=stack.targets(), description="Target")  # noqa: E731
 
     def say(text: str) -> None:
         with out:
             print(text)
 
-    fw_target = tgt()
-    fw_list, fw_button = w.Button(description="Show firewall rules"), w.Button(description="Remove firewall rules")
-    def show_rules():
-        rules = fixes.firewall_rules(stack).to_dict("records")
-        mine = [r for r in rules if fw_target.value in (r["source"], r["target"])]
-        say(f"{fw_target.value}: " + (", ".join(f"{r['source']} -> {r['target']} drops {r['drop_fraction']:.0%}"
-                                                for r in mine) or "no firewall rule"))
-    action(fw_list, out, show_rules)
-    action(fw_button, out, lambda: say(
-        f"removed {game.apply_fix(stack, 'remove_firewall_rules', target=fw_target.value)['result']} rule(s)"
-        f" affecting {fw_target.value}"), busy="removing...")
-
-    disk_target, files = tgt(), w.SelectMultiple(description="Files", rows=6, layout=w.Layout(width="90%"))
-    list_button, del_button = w.Button(description="List biggest files"), w.Button(description="Delete selected")
-
-    def list_files():
-        listing = fixes.disk_files(stack, target=disk_target.value)
-        files.options = [(f"{r.path}  ({r.size_mib:.1f} MiB)", r.path) for r in listing.itertuples()]
-        say(f"{disk_target.value}: {len(listing)} file(s), the biggest first")
-    action(list_button, out, list_files, busy="listing...")
-
-    def delete():
-        if not files.value:
-            raise UsageError("select the files to delete first", field="paths", hint="press List biggest files")
-        done = game.apply_fix(stack, "delete_files", target=disk_target.value, paths=list(files.value))["result"]
-        files.options = [(label, path) for label, path in files.options if path not in files.value]
-        say(f"deleted {done}")
-    action(del_button, out, delete, busy="deleting...")
-
-    lim_target = tgt()
-    cpu, mem = w.FloatText(value=1.0, description="CPU cores"), w.IntText(value=512, description="Memory MiB")
-    lim_button = w.Button(description="Set limits and restart")
-    def set_limits():
-        limits = game.apply_fix(stack, "set_limits", target=lim_target.value, cpu=cpu.value, memory_mb=mem.value)
-        got = limits["result"]
-        say(f"{lim_target.value}: limits now {got.cpu:g} core(s), {got.memory / 2**20:.0f} MiB; restarted")
-    action(lim_button, out, set_limits, busy="restarting with new limits...")
-
-    rs_target, rs_button = tgt(), w.Button(description="Restart")
+    tabs, titles, buttons = [], [], {}
+    for fam in faults.FAMILIES.values():
+        if fam.fix_tab is not None:
+            widget, more = fam.fix_tab.build(stack, out, say)
+            tabs.append(widget)
+            titles.append(fam.fix_tab.title)
+            buttons.update(more)
+    rs_target, rs_button = target_dropdown(stack), w.Button(description="Restart")
     action(rs_button, out, lambda: (game.apply_fix(stack, "restart", target=rs_target.value),
                                     say(f"restarted {rs_target.value}")), busy="restarting...")
-
-    tab = w.Tab(children=[w.VBox([fw_target, w.HBox([fw_list, fw_button])]),
-                          w.VBox([disk_target, list_button, files, del_button]),
-                          w.VBox([lim_target, cpu, mem, lim_button]), w.VBox([rs_target, rs_button])])
-    for i, title in enumerate(["Firewall", "Disk", "Limits", "Restart"]):
+    tab = w.Tab(children=[*tabs, w.VBox([rs_target, rs_button])])
+    for i, title in enumerate([*titles, "Restart"]):
         tab.set_title(i, title)
     box = w.VBox([tab, out])
-    box.buttons = {"show_rules": fw_list, "remove_rules": fw_button, "list_files": list_button,
-                   "delete_files": del_button, "set_limits": lim_button, "restart": rs_button}
+    box.buttons = {**buttons, "restart": rs_button}
     if autopilot():
         _report(out, apply_matching_fix, stack)
     return box
 
 
 def apply_matching_fix(stack: Stack) -> list[str]:
-    """Autopilot: the fix that matches the latest hypothesis, using only what the player can see."""
+    """Autopilot: for each finding of the latest hypothesis, its family's fix, using only what the player can see."""
     state = game.require_game(stack)
     hyps = state.all("hypothesis")
     if not hyps:
         raise ChaosError("no hypothesis recorded yet", hint="record one in 04-hypothesis")
-    h, done = hyps[-1], []
-    for t in h["targets"]:
-        if h["family"] == "network":
-            game.apply_fix(stack, "remove_firewall_rules", target=t)
-        elif h["family"] == "disk":
-            # The biggest files that are not the app's own, one at a time, until the disk has room
-            # (the disk use status shows, read without probing every service again).
-            for path in [p for p in fixes.disk_files(stack, target=t)["path"] if not config.is_app_file(p)][:3]:
-                game.apply_fix(stack, "delete_files", target=t, paths=[path])
-                if stack.backend.disk_usage(target=t).used_ratio <= scoring.DISK_FULL_RATIO:
-                    break
-            # A replica that crashed on the full disk stays down: status says so, restart it.
-            if not any(s.name == t and s.state == "RUNNING" and s.healthy for s in stack.status()):
-                game.apply_fix(stack, "restart", target=t)
-        elif h["family"] == "resources":
-            game.apply_fix(stack, "set_limits", target=t, cpu=1.0, memory_mb=512)
-        done.append(f"{h['family']} fix on {t}")
+    done = [faults.family(f["family"]).autofix(stack, t) for f in game.findings_of(hyps[-1]) for t in f["targets"]]
     print("\n".join(done))
     return done
 

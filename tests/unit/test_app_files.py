@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from chaoslib import config
-from chaoslib.faults import JUNK_PLACES, junk_path
+from chaoslib.faults.disk import JUNK_PLACES, junk_path
 
 
 class TestAppFiles:

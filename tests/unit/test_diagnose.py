@@ -44,3 +44,26 @@ def test_an_unreachable_replica_is_not_a_network_suspect():
     h = diagnose(signals(lb_slow={"app2": 0.5}, scrape_up={"app1": 1.0, "app2": 0.2, "app3": 1.0},
                          window_s=LOSS_EVIDENCE_S + 5))
     assert h.family is None
+
+
+def test_two_faults_on_two_replicas_are_both_named():
+    """A full disk on app1 and packet loss on app3 (hard mode): one finding each, neither blamed twice."""
+    h = diagnose(signals(disk_used={"app1": 1.0, "app2": 0.1, "app3": 0.1}, disk_errors={"app1": 12},
+                         lb_slow={"app1": 0.4, "app3": 0.3}, window_s=LOSS_EVIDENCE_S + 5))
+    assert h.said() == (("disk", ("app1",)), ("network", ("app3",)))
+    assert h.family == "disk+network" and h.targets == ["app1", "app3"]
+
+
+def test_a_replica_explained_by_a_stronger_rule_is_not_blamed_again():
+    """An OOM-killed replica is slow behind the proxy too: only resources is named for it."""
+    h = diagnose(signals(oom_kills={"app2": 3}, memory_limit_mb={"app2": 24}, lb_slow={"app2": 0.5},
+                         window_s=LOSS_EVIDENCE_S + 5))
+    assert h.said() == (("resources", ("app2",)),)
+
+
+def test_a_named_fault_waits_while_another_is_still_thin():
+    """A CPU-starved replica and early signs of loss elsewhere: the detective waits instead of naming one of two."""
+    h = diagnose(signals(cpu_limit={"app1": 0.05, "app2": 1.0, "app3": 1.0},
+                         lb_up={"app1": 1.0, "app2": 1.0, "app3": 0.7}, window_s=LOSS_EVIDENCE_S - 15))
+    assert not h.named and h.family is None and "thin" in h.cause
+    assert [f.family for f in h.findings] == ["resources"]

@@ -73,3 +73,56 @@ def test_the_score_reads_as_a_person_would():
     assert "diagnosis correct: yes" in lines
     assert "points lost: hints -10; time to diagnose -15; time to recover -20" in lines
     assert lines[-1] == f"points: {s['points']}" == "points: 55"
+
+
+def _two_faults() -> list[FaultRecord]:
+    return [_fault(), FaultRecord(id="f-2", scenario="lb-loss", family="network", targets=["app3"],
+                                  params={"fraction": 0.4}, injected_at=T0, expires_at=T0 + 2700)]
+
+
+def _hard_game(findings: list[dict]) -> GameState:
+    state = GameState(seed=1, difficulty="hard", started_at=T0, fault_ids=["f-1", "f-2"])
+    state.events = [{"t": T0 + 60, "kind": "hypothesis", "version": 1, "findings": findings, "evidence": "",
+                     "by": "player"},
+                    {"t": T0 + 120, "kind": "validation", "passed": True, "problems": [], "window_s": 60}]
+    return state
+
+
+class TestTwoFaults:
+    def test_both_findings_right_is_a_right_diagnosis(self):
+        """Naming each fault of a two-fault game with its replicas is a right diagnosis, at full points."""
+        s = scoring.score(_hard_game([{"family": "disk", "targets": ["app2"]},
+                                      {"family": "network", "targets": ["app3"]}]), _two_faults())
+        assert (s["diagnosis_correct"], s["findings_right"], s["findings_out_of"], s["points"]) == (True, 2, 2, 100)
+        assert s["time_to_diagnose_s"] == 60
+
+    def test_one_finding_of_two_earns_half_the_diagnosis_points(self):
+        """Naming one fault of two costs half the wrong-diagnosis points, and the diagnosis is not correct."""
+        s = scoring.score(_hard_game([{"family": "disk", "targets": ["app2"]}]), _two_faults())
+        assert (s["diagnosis_correct"], s["findings_right"], s["findings_out_of"]) == (False, 1, 2)
+        assert s["deductions"]["wrong diagnosis"] == scoring.WRONG_DIAGNOSIS_COST // 2
+        assert s["time_to_diagnose_s"] is None
+
+    def test_an_extra_finding_costs_like_a_missing_one(self):
+        """Naming a fault that is not there beside the right one is not a free guess."""
+        s = scoring.score(_game(diagnosed_after=60, recovered_after=120), [_fault()])
+        assert s["diagnosis_correct"]
+        state = _hard_game([{"family": "disk", "targets": ["app2"]}, {"family": "resources", "targets": ["app1"]}])
+        guess = scoring.score(state, [_fault()])
+        assert (guess["diagnosis_correct"], guess["findings_right"], guess["findings_out_of"]) == (False, 1, 2)
+
+    def test_the_score_says_how_many_faults_were_named(self):
+        """describe() says "1 of 2 faults named right" when the game had two faults."""
+        lines = scoring.describe(scoring.score(_hard_game([{"family": "disk", "targets": ["app2"]}]), _two_faults()))
+        assert any("1 of 2 faults named right" in line for line in lines), lines
+
+
+class TestEffectGone:
+    def test_an_unknown_family_is_an_error_not_fixed(self):
+        """A fault of a family the catalogue does not know is never counted as undone."""
+        from chaoslib.errors import UsageError
+
+        ghost = FaultRecord(id="f-9", scenario="solar-flare", family="cosmic", targets=["app1"], params={},
+                            injected_at=T0, expires_at=T0 + 60)
+        with pytest.raises(UsageError, match="unknown fault family 'cosmic'"):
+            scoring.effect_gone(object(), ghost)

@@ -1,0 +1,153 @@
+"""What a fault family is made of: scenarios over backend primitives, strengths, fixes, a detective rule.
+
+A family is one module in chaoslib/faults/ exporting one `Family`. Everything the game needs
+to know about it lives there, so the game, the draw, scoring, widgets, the detective and the
+benchmarks loop over the catalogue and never name a family.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+from ..errors import UsageError
+
+if TYPE_CHECKING:  # only for annotations: no import cycle at run time
+    from ..backends.base import Backend
+    from ..detective import Signals
+    from ..stack import Stack
+
+#: Records one undo step (a primitive name and its keyword arguments), before the change.
+Journal = Callable[[dict], None]
+DIFFICULTIES = ("easy", "normal", "hard")
+
+
+@dataclass(frozen=True)
+class Param:
+    """A scenario parameter: its type, its allowed range and its default."""
+
+    kind: type
+    low: float
+    high: float
+    default: float
+    help: str = ""
+
+    def parse(self, name: str, raw: Any) -> Any:
+        """The value as its type, or a one-line error naming the parameter and its range."""
+        try:
+            value = self.kind(raw)
+        except (TypeError, ValueError) as e:
+            raise UsageError(f"parameter {name} must be a {self.kind.__name__}, got {raw!r}",
+                             field=name, value=raw) from e
+        if not self.low <= value <= self.high:
+            raise UsageError(f"parameter {name} must be between {self.low} and {self.high}, got {value}",
+                             field=name, value=value, hint=self.help)
+        return value
+
+
+@dataclass(frozen=True)
+class Strength:
+    """How strong the draw makes a scenario at one difficulty: a parameter drawn in [low, high]."""
+
+    param: str
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One variant of a fault family: an action (a plain function over backend primitives) and its data."""
+
+    name: str
+    family: str
+    action: Callable[..., None]
+    description: str
+    params: dict[str, Param] = field(default_factory=dict)
+    min_targets: int = 1
+    max_targets: int = 9
+    #: Flags of backends.base.Features this scenario needs.
+    requires: frozenset[str] = frozenset()
+    #: Per difficulty, the strength the draw gives it (none: it has no strength to draw).
+    strength: dict[str, Strength] = field(default_factory=dict)
+    #: The draw puts it on one replica only (a second one would take the service down).
+    drawn_alone: bool = False
+    #: On easy, the draw puts it on every replica (loud and simple to see).
+    easy_everywhere: bool = False
+    #: Hard mode may add it as the second fault of an incident.
+    second_fault: bool = True
+
+
+@dataclass
+class Finding:
+    """One thing the detective (or a player) names: a family, its replicas, why."""
+
+    family: str
+    targets: list[str]
+    cause: str = ""
+    evidence: list[str] = field(default_factory=list)
+    confidence: float = 0.0
+
+    def key(self) -> tuple[str, tuple[str, ...]]:
+        """The finding as compared with the truth: its family and its sorted replicas."""
+        return self.family, tuple(sorted(self.targets))
+
+
+#: The detective's answer when a family's evidence points somewhere but is still thin.
+@dataclass
+class Pending:
+    """A family whose evidence is still thin: the detective waits rather than name too little."""
+
+    family: str
+    reason: str
+    evidence: list[str] = field(default_factory=list)
+
+
+#: A detective rule: the signals and the replicas already explained by stronger rules, to a
+#: Finding, a Pending, or None when this family sees nothing.
+Rule = Callable[["Signals", "set[str]"], "Finding | Pending | None"]
+
+
+@dataclass(frozen=True)
+class FixTab:
+    """How the fix panel offers a family's fixes: a tab title and a builder of its widgets."""
+
+    title: str
+    #: build(stack, out, say) -> (the tab's widget, {button name: button}): `out` shows a button's
+    #: errors (widgets.action), `say` prints a line there; see widgets.fix_panel.
+    build: Callable[["Stack", Any, Callable[[str], None]], tuple[Any, dict]]
+
+
+@dataclass(frozen=True)
+class Family:
+    """Everything about one fault family, in one place."""
+
+    name: str
+    scenarios: tuple[Scenario, ...]
+    #: (backend, the fault's targets) -> (its effect is undone?, what is still in place, in words).
+    effect_gone: Callable[["Backend", list[str]], tuple[bool, str]]
+    #: The player's fixes by name: plain functions (stack, *, target, ...) recorded by game.apply_fix.
+    fixes: dict[str, Callable[..., Any]]
+    #: The autopilot's fix for one replica, from what the player can see; returns what it did.
+    autofix: Callable[["Stack", str], str]
+    #: The detective's rule, and its priority (lower runs first and claims its replicas).
+    rule: Rule
+    priority: int
+    #: What the second hint says about this family: where to look.
+    hint: str
+    #: Prometheus queries the rule reads: signal name -> PromQL with {w} (the window) and {w1} (<= 1 min).
+    queries: dict[str, str] = field(default_factory=dict)
+    #: Extra signals from the logs or the backend: (stack, since) -> {signal name: {replica: value}}.
+    gather: Callable[["Stack", float], dict[str, dict[str, float]]] | None = None
+    #: The fix panel's tab for this family (None: its fixes are offered elsewhere).
+    fix_tab: FixTab | None = None
+    #: A check, seen from outside, that a scenario's effect now bites: (scenario, target, backend) ->
+    #: a no-argument check, used by the benchmarks.
+    effect_probe: Callable[[str, str, "Backend"], Callable[[], bool]] | None = None
+
+
+def known_target(stack: "Stack", target: str) -> str:
+    """`target` if it is one of the stack's replicas, else a one-line error listing them."""
+    known = stack.targets()
+    if target not in known:
+        raise UsageError(f"unknown target {target!r}", field="target", value=target,
+                         hint=f"targets are {', '.join(known)}")
+    return target

@@ -1,0 +1,170 @@
+"""The resources family: a tiny CPU quota or a memory limit below the working set, then a restart.
+
+The player raises the replica's limits and restarts it; the detective reads OOM kills,
+the CPU quota and CFS throttling per replica.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..backends.base import Backend, Limits
+from ..errors import UsageError
+from .catalogue import Family, Finding, FixTab, Journal, Param, Pending, Scenario, Strength, known_target
+
+if TYPE_CHECKING:
+    from ..detective import Signals
+    from ..stack import Stack
+
+__all__ = ["FAMILY", "RESOURCES", "cpu_starve", "memory_starve", "set_limits", "MIN_MEMORY_MB", "MAX_MEMORY_MB",
+           "MIN_CPU", "MAX_CPU", "LOW_CPU", "LOW_MEMORY_MB", "HEALTHY_CPU", "HEALTHY_MEMORY_MB"]
+
+RESOURCES = "resources"
+#: The limits anyone may set, fault or fix (a lower memory limit could not even start Python).
+MIN_MEMORY_MB, MAX_MEMORY_MB = 16, 65536
+MIN_CPU, MAX_CPU = 0.005, 64.0
+#: Limits under these still count as the fault's effect.
+LOW_CPU, LOW_MEMORY_MB = 0.25, 128
+#: What the autopilot (and the widget's defaults) set: a replica's healthy limits.
+HEALTHY_CPU, HEALTHY_MEMORY_MB = 1.0, 512
+#: The detective names a CPU quota under this, or a replica throttled in more than THROTTLED of its periods.
+STARVED_CPU, THROTTLED = 0.2, 0.5
+
+
+# -- scenarios ------------------------------------------------------------------------------
+def _cycle_with_limits(backend: Backend, *, targets: list[str], limits: Limits, journal: Journal) -> None:
+    for t in targets:
+        before = backend.get_limits(target=t)
+        journal({"op": "set_limits", "target": t, "cpu": before.cpu, "memory": before.memory})
+        journal({"op": "ensure_running", "target": t})
+        backend.stop(target=t)
+        backend.set_limits(target=t, limits=Limits(cpu=limits.cpu if limits.cpu is not None else before.cpu,
+                                                   memory=limits.memory if limits.memory is not None
+                                                   else before.memory))
+        backend.ensure_running(target=t)
+
+
+def cpu_starve(backend: Backend, *, key: str, targets: list[str], cpu: float, journal: Journal) -> None:
+    """Give each target a tiny CPU quota, then cycle it."""
+    _cycle_with_limits(backend, targets=targets, limits=Limits(cpu=cpu), journal=journal)
+
+
+def memory_starve(backend: Backend, *, key: str, targets: list[str], memory_mb: int, journal: Journal) -> None:
+    """Set each target's memory limit below its working set, then cycle it: OOM kills follow."""
+    _cycle_with_limits(backend, targets=targets, limits=Limits(memory=int(memory_mb) * 1024 * 1024),
+                       journal=journal)
+
+
+SCENARIOS = (
+    Scenario("cpu-starve", RESOURCES, cpu_starve, "a tiny CPU quota, then a restart",
+             {"cpu": Param(float, MIN_CPU, 0.5, 0.02, "cores, e.g. 0.02")},
+             strength={"easy": Strength("cpu", 0.01, 0.02), "normal": Strength("cpu", 0.02, 0.05),
+                       "hard": Strength("cpu", 0.05, 0.1)}),
+    Scenario("memory-starve", RESOURCES, memory_starve, "a memory limit below the working set, then a restart",
+             {"memory_mb": Param(int, MIN_MEMORY_MB, 256, 24, "MiB")},
+             strength={"easy": Strength("memory_mb", 16, 16), "normal": Strength("memory_mb", 20, 28),
+                       "hard": Strength("memory_mb", 28, 36)}),
+)
+
+
+def effect_gone(backend: Backend, targets: list[str]) -> tuple[bool, str]:
+    """Every target's limits are back to livable (CPU and memory)."""
+    low = []
+    for t in targets:
+        lim = backend.get_limits(target=t)
+        if (lim.cpu is not None and lim.cpu < LOW_CPU) or (lim.memory is not None and lim.memory < LOW_MEMORY_MB * 2**20):
+            low.append(t)
+    return not low, f"limits of {', '.join(low)} still too low"
+
+
+# -- the player's fixes --------------------------------------------------------------------------
+def set_limits(stack: Stack, *, target: str, cpu: float | None = None, memory_mb: int | None = None,
+               restart: bool = True) -> Limits:
+    """Set a target's CPU (cores) and memory (MiB) limits, then restart it so they apply cleanly."""
+    known_target(stack, target)
+    if cpu is None and memory_mb is None:
+        raise UsageError("give cpu or memory_mb", field="limits",
+                         hint=f"e.g. cpu={HEALTHY_CPU}, memory_mb={HEALTHY_MEMORY_MB}")
+    if cpu is not None and not 0.01 <= cpu <= MAX_CPU:
+        raise UsageError(f"cpu must be between 0.01 and {MAX_CPU:g} cores, got {cpu}", field="cpu", value=cpu)
+    if memory_mb is not None and not MIN_MEMORY_MB <= memory_mb <= MAX_MEMORY_MB:
+        raise UsageError(f"memory_mb must be between {MIN_MEMORY_MB} and {MAX_MEMORY_MB}, got {memory_mb}",
+                         field="memory_mb", value=memory_mb)
+    now = stack.backend.get_limits(target=target)
+    limits = Limits(cpu=cpu if cpu is not None else now.cpu,
+                    memory=memory_mb * 2**20 if memory_mb is not None else now.memory)
+    stack.backend.set_limits(target=target, limits=limits)
+    if restart:
+        stack.backend.restart(target=target)
+    return limits
+
+
+def autofix(stack: Stack, target: str) -> str:
+    """Give the replica healthy limits and restart it."""
+    from ..game import apply_fix
+
+    apply_fix(stack, "set_limits", target=target, cpu=HEALTHY_CPU, memory_mb=HEALTHY_MEMORY_MB)
+    return f"set {target}'s limits to {HEALTHY_CPU:g} core(s), {HEALTHY_MEMORY_MB} MiB and restarted it"
+
+
+def _fix_tab(stack: Stack, out, say) -> tuple:
+    import ipywidgets as w
+
+    from ..game import apply_fix
+    from ..widgets import action, target_dropdown
+
+    target = target_dropdown(stack)
+    cpu = w.FloatText(value=HEALTHY_CPU, description="CPU cores")
+    mem = w.IntText(value=HEALTHY_MEMORY_MB, description="Memory MiB")
+    button = w.Button(description="Set limits and restart")
+
+    def apply():
+        got = apply_fix(stack, "set_limits", target=target.value, cpu=cpu.value, memory_mb=mem.value)["result"]
+        say(f"{target.value}: limits now {got.cpu:g} core(s), {got.memory / 2**20:.0f} MiB; restarted")
+    action(button, out, apply, busy="restarting with new limits...")
+    return w.VBox([target, cpu, mem, button]), {"set_limits": button}
+
+
+# -- the detective's rule ------------------------------------------------------------------------
+def rule(s: Signals, claimed: set[str]) -> Finding | Pending | None:
+    """OOM kills first (a memory limit too low), else a tiny CPU quota or heavy throttling."""
+    oom = sorted(r for r, v in s.oom_kills.items() if v > 0 and r not in claimed)
+    if oom:
+        ev = [f"{r}: {s.oom_kills[r]:.0f} OOM kills, memory limit {s.memory_limit_mb.get(r, 0):.0f} MiB" for r in oom]
+        return Finding(RESOURCES, oom, "memory limit too low", ev, 0.9)
+    starved = sorted(r for r, v in s.cpu_limit.items() if v < STARVED_CPU and r not in claimed) or \
+        sorted(r for r, v in s.throttled.items() if v > THROTTLED and r not in claimed)
+    if not starved:
+        return None
+    ev = [f"{r}: CPU limit {s.cpu_limit.get(r, float('nan')):.2f} cores, "
+          f"throttled {s.throttled.get(r, 0):.0%} of periods" for r in starved]
+    return Finding(RESOURCES, starved, "CPU limit too low", ev, 0.85)
+
+
+def effect_probe(scenario: str, target: str, backend: Backend):
+    """Seen from the cgroup: new CFS throttled periods (CPU) or new OOM kills (memory)."""
+    from ..native.cgroups import Cgroups
+
+    cg = Cgroups()
+    if scenario == "cpu-starve":
+        base = cg.stats(target).cpu_throttled_periods
+        return lambda: cg.stats(target).cpu_throttled_periods > base
+    base = cg.stats(target).oom_kills
+    return lambda: cg.stats(target).oom_kills > base
+
+
+FAMILY = Family(
+    name=RESOURCES, scenarios=SCENARIOS, effect_gone=effect_gone,
+    fixes={"set_limits": set_limits}, autofix=autofix, rule=rule, priority=20,
+    hint="resources: look at each replica's CPU quota and throttling, its memory against its limit, "
+         "and OOM kills and restarts.",
+    queries={
+        "oom_kills": "sum by (replica) (increase(container_oom_events_total[{w}]))",
+        "throttled": "sum by (replica) (rate(container_cpu_cfs_throttled_periods_total{{replica!=''}}[{w1}]))"
+                     " / (sum by (replica) (rate(container_cpu_cfs_periods_total{{replica!=''}}[{w1}])) > 0)",
+        "cpu_limit": "max by (replica) (container_spec_cpu_quota / container_spec_cpu_period)",
+        "memory_ratio": "max by (replica) (replica:memory_working_set:ratio_limit)",
+        "memory_limit_mb": "max by (replica) (container_spec_memory_limit_bytes) / 1048576",
+        "restarts": "sum by (replica) (increase(chaos_process_restarts_total[{w}]))",
+    },
+    fix_tab=FixTab("Limits", _fix_tab), effect_probe=effect_probe,
+)
