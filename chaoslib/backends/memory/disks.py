@@ -20,10 +20,9 @@ class MemoryDisks:
     """disk_usage/write_file/list_files/remove_file over each replica's `files`."""
 
     def _disk(self, target: str) -> Service:
-        s = self._check_target(target)
-        if not s.disk_size:
+        if not self.services and target in self.settings.replica_names():
             raise FaultError(f"{target}'s disk is not mounted", hint="is the stack up? run `chaosctl up`")
-        return s
+        return self._check_target(target)
 
     def disk_usage(self, *, target: str) -> DiskUsage:
         s = self._disk(target)
