@@ -114,13 +114,15 @@ class TestLifecycle:
             backend.up(replicas=3)
 
     def test_down_closes_the_registry(self, memory_stack):
-        """down() leaves no active fault record behind, as the real backends do."""
+        """down() leaves no active fault record behind, as the real backends do; purge removes the state."""
         registry = Registry(memory_stack.settings.faults_file)
         with registry.transaction() as records:
             records.append(FaultRecord(id="f-x", scenario="disk-full", family="disk", targets=["app1"], params={},
                                        injected_at=0, expires_at=1e12))
         memory_stack.down()
         assert registry.active() == []
+        memory_stack.down(purge=True)
+        assert not memory_stack.settings.state_dir.exists()
 
     def test_stop_ensure_running_restart_change_state_and_pid(self, backend):
         """stop() keeps a replica stopped without a pid; ensure_running() and restart() give new pids."""

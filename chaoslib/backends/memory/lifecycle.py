@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+import shutil
 import time
 from dataclasses import dataclass, field
 
@@ -77,6 +78,9 @@ class MemoryLifecycle:
         self.services.clear()
         self.rules.clear()
         Registry(self.settings.faults_file).close_all(reason="stack down")
+        if purge and self.settings.state_dir.exists():
+            progress(f"removing {self.settings.state_dir}")
+            shutil.rmtree(self.settings.state_dir)
 
     def is_up(self) -> bool:
         return bool(self.services)
