@@ -185,6 +185,8 @@ def _wait_for_steady(stack: Stack, *, require: str, timeout: float, progress: Pr
     metrics = Metrics()
     check = (lambda: steady.quiet_problems(stack, metrics)) if require == "quiet" else \
         (lambda: steady.service_problems(stack, metrics))
+    if not stack.backend.features.has_monitoring:  # no Prometheus: trust the backend's status()
+        check = lambda: steady.status_problems(stack)  # noqa: E731
     left = steady.wait_until(check, timeout=timeout, progress=progress,
                              what="a quiet stack before the game" if require == "quiet" else "every replica in rotation")
     if left:
@@ -256,7 +258,8 @@ def detect(stack: Stack) -> dict | None:
     from .observe import alerts
 
     state = current(stack)
-    if state is None or state.first("paged") is not None or state.status not in (PLAYING, FINISHED):
+    if state is None or state.first("paged") is not None or state.status not in (PLAYING, FINISHED) \
+            or not stack.backend.features.has_monitoring:  # no Alertmanager, no pager: nothing pages
         return state.first("paged") if state else None
     page = alerts.first_page(since=state.started_at)
     if page is None:

@@ -26,9 +26,14 @@ SLO = {"error_ratio_max": 0.01, "p95_max_s": 0.25}
 Check = Callable[[], list[str]]
 
 
+def status_problems(stack: Stack) -> list[str]:
+    """Services the backend's `status()` reports unhealthy (all a backend without monitoring can tell)."""
+    return [f"{s.name} unhealthy" for s in stack.status() if not s.healthy]
+
+
 def service_problems(stack: Stack, metrics: Metrics) -> list[str]:
     """Services that are not healthy and replicas the load balancer has out of rotation."""
-    problems = [f"{s.name} unhealthy" for s in stack.status() if not s.healthy]
+    problems = status_problems(stack)
     up = metrics.query('traefik_service_server_up{service=~"polls@.*"}')
     if up.empty:
         problems.append("the load balancer reports no server")

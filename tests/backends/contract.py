@@ -3,7 +3,12 @@
 Each class uses two fixtures a concrete module provides: `backend` (a Backend on a live
 stack) and `probe` (how to act as the load balancer, a replica or an exporter from
 outside, and read kernel counters). test_local.py mixes these in with the local
-backend's fixtures; test_docker.py with the Docker backend's.
+backend's fixtures; test_docker.py with the Docker backend's; tests/unit/test_memory_backend.py
+mixes the `...Contract` classes with the in-memory backend's.
+
+The `...RealEffects` classes prove effects only a real backend has (packets dropped on the
+wire, the kernel throttling a cgroup): only backends whose Features say `real_network` /
+`real_limits` mix them in, and mixing one into a backend without the flag fails, not skips.
 """
 from __future__ import annotations
 
@@ -17,6 +22,11 @@ from chaoslib.errors import ChaosError, NotSupported, UsageError
 from integration.helpers import wait_until
 
 
+def require_feature(backend, flag: str) -> None:
+    """Fail (never skip) a real-effects test mixed into a backend that lacks `flag`."""
+    if not getattr(backend.features, flag):
+        pytest.fail(f"{type(backend).__name__} lacks {flag}: do not mix this RealEffects class into its tests",
+                    pytrace=False)
 
 
 class ProcessContract:
@@ -39,6 +49,41 @@ class ProcessContract:
 
 
 class NetworkContract:
+    def test_rules_are_listed_with_source_and_target(self, backend):
+        """network_rules() reports each rule's key, source, target and fraction."""
+        a = backend.targets()[0]
+        backend.drop_packets(key="t-list", source=LOAD_BALANCER, target=a, fraction=0.25)
+        try:
+            rules = [r for r in backend.network_rules() if r.key == "t-list"]
+            assert [(r.source, r.target, r.fraction) for r in rules] == [(LOAD_BALANCER, a, 0.25)]
+        finally:
+            backend.remove_network_rules(key="t-list")
+        assert not [r for r in backend.network_rules() if r.key == "t-list"]
+
+    def test_bad_fraction_changes_nothing(self, backend):
+        """An out-of-range fraction is refused before any rule exists."""
+        before = backend.fault_footprint()
+        with pytest.raises(UsageError, match="fraction"):
+            backend.drop_packets(key="t-bad", source=LOAD_BALANCER, target=backend.targets()[0], fraction=1.5)
+        assert backend.fault_footprint()["ruleset"] == before["ruleset"]
+
+    def test_latency_refused_without_netem(self, backend):
+        """Latency needs netem: without it the backend says so instead of pretending, and nothing changes."""
+        if backend.features.has_netem:
+            pytest.skip("this kernel has netem: test_latency_delays_the_load_balancer runs instead")
+        before = backend.fault_footprint()
+        with pytest.raises(NotSupported, match="netem"):
+            backend.delay_packets(key="t-lat", source=LOAD_BALANCER, target=backend.targets()[0], delay_ms=100)
+        assert backend.fault_footprint() == before
+
+
+class NetworkRealEffects:
+    """Packets really dropped or delayed, seen from outside (backends with real_network)."""
+
+    @pytest.fixture(autouse=True)
+    def _real_network(self, backend):
+        require_feature(backend, "real_network")
+
     def test_cutoff_blocks_only_that_replica(self, backend, probe):
         """A full drop from the load balancer to one replica blocks it and no other."""
         a, b = backend.targets()[:2]
@@ -73,33 +118,6 @@ class NetworkContract:
         finally:
             backend.remove_network_rules(key="t-db")
         assert probe.db_reachable_from(a)
-
-    def test_rules_are_listed_with_source_and_target(self, backend):
-        """network_rules() reports each rule's key, source, target and fraction."""
-        a = backend.targets()[0]
-        backend.drop_packets(key="t-list", source=LOAD_BALANCER, target=a, fraction=0.25)
-        try:
-            rules = [r for r in backend.network_rules() if r.key == "t-list"]
-            assert [(r.source, r.target, r.fraction) for r in rules] == [(LOAD_BALANCER, a, 0.25)]
-        finally:
-            backend.remove_network_rules(key="t-list")
-        assert not [r for r in backend.network_rules() if r.key == "t-list"]
-
-    def test_bad_fraction_changes_nothing(self, backend):
-        """An out-of-range fraction is refused before any rule exists."""
-        before = backend.fault_footprint()
-        with pytest.raises(UsageError, match="fraction"):
-            backend.drop_packets(key="t-bad", source=LOAD_BALANCER, target=backend.targets()[0], fraction=1.5)
-        assert backend.fault_footprint()["ruleset"] == before["ruleset"]
-
-    def test_latency_refused_without_netem(self, backend):
-        """Latency needs netem: without it the backend says so instead of pretending, and nothing changes."""
-        if backend.features.has_netem:
-            pytest.skip("this kernel has netem: test_latency_delays_the_load_balancer runs instead")
-        before = backend.fault_footprint()
-        with pytest.raises(NotSupported, match="netem"):
-            backend.delay_packets(key="t-lat", source=LOAD_BALANCER, target=backend.targets()[0], delay_ms=100)
-        assert backend.fault_footprint() == before
 
     def test_latency_delays_the_load_balancer(self, backend, probe):
         """With netem, the load balancer's connects to the target take the added delay, others do not; undone fully."""
@@ -152,6 +170,21 @@ class LimitsContract:
             backend.set_limits(target=target, limits=default)
         assert backend.get_limits(target=target) == default
 
+    def test_out_of_range_limits_refused(self, backend):
+        """A memory limit of a few bytes is refused and nothing changes."""
+        target = backend.targets()[0]
+        with pytest.raises(UsageError, match="memory"):
+            backend.set_limits(target=target, limits=Limits(cpu=1.0, memory=1000))
+        assert backend.get_limits(target=target) == backend.default_limits()
+
+
+class LimitsRealEffects:
+    """Limits the kernel enforces, counted by it (backends with real_limits)."""
+
+    @pytest.fixture(autouse=True)
+    def _real_limits(self, backend):
+        require_feature(backend, "real_limits")
+
     def test_tiny_cpu_quota_is_throttled(self, backend, probe):
         """A tiny CPU quota plus a restart gets the replica throttled, counted by the kernel."""
         target = backend.targets()[-1]
@@ -164,13 +197,6 @@ class LimitsContract:
             backend.set_limits(target=target, limits=backend.default_limits())
             backend.ensure_running(target=target)
         wait_until(lambda: probe.healthy(target), timeout=60)
-
-    def test_out_of_range_limits_refused(self, backend):
-        """A memory limit of a few bytes is refused and nothing changes."""
-        target = backend.targets()[0]
-        with pytest.raises(UsageError, match="memory"):
-            backend.set_limits(target=target, limits=Limits(cpu=1.0, memory=1000))
-        assert backend.get_limits(target=target) == backend.default_limits()
 
 
 class ResetContract:

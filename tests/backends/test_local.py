@@ -5,7 +5,8 @@ import pytest
 
 from chaoslib.native.probes import OutsideProbe as LocalProbe
 
-from .contract import DiskContract, LimitsContract, NetworkContract, ProcessContract, ResetContract
+from .contract import (DiskContract, LimitsContract, LimitsRealEffects, NetworkContract, NetworkRealEffects,
+                       ProcessContract, ResetContract)
 
 pytestmark = pytest.mark.integration
 
@@ -29,11 +30,19 @@ class TestLocalNetwork(NetworkContract):
     pass
 
 
+class TestLocalNetworkRealEffects(NetworkRealEffects):
+    pass
+
+
 class TestLocalDisk(DiskContract):
     pass
 
 
 class TestLocalLimits(LimitsContract):
+    pass
+
+
+class TestLocalLimitsRealEffects(LimitsRealEffects):
     pass
 
 

@@ -15,7 +15,8 @@ import urllib.request
 
 import pytest
 
-from backends.contract import DiskContract, LimitsContract, NetworkContract, ProcessContract, ResetContract
+from backends.contract import (DiskContract, LimitsContract, LimitsRealEffects, NetworkContract, NetworkRealEffects,
+                               ProcessContract, ResetContract)
 from chaoslib.backends.base import DATABASE, LOAD_BALANCER, Limits
 from chaoslib.backends.docker import DockerBackend
 from chaoslib.config import Settings
@@ -55,11 +56,19 @@ class TestDockerNetwork(NetworkContract):
     pass
 
 
+class TestDockerNetworkRealEffects(NetworkRealEffects):
+    pass
+
+
 class TestDockerDisk(DiskContract):
     pass
 
 
 class TestDockerLimits(LimitsContract):
+    pass
+
+
+class TestDockerLimitsRealEffects(LimitsRealEffects):
     pass
 
 

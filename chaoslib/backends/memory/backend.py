@@ -1,0 +1,49 @@
+"""MemoryBackend: the contract's primitives composed over in-memory state, so logic tests need no root or stack."""
+from __future__ import annotations
+
+from ...config import Settings
+from ..base import Backend, Features, NetworkRule
+from .disks import MemoryDisks
+from .lifecycle import Service, MemoryLifecycle
+from .limits import MemoryLimits
+from .logs import MemoryLogs
+from .network import MemoryNetwork
+
+
+class MemoryBackend(MemoryLifecycle, MemoryNetwork, MemoryDisks, MemoryLimits, MemoryLogs, Backend):
+    """A stack that lives in one Python object: state changes as the contract says, nothing real moves."""
+
+    name = "memory"
+    features = Features(has_netem=False, real_network=False, real_limits=False, disk_survives_restart=True,
+                        needs_root=False, has_monitoring=False)
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self.services: dict[str, Service] = {}
+        self.rules: list[NetworkRule] = []
+
+    def reset_faults(self) -> list[str]:
+        done = []
+        if self.rules:
+            done.append(f"removed {len(self.rules)} network rule(s)")
+            self.rules.clear()
+        for name in self.targets():
+            if self.get_limits(target=name) != self.default_limits():
+                self.set_limits(target=name, limits=self.default_limits())
+                done.append(f"reset {name}'s limits")
+            for path in self._tagged_junk(name):
+                self.remove_file(target=name, path=path)
+                done.append(f"removed {name}:{path}")
+            if self.services[name].state != "RUNNING":
+                self.ensure_running(target=name)
+                done.append(f"started {name}")
+        return done
+
+    def fault_footprint(self) -> dict:
+        return {
+            "ruleset": sorted((r.key, r.source, r.target, r.fraction) for r in self.rules),
+            "limits": {n: (self.get_limits(target=n).cpu, self.get_limits(target=n).memory) for n in self.targets()},
+            "disk_files": {n: sorted(self.services[n].files) for n in self.targets()},
+            "junk": {n: self._tagged_junk(n) for n in self.targets()},
+            "not_running": sorted(n for n, s in self.services.items() if s.state != "RUNNING"),
+        }

@@ -1,0 +1,18 @@
+"""Logs in memory: each service keeps the lines its starts and crashes wrote; no files, no ledger."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class MemoryLogs:
+    """log_files/tail_log/vote_ledger over each service's `log`."""
+
+    def log_files(self) -> dict[str, list[Path]]:
+        return {}
+
+    def tail_log(self, *, service: str, lines: int = 20) -> str:
+        s = self.services.get(service)
+        return "\n".join(s.log[-lines:]) if s else ""
+
+    def vote_ledger(self) -> list[dict] | None:
+        return None

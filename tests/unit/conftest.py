@@ -1,0 +1,17 @@
+"""Fixtures for the unit tests that run the library on the in-memory backend."""
+from __future__ import annotations
+
+import pytest
+
+from chaoslib.backends.memory import MemoryBackend
+from chaoslib.config import Settings
+from chaoslib.stack import Stack
+
+
+@pytest.fixture
+def memory_stack(tmp_path, monkeypatch) -> Stack:
+    """A Stack over a MemoryBackend that is up, with its state (registry, game journal) in a tmp dir."""
+    monkeypatch.delenv("CHAOSCTL_FAMILY", raising=False)
+    stack = Stack(MemoryBackend(Settings(state_dir=tmp_path / "state")))
+    stack.up()
+    return stack
