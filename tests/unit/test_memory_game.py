@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from chaoslib import faults as catalogue
 from chaoslib import fixes, game, scoring
 from chaoslib.backends.memory import MemoryBackend
 from chaoslib.draw import DIFFICULTIES, draw
@@ -17,15 +18,8 @@ RUNNABLE = sorted(n for n, sc in SCENARIOS.items() if not MemoryBackend.features
 
 
 def right_fix(stack: Stack, scenario: str, target: str) -> None:
-    """What an engineer who understood the fault would do, through the player's fixes."""
-    family = SCENARIOS[scenario].family
-    if family == "network":
-        game.apply_fix(stack, "remove_firewall_rules", target=target)
-    elif family == "disk":
-        game.apply_fix(stack, "delete_files", target=target, paths=list(fixes.disk_files(stack, target=target)["path"]))
-        game.apply_fix(stack, "restart", target=target)
-    else:
-        game.apply_fix(stack, "set_limits", target=target, cpu=1.0, memory_mb=512)
+    """What an engineer who understood the fault would do: its family's fix, through the player's fixes."""
+    catalogue.family(SCENARIOS[scenario].family).autofix(stack, target)
 
 
 def _all_running(stack: Stack) -> bool:
@@ -231,10 +225,36 @@ class TestGame:
         state = _play(memory_stack, monkeypatch, family="resources", seed=seed, difficulty="hard")
         faults = game.game_faults(memory_stack, state)
         assert len({f.family for f in faults}) == 2
+        truth = game.truth_of(faults)
+        first = next(iter(truth))
+        game.record_hypothesis(memory_stack, findings=[{"family": first, "targets": truth[first]}], evidence="one")
+        game.record_hypothesis(memory_stack, evidence="both",
+                               findings=[{"family": fam, "targets": tgts} for fam, tgts in truth.items()])
+        assert game.hint(memory_stack) == game.HINTS[1]
+        families = game.hint(memory_stack)
+        assert "2 faults" in families and all(catalogue.family(fam).hint in families for fam in truth)
+        replicas = game.hint(memory_stack)
+        assert all(f"{fam} on {', '.join(tgts)}" in replicas for fam, tgts in truth.items())
         for f in faults:
             for t in f.targets:
                 right_fix(memory_stack, f.scenario, t)
         assert scoring.validate(memory_stack, window_s=0, recover_s=0)["passed"]
+        score = scoring.finish(memory_stack)["score"]
+        assert (score["diagnosis_correct"], score["findings_right"], score["findings_out_of"]) == (True, 2, 2)
+        assert score["points"] == scoring.POINTS_START - 3 * game.HINT_COST
+
+    def test_findings_are_checked_before_anything_is_recorded(self, memory_stack, monkeypatch):
+        """A family named twice, a replica in two findings, or an unknown family: one-line errors, nothing recorded."""
+        _play(memory_stack, monkeypatch, family="disk")
+        for bad, match in (([{"family": "disk", "targets": ["app1"]}, {"family": "disk", "targets": ["app2"]}],
+                            "disk is named in two findings"),
+                           ([{"family": "disk", "targets": ["app1"]}, {"family": "network", "targets": ["app1"]}],
+                            "app1 is named in two findings"),
+                           ([{"family": "cosmic", "targets": ["app1"]}], "family must be one of"),
+                           ([{"family": "disk", "targets": []}], "name the replicas"), ([], "at least one finding")):
+            with pytest.raises(UsageError, match=match):
+                game.record_hypothesis(memory_stack, findings=bad, evidence="")
+        assert game.current(memory_stack).all("hypothesis") == []
 
     def test_no_game_no_hypothesis(self, memory_stack):
         """A hypothesis, a hint or a validation without a game are refused; a bad family is a usage error."""
