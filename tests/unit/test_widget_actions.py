@@ -74,3 +74,37 @@ def test_a_long_action_counts_its_seconds_on_the_button():
     widgets.action(button, out, lambda: time.sleep(2.5), busy="going...")
     button.click()
     assert seen[0] == "going..." and "going... 1 s" in seen and "going... 2 s" in seen and seen[-1] == "Go"
+
+
+def test_the_hypothesis_form_records_two_findings(memory_stack, monkeypatch):
+    """Add a finding, fill both rows, record: the journal holds both findings; removing goes back to one row."""
+    from chaoslib import game
+
+    monkeypatch.setenv("CHAOSCTL_FAMILY", "disk")
+    monkeypatch.delenv("CHAOSCTL_AUTOPILOT", raising=False)
+    game.play(memory_stack, seed=1, difficulty="normal", steady_timeout=0)
+    form = widgets.hypothesis_form(memory_stack)
+    add = next(b for b in form.children[1].children if b.description == "Add a finding")
+    add.run()
+    assert len(form.rows) == 2
+    (fam1, tg1, _), (fam2, tg2, _) = form.rows
+    fam1.value, tg1.value, fam2.value, tg2.value = "disk", ("app1",), "network", ("app2", "app3")
+    form.submit()
+    h = game.current(memory_stack).all("hypothesis")[-1]
+    assert h["findings"] == [{"family": "disk", "targets": ["app1"]},
+                             {"family": "network", "targets": ["app2", "app3"]}]
+    drop = next(b for b in form.children[1].children if b.description == "Remove the last finding")
+    time.sleep(widgets.DEBOUNCE_S)
+    drop.run()
+    assert len(form.rows) == 1 and len(form.children[0].children) == 1
+
+
+def test_the_fix_panel_has_a_tab_per_family_and_a_restart(memory_stack):
+    """The fix panel is built from the catalogue: Firewall, Disk, Limits, then Restart."""
+    from chaoslib import faults
+
+    panel = widgets.fix_panel(memory_stack)
+    tab = panel.children[0]
+    titles = [tab.get_title(i) for i in range(len(tab.children))]
+    assert titles == [f.fix_tab.title for f in faults.FAMILIES.values() if f.fix_tab] + ["Restart"]
+    assert {"show_rules", "remove_rules", "list_files", "delete_files", "set_limits", "restart"} <= set(panel.buttons)
