@@ -161,10 +161,12 @@ def fix_panel(stack: Stack) -> w.VBox:
         with out:
             print(text)
 
+    ui = faults.FixUI(stack=stack, out=out, say=say, action=action, target_dropdown=lambda: target_dropdown(stack),
+                      apply=game.apply_fix)
     tabs, titles, buttons = [], [], {}
     for fam in faults.FAMILIES.values():
         if fam.fix_tab is not None:
-            widget, more = fam.fix_tab.build(stack, out, say)
+            widget, more = fam.fix_tab.build(ui)
             tabs.append(widget)
             titles.append(fam.fix_tab.title)
             buttons.update(more)
@@ -187,7 +189,7 @@ def apply_matching_fix(stack: Stack) -> list[str]:
     hyps = state.all("hypothesis")
     if not hyps:
         raise ChaosError("no hypothesis recorded yet", hint="record one in 04-hypothesis")
-    done = [faults.family(f["family"]).autofix(stack, t) for f in game.findings_of(hyps[-1]) for t in f["targets"]]
+    done = [faults.family(f["family"]).autofix(stack, t, game.apply_fix) for f in game.findings_of(hyps[-1]) for t in f["targets"]]
     print("\n".join(done))
     return done
 

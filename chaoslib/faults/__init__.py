@@ -13,10 +13,10 @@ from typing import Any, Callable, Iterator
 
 from ..errors import UsageError
 from . import disk, network, resources
-from .catalogue import (DIFFICULTIES, Family, Finding, FixTab, Journal, Param, Pending, Scenario, Strength,
+from .catalogue import (DIFFICULTIES, Apply, Family, Finding, FixTab, FixUI, Journal, Param, Pending, Scenario, Strength,
                         known_target)
 
-__all__ = ["FAMILIES", "SCENARIOS", "DIFFICULTIES", "Family", "Finding", "FixTab", "Journal", "Param", "Pending",
+__all__ = ["FAMILIES", "SCENARIOS", "DIFFICULTIES", "Apply", "Family", "Finding", "FixTab", "FixUI", "Journal", "Param", "Pending",
            "Scenario", "Strength", "family", "scenario", "validate", "fix", "fixes", "registered", "known_target",
            "by_priority"]
 

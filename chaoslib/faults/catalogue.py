@@ -106,14 +106,35 @@ class Pending:
 Rule = Callable[["Signals", "set[str]"], "Finding | Pending | None"]
 
 
+#: game.apply_fix: (stack, fix name, **arguments) -> {"fix": name, "result": ...}; it runs one of
+#: the player's fixes and journals it. Handed down to a family, so a family never imports the game.
+Apply = Callable[..., dict]
+
+
+@dataclass(frozen=True)
+class FixUI:
+    """What the fix panel hands a family's tab builder (so a family never imports the widgets module)."""
+
+    stack: "Stack"
+    #: The panel's output area: a button's error shows there as one line.
+    out: Any
+    #: Print one line in the output area.
+    say: Callable[[str], None]
+    #: widgets.action(button, out, fn, busy=...): a button that runs fn once per click, errors in one line.
+    action: Callable[..., None]
+    #: A new dropdown of the stack's replicas.
+    target_dropdown: Callable[[], Any]
+    #: game.apply_fix, so every fix is journalled and scored.
+    apply: Apply
+
+
 @dataclass(frozen=True)
 class FixTab:
     """How the fix panel offers a family's fixes: a tab title and a builder of its widgets."""
 
     title: str
-    #: build(stack, out, say) -> (the tab's widget, {button name: button}): `out` shows a button's
-    #: errors (widgets.action), `say` prints a line there; see widgets.fix_panel.
-    build: Callable[["Stack", Any, Callable[[str], None]], tuple[Any, dict]]
+    #: build(ui) -> (the tab's widget, {button name: button}); see widgets.fix_panel.
+    build: Callable[[FixUI], tuple[Any, dict]]
 
 
 @dataclass(frozen=True)
@@ -126,8 +147,9 @@ class Family:
     effect_gone: Callable[["Backend", list[str]], tuple[bool, str]]
     #: The player's fixes by name: plain functions (stack, *, target, ...) recorded by game.apply_fix.
     fixes: dict[str, Callable[..., Any]]
-    #: The autopilot's fix for one replica, from what the player can see; returns what it did.
-    autofix: Callable[["Stack", str], str]
+    #: The autopilot's fix for one replica, from what the player can see, through `apply`
+    #: (game.apply_fix): autofix(stack, target, apply) -> what it did, in words.
+    autofix: Callable[["Stack", str, Apply], str]
     #: The detective's rule, and its priority (lower runs first and claims its replicas).
     rule: Rule
     priority: int

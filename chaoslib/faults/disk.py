@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..backends.base import Backend
 from ..errors import UsageError
-from .catalogue import Family, Finding, FixTab, Journal, Pending, Scenario, known_target
+from .catalogue import Apply, Family, Finding, FixTab, FixUI, Journal, Pending, Scenario, known_target
 
 if TYPE_CHECKING:
     from ..detective import Signals
@@ -91,31 +91,28 @@ def delete_files(stack: Stack, *, target: str, paths: list[str]) -> int:
     return sum(bool(stack.backend.remove_file(target=target, path=p)) for p in paths)
 
 
-def autofix(stack: Stack, target: str) -> str:
+def autofix(stack: Stack, target: str, apply: Apply) -> str:
     """Delete the biggest files that are not the app's own until the disk has room; restart if it crashed."""
     from .. import config
-    from ..game import apply_fix
 
     deleted = 0
     for path in [p for p in disk_files(stack, target=target)["path"] if not config.is_app_file(p)][:3]:
-        apply_fix(stack, "delete_files", target=target, paths=[path])
+        apply(stack, "delete_files", target=target, paths=[path])
         deleted += 1
         if stack.backend.disk_usage(target=target).used_ratio <= DISK_FULL_RATIO:
             break
     # A replica that crashed on the full disk stays down: status says so, restart it.
     if not any(s.name == target and s.state == "RUNNING" and s.healthy for s in stack.status()):
-        apply_fix(stack, "restart", target=target)
+        apply(stack, "restart", target=target)
         return f"deleted {deleted} file(s) on {target} and restarted it"
     return f"deleted {deleted} file(s) on {target}"
 
 
-def _fix_tab(stack: Stack, out, say) -> tuple:
+def _fix_tab(ui: FixUI) -> tuple:
     import ipywidgets as w
 
-    from ..game import apply_fix
-    from ..widgets import action, target_dropdown
-
-    target = target_dropdown(stack)
+    stack, say = ui.stack, ui.say
+    target = ui.target_dropdown()
     files = w.SelectMultiple(description="Files", rows=6, layout=w.Layout(width="90%"))
     list_button, del_button = w.Button(description="List biggest files"), w.Button(description="Delete selected")
 
@@ -123,15 +120,15 @@ def _fix_tab(stack: Stack, out, say) -> tuple:
         listing = disk_files(stack, target=target.value)
         files.options = [(f"{r.path}  ({r.size_mib:.1f} MiB)", r.path) for r in listing.itertuples()]
         say(f"{target.value}: {len(listing)} file(s), the biggest first")
-    action(list_button, out, list_files, busy="listing...")
+    ui.action(list_button, ui.out, list_files, busy="listing...")
 
     def delete():
         if not files.value:
             raise UsageError("select the files to delete first", field="paths", hint="press List biggest files")
-        done = apply_fix(stack, "delete_files", target=target.value, paths=list(files.value))["result"]
+        done = ui.apply(stack, "delete_files", target=target.value, paths=list(files.value))["result"]
         files.options = [(label, path) for label, path in files.options if path not in files.value]
         say(f"deleted {done}")
-    action(del_button, out, delete, busy="deleting...")
+    ui.action(del_button, ui.out, delete, busy="deleting...")
     return w.VBox([target, list_button, files, del_button]), {"list_files": list_button, "delete_files": del_button}
 
 

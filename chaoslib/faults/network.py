@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..backends.base import DATABASE, LOAD_BALANCER, Backend
 from ..errors import ChaosError
-from .catalogue import Family, Finding, FixTab, Journal, Param, Pending, Scenario, Strength, known_target
+from .catalogue import Apply, Family, Finding, FixTab, FixUI, Journal, Param, Pending, Scenario, Strength, known_target
 
 if TYPE_CHECKING:
     from ..detective import Signals
@@ -99,30 +99,26 @@ def remove_firewall_rules(stack: Stack, *, target: str) -> int:
     return sum(stack.backend.remove_network_rules(key=k) for k in sorted(keys))
 
 
-def autofix(stack: Stack, target: str) -> str:
+def autofix(stack: Stack, target: str, apply: Apply) -> str:
     """What an engineer does once sure the network is to blame: remove the rules touching the replica."""
-    from ..game import apply_fix
-
-    removed = apply_fix(stack, "remove_firewall_rules", target=target)["result"]
+    removed = apply(stack, "remove_firewall_rules", target=target)["result"]
     return f"removed {removed} firewall rule(s) affecting {target}"
 
 
-def _fix_tab(stack: Stack, out, say) -> tuple:
+def _fix_tab(ui: FixUI) -> tuple:
     import ipywidgets as w
 
-    from ..game import apply_fix
-    from ..widgets import action, target_dropdown
-
-    target = target_dropdown(stack)
+    stack, say = ui.stack, ui.say
+    target = ui.target_dropdown()
     show, remove = w.Button(description="Show firewall rules"), w.Button(description="Remove firewall rules")
 
     def show_rules():
         mine = [r for r in firewall_rules(stack).to_dict("records") if target.value in (r["source"], r["target"])]
         say(f"{target.value}: " + (", ".join(f"{r['source']} -> {r['target']} drops {r['drop_fraction']:.0%}"
                                              for r in mine) or "no firewall rule"))
-    action(show, out, show_rules)
-    action(remove, out, lambda: say(
-        f"removed {apply_fix(stack, 'remove_firewall_rules', target=target.value)['result']} rule(s)"
+    ui.action(show, ui.out, show_rules)
+    ui.action(remove, ui.out, lambda: say(
+        f"removed {ui.apply(stack, 'remove_firewall_rules', target=target.value)['result']} rule(s)"
         f" affecting {target.value}"), busy="removing...")
     return w.VBox([target, w.HBox([show, remove])]), {"show_rules": show, "remove_rules": remove}
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from ..backends.base import Backend, Limits
 from ..errors import UsageError
-from .catalogue import Family, Finding, FixTab, Journal, Param, Pending, Scenario, Strength, known_target
+from .catalogue import Apply, Family, Finding, FixTab, FixUI, Journal, Param, Pending, Scenario, Strength, known_target
 
 if TYPE_CHECKING:
     from ..detective import Signals
@@ -98,29 +98,25 @@ def set_limits(stack: Stack, *, target: str, cpu: float | None = None, memory_mb
     return limits
 
 
-def autofix(stack: Stack, target: str) -> str:
+def autofix(stack: Stack, target: str, apply: Apply) -> str:
     """Give the replica healthy limits and restart it."""
-    from ..game import apply_fix
-
-    apply_fix(stack, "set_limits", target=target, cpu=HEALTHY_CPU, memory_mb=HEALTHY_MEMORY_MB)
+    apply(stack, "set_limits", target=target, cpu=HEALTHY_CPU, memory_mb=HEALTHY_MEMORY_MB)
     return f"set {target}'s limits to {HEALTHY_CPU:g} core(s), {HEALTHY_MEMORY_MB} MiB and restarted it"
 
 
-def _fix_tab(stack: Stack, out, say) -> tuple:
+def _fix_tab(ui: FixUI) -> tuple:
     import ipywidgets as w
 
-    from ..game import apply_fix
-    from ..widgets import action, target_dropdown
-
-    target = target_dropdown(stack)
+    stack, say = ui.stack, ui.say
+    target = ui.target_dropdown()
     cpu = w.FloatText(value=HEALTHY_CPU, description="CPU cores")
     mem = w.IntText(value=HEALTHY_MEMORY_MB, description="Memory MiB")
     button = w.Button(description="Set limits and restart")
 
     def apply():
-        got = apply_fix(stack, "set_limits", target=target.value, cpu=cpu.value, memory_mb=mem.value)["result"]
+        got = ui.apply(stack, "set_limits", target=target.value, cpu=cpu.value, memory_mb=mem.value)["result"]
         say(f"{target.value}: limits now {got.cpu:g} core(s), {got.memory / 2**20:.0f} MiB; restarted")
-    action(button, out, apply, busy="restarting with new limits...")
+    ui.action(button, ui.out, apply, busy="restarting with new limits...")
     return w.VBox([target, cpu, mem, button]), {"set_limits": button}
 
 

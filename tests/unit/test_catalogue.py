@@ -62,7 +62,7 @@ class TestLookups:
         """registered() adds a family and its scenarios to every lookup, and removes them after."""
         toy = Family(name="toy", scenarios=(Scenario("toy-spill", "toy", lambda *a, **k: None, "a toy"),),
                      effect_gone=lambda backend, targets: (True, ""), fixes={"mop": lambda stack, *, target: 1},
-                     autofix=lambda stack, target: "mopped", rule=lambda s, claimed: None, priority=50,
+                     autofix=lambda stack, target, apply: "mopped", rule=lambda s, claimed: None, priority=50,
                      hint="toy: look at the floor")
         with faults.registered(toy):
             assert faults.family("toy") is toy and faults.scenario("toy-spill").family == "toy"

@@ -19,7 +19,7 @@ RUNNABLE = sorted(n for n, sc in SCENARIOS.items() if not MemoryBackend.features
 
 def right_fix(stack: Stack, scenario: str, target: str) -> None:
     """What an engineer who understood the fault would do: its family's fix, through the player's fixes."""
-    catalogue.family(SCENARIOS[scenario].family).autofix(stack, target)
+    catalogue.family(SCENARIOS[scenario].family).autofix(stack, target, game.apply_fix)
 
 
 def _all_running(stack: Stack) -> bool:

@@ -42,7 +42,7 @@ TOY = Family(
     name="toy", scenarios=(Scenario("toy-spill", "toy", spill, "a puddle on the floor"),),
     effect_gone=lambda backend, targets: (not any(f.path == SPILL for t in targets
                                                   for f in backend.list_files(target=t)), "still wet"),
-    fixes={"mop": mop}, autofix=lambda stack, target: f"mopped {game.apply_fix(stack, 'mop', target=target)['result']}",
+    fixes={"mop": mop}, autofix=lambda stack, target, apply: f"mopped {apply(stack, 'mop', target=target)['result']}",
     rule=rule,
     priority=5, hint="toy: look at the floor", gather=puddles)
 
@@ -66,7 +66,7 @@ def test_a_toy_family_plays_a_whole_game(memory_stack, monkeypatch, toy):
     assert not scoring.validate(memory_stack, window_s=0, recover_s=0)["passed"]
     assert game.hint(memory_stack) == game.HINTS[1] and "toy: look at the floor" in game.hint(memory_stack)
     for t in truth["toy"]:
-        assert toy.autofix(memory_stack, t) == "mopped True"
+        assert toy.autofix(memory_stack, t, game.apply_fix) == "mopped True"
     assert scoring.validate(memory_stack, window_s=0, recover_s=0)["passed"]
     assert active_faults(memory_stack) == []
     score = scoring.finish(memory_stack)["score"]
