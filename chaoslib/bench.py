@@ -12,7 +12,7 @@ from typing import Callable
 
 from . import injector
 from .errors import ChaosError, ObserveError
-from .native.cgroups import Cgroups
+from .kernel.cgroups import Cgroups
 from .native.probes import OutsideProbe
 from .observe import alerts
 from .stack import Stack

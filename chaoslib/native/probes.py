@@ -10,7 +10,7 @@ import sys
 import urllib.request
 
 from .. import config
-from .cgroups import Cgroups
+from ..kernel.cgroups import Cgroups
 from .users import uid_of
 
 _CONNECT = ("import socket,sys\nhost,port,n=sys.argv[1],int(sys.argv[2]),int(sys.argv[3])\nf=0\n"

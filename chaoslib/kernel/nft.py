@@ -69,7 +69,7 @@ def _ensure_table() -> None:
     _nft("-f", "-", stdin=table_script())
 
 
-def _sanitize_key(key: str) -> str:
+def sanitize_key(key: str) -> str:
     if not key or not all(c.isalnum() or c in "-_." for c in key):
         raise FaultError(f"invalid rule key {key!r}")
     return key
@@ -95,7 +95,7 @@ def drop_match(*, daddr: str | None = None, dport: int | None = None, uid: int |
 
 def drop_rule_args(*, key: str, chain: str = CHAIN, **match) -> list[str]:
     """The arguments of `nft add rule ...` for a drop rule tagged with `key` (see drop_match)."""
-    key = _sanitize_key(key)
+    key = sanitize_key(key)
     return ["add", "rule", FAMILY, TABLE, chain, *drop_match(**match), "counter", "drop", "comment", f'"{key}"']
 
 

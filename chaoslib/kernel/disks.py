@@ -5,12 +5,37 @@ import errno
 import os
 import stat
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
-from ..backends.base import DiskUsage, FileInfo
 from ..errors import FaultError, PrerequisiteError, UsageError
 
 CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class DiskUsage:
+    """How full a target's own disk is."""
+
+    used_bytes: int
+    size_bytes: int
+
+    @property
+    def free_bytes(self) -> int:
+        return max(0, self.size_bytes - self.used_bytes)
+
+    @property
+    def used_ratio(self) -> float:
+        return self.used_bytes / self.size_bytes if self.size_bytes else 0.0
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """A file on a target's disk, as an engineer would see it with `du`."""
+
+    path: str  # relative to the disk's root
+    size_bytes: int
+    mtime: float
 
 
 def _mounts() -> list[tuple[str, str]]:
