@@ -65,7 +65,7 @@ class DockerNetwork:
         if chain != "output":  # replica -> database: delay the replica's own packets instead
             holder = self._replica(source)
             match = {"daddr": self._ip(self._containers()[DATABASE], holder), "dport": POSTGRES_PORT}
-        key = nft._sanitize_key(key)
+        key = nft.sanitize_key(key)
         words = " ".join(nft.drop_match(**match))
         mark = NETEM_MARK
         script = "\n".join([
