@@ -12,8 +12,7 @@ from typing import Callable
 
 from . import injector
 from .errors import ChaosError, ObserveError
-from .kernel.cgroups import Cgroups
-from .native.probes import OutsideProbe
+from .backends.base import Probe
 from .observe import alerts
 from .stack import Stack
 
@@ -32,9 +31,8 @@ CASES = [
 ]
 
 
-def _effect_check(scenario: str, target: str, probe: OutsideProbe) -> Callable[[], bool]:
+def _effect_check(scenario: str, target: str, probe: Probe) -> Callable[[], bool]:
     """A check, seen from outside, that the fault now bites."""
-    cg = Cgroups()
     if scenario in ("lb-loss", "lb-cutoff"):
         return lambda: probe.lb_connect_failures(target, 10) > 0
     if scenario == "db-cutoff":
@@ -42,11 +40,11 @@ def _effect_check(scenario: str, target: str, probe: OutsideProbe) -> Callable[[
     if scenario in ("disk-full", "disk-crashloop"):
         return lambda: probe.app_write_errno(target) == ENOSPC
     if scenario == "cpu-starve":
-        base = cg.stats(target).cpu_throttled_periods
-        return lambda: cg.stats(target).cpu_throttled_periods > base
+        base = probe.throttled_periods(target)
+        return lambda: probe.throttled_periods(target) > base
     if scenario == "memory-starve":
-        base = cg.stats(target).oom_kills
-        return lambda: cg.stats(target).oom_kills > base
+        base = probe.oom_kills(target)
+        return lambda: probe.oom_kills(target) > base
     raise ChaosError(f"no effect probe for {scenario}")
 
 
@@ -62,20 +60,28 @@ def wait_for(check: Callable[[], bool], timeout: float, interval: float = 0.25) 
     return None
 
 
-def _lb_sees_all_servers() -> bool:
-    """Traefik has every replica back in rotation (its own metrics, not our probes)."""
+def _lb_sees_all_servers(stack: Stack) -> bool:
+    """Traefik has every replica back in rotation (its own metrics, not our probes).
+
+    Read from Traefik itself where the backend publishes its metrics port, else as
+    Prometheus last scraped them.
+    """
+    url = stack.backend.endpoints().get("traefik_metrics")
+    if url is None:
+        from .observe.metrics import Metrics
+
+        ups = list(Metrics().query("traefik_service_server_up")["value"])
+        return bool(ups) and all(float(v) == 1 for v in ups)
     import requests
 
-    from . import config
-
-    text = requests.get(f"http://{config.TRAEFIK_METRICS.address}/metrics", timeout=2).text
+    text = requests.get(f"{url}/metrics", timeout=2).text
     ups = [line for line in text.splitlines() if line.startswith("traefik_service_server_up{")]
     return bool(ups) and all(line.endswith(" 1") for line in ups)
 
 
 def recovered(stack: Stack) -> bool:
     """Every service healthy and every replica back in the load balancer's rotation."""
-    return stack.healthy() and _lb_sees_all_servers()
+    return stack.healthy() and _lb_sees_all_servers(stack)
 
 
 def _paging_alerts_firing() -> bool:
@@ -108,7 +114,7 @@ class FaultBench:
         wait_for(lambda: recovered(self.stack) and not _paging_alerts_firing(), timeout=240, interval=2)
 
     def one(self, family: str, scenario: str, target: str, params: dict) -> Run:
-        probe = OutsideProbe(self.stack.backend)
+        probe = self.stack.backend.probe()
         self.settle()
         check = _effect_check(scenario, target, probe)
         t0 = time.time()

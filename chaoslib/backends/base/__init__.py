@@ -16,10 +16,12 @@ from .lifecycle import LifecyclePrimitives
 from .limits import LimitPrimitives
 from .logs import LogPrimitives
 from .network import NetworkPrimitives
+from .probes import Probe, ProbePrimitives
 from .safety import SafetyPrimitives
 from .types import (DATABASE, LOAD_BALANCER, DiskUsage, FileInfo, Limits, NetworkRule, Progress, ServiceStatus,
                     check_fraction, names, no_progress)
 
 __all__ = ["DATABASE", "LOAD_BALANCER", "Backend", "Contract", "DiskPrimitives", "DiskUsage", "Features", "FileInfo",
            "LifecyclePrimitives", "LimitPrimitives", "Limits", "LogPrimitives", "NetworkPrimitives", "NetworkRule",
-           "Progress", "SafetyPrimitives", "ServiceStatus", "check_fraction", "names", "no_progress"]
+           "Probe", "ProbePrimitives", "Progress", "SafetyPrimitives", "ServiceStatus", "check_fraction", "names",
+           "no_progress"]

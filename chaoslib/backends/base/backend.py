@@ -6,9 +6,10 @@ from .lifecycle import LifecyclePrimitives
 from .limits import LimitPrimitives
 from .logs import LogPrimitives
 from .network import NetworkPrimitives
+from .probes import ProbePrimitives
 from .safety import SafetyPrimitives
 
 
 class Backend(LifecyclePrimitives, NetworkPrimitives, DiskPrimitives, LimitPrimitives, LogPrimitives,
-              SafetyPrimitives):
+              SafetyPrimitives, ProbePrimitives):
     """The contract. Subclasses override every primitive; the base raises NotImplementedError."""

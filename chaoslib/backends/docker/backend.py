@@ -15,6 +15,7 @@ from .lifecycle import DockerLifecycle
 from .limits import DockerLimits
 from .logs import DockerLogs
 from .network import DockerNetwork
+from .probes import DockerProbes
 from .safety import DockerSafety
 
 #: What the CLI and the notebooks open, by name: the ports docker-compose.yml publishes.
@@ -22,7 +23,7 @@ PUBLISHED = {"app": 8000, "grafana": 3000, "kibana": 5601, "locust": 8089, **con
 
 
 class DockerBackend(DockerLifecycle, DockerContainers, DockerHelpers, DockerNetwork, DockerDisks, DockerLimits,
-                    DockerLogs, DockerSafety, Backend):
+                    DockerLogs, DockerSafety, DockerProbes, Backend):
     """Docker Engine API via the docker SDK (Gitpod, laptops)."""
 
     name = "docker"

@@ -16,6 +16,7 @@ from .lifecycle import LocalLifecycle
 from .limits import LocalLimits
 from .logs import LocalLogs
 from .network import LocalNetwork
+from .probes import LocalProbes
 from .safety import LocalSafety
 from .setup import LocalSetup
 from .state import LocalState
@@ -23,7 +24,7 @@ from .status import LocalStatus
 
 
 class LocalBackend(LocalLifecycle, LocalSetup, LocalStatus, LocalState, LocalNetwork, LocalDisks, LocalLimits,
-                   LocalLogs, LocalSafety, Backend):
+                   LocalLogs, LocalSafety, LocalProbes, Backend):
     """Native Linux processes: the embedded default."""
 
     name = "local"
@@ -46,7 +47,8 @@ class LocalBackend(LocalLifecycle, LocalSetup, LocalStatus, LocalState, LocalNet
 
     def endpoints(self) -> dict[str, str]:
         """Each service on its own loopback address (no Elasticsearch natively: logs are the captured files)."""
-        urls = {"app": config.TRAEFIK.url, "prometheus": config.PROMETHEUS.url,
+        urls = {"app": config.TRAEFIK.url, "traefik_metrics": config.TRAEFIK_METRICS.url,
+                "prometheus": config.PROMETHEUS.url,
                 "alertmanager": config.ALERTMANAGER.url, "pager": config.PAGER.url,
                 "elasticsearch": f"http://127.0.0.1:{config.DOCKER_PUBLISHED['elasticsearch']}"}
         return {name: config.url_override(name, url) for name, url in urls.items()}
