@@ -12,6 +12,7 @@ from typing import Callable
 
 from . import faults, injector
 from .errors import ChaosError, ObserveError
+from .backends.base import Probe
 from .observe import alerts
 from .stack import Stack
 
@@ -31,12 +32,12 @@ def cases(stack: Stack) -> list[tuple[str, str, str, dict]]:
     return out
 
 
-def _effect_check(scenario: str, target: str, stack: Stack) -> Callable[[], bool]:
+def _effect_check(scenario: str, target: str, probe: Probe) -> Callable[[], bool]:
     """A check, seen from outside, that the fault now bites (its family's probe)."""
     fam = faults.family(faults.scenario(scenario).family)
     if fam.effect_probe is None:
         raise ChaosError(f"the {fam.name} family has no effect probe for {scenario}")
-    return fam.effect_probe(scenario, target, stack.backend)
+    return fam.effect_probe(scenario, target, probe)
 
 
 def wait_for(check: Callable[[], bool], timeout: float, interval: float = 0.25) -> float | None:
@@ -51,20 +52,28 @@ def wait_for(check: Callable[[], bool], timeout: float, interval: float = 0.25) 
     return None
 
 
-def _lb_sees_all_servers() -> bool:
-    """Traefik has every replica back in rotation (its own metrics, not our probes)."""
+def _lb_sees_all_servers(stack: Stack) -> bool:
+    """Traefik has every replica back in rotation (its own metrics, not our probes).
+
+    Read from Traefik itself where the backend publishes its metrics port, else as
+    Prometheus last scraped them.
+    """
+    url = stack.backend.endpoints().get("traefik_metrics")
+    if url is None:
+        from .observe.metrics import Metrics
+
+        ups = list(Metrics().query("traefik_service_server_up")["value"])
+        return bool(ups) and all(float(v) == 1 for v in ups)
     import requests
 
-    from . import config
-
-    text = requests.get(f"http://{config.TRAEFIK_METRICS.address}/metrics", timeout=2).text
+    text = requests.get(f"{url}/metrics", timeout=2).text
     ups = [line for line in text.splitlines() if line.startswith("traefik_service_server_up{")]
     return bool(ups) and all(line.endswith(" 1") for line in ups)
 
 
 def recovered(stack: Stack) -> bool:
     """Every service healthy and every replica back in the load balancer's rotation."""
-    return stack.healthy() and _lb_sees_all_servers()
+    return stack.healthy() and _lb_sees_all_servers(stack)
 
 
 def _paging_alerts_firing() -> bool:
@@ -97,8 +106,9 @@ class FaultBench:
         wait_for(lambda: recovered(self.stack) and not _paging_alerts_firing(), timeout=240, interval=2)
 
     def one(self, family: str, scenario: str, target: str, params: dict) -> Run:
+        probe = self.stack.backend.probe()
         self.settle()
-        check = _effect_check(scenario, target, self.stack)
+        check = _effect_check(scenario, target, probe)
         t0 = time.time()
         start = time.monotonic()
         injector.inject(self.stack, scenario, targets=[target], params=params)

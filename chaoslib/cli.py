@@ -10,6 +10,8 @@ import sys
 import time
 from typing import Callable
 
+from .backends import BACKENDS
+from .config import DEFAULT_BACKEND
 from .errors import ChaosError, PrerequisiteError
 from .guard import check_environment
 
@@ -36,26 +38,27 @@ def _uptime(seconds: float | None) -> str:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from .stack import Stack
+    from .cli_args import stack_of
 
-    stack = Stack(args.backend, settings=_settings(args))
+    stack = stack_of(args)
     stack.up(replicas=args.replicas, progress=_progress)
-    print("stack is up: the app is at http://127.0.2.2:8080/  (Prometheus http://127.0.2.3:9090)")
+    urls = stack.backend.endpoints()
+    print(f"stack is up: the app is at {urls.get('app', '-')}/  (Prometheus {urls.get('prometheus', '-')})")
     return 0
 
 
 def cmd_down(args: argparse.Namespace) -> int:
-    from .stack import Stack
+    from .cli_args import stack_of
 
-    Stack(args.backend, settings=_settings(args)).down(purge=args.purge, progress=_progress)
+    stack_of(args).down(purge=args.purge, progress=_progress)
     print("stack is down" + (" and its data removed" if args.purge else ""))
     return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from .stack import Stack
+    from .cli_args import stack_of
 
-    services = Stack(args.backend, settings=_settings(args)).status()
+    services = stack_of(args).status()
     if args.json:
         print(json.dumps({"up": bool(services), "services": [s.to_dict() for s in services]}, indent=2))
         return 0
@@ -74,30 +77,18 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
+    from .cli_args import settings_of
     from .lab import start_lab
 
-    url = start_lab(_settings(args), port=args.port, progress=_progress)
+    url = start_lab(settings_of(args), port=args.port, progress=_progress)
     print(f"JupyterLab: {url}")
     return 0
 
 
-def _settings(args: argparse.Namespace):
-    from .config import Settings
-
-    s = Settings()
-    if getattr(args, "state_dir", None):
-        from pathlib import Path
-
-        s.state_dir = Path(args.state_dir).resolve()
-    if getattr(args, "rps", None) is not None:
-        s.rps = args.rps
-    return s
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chaosctl", description="Chaos Control: a game day in a box.")
-    parser.add_argument("--backend", choices=["local", "docker"], default=None,
-                        help="where the stack runs (default: $CHAOSCTL_BACKEND or local)")
+    parser.add_argument("--backend", choices=list(BACKENDS), default=None,
+                        help=f"where the stack runs (default: $CHAOSCTL_BACKEND or {DEFAULT_BACKEND})")
     parser.add_argument("--state-dir", default=None, help="run state directory (default .chaos/)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -122,9 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
         register(sub)
     # `chaosctl status --backend docker` as well as `chaosctl --backend docker status`.
     for command in sub.choices.values():
-        if not any("--backend" in a.option_strings for a in command._actions):
-            command.add_argument("--backend", choices=["local", "docker"], default=argparse.SUPPRESS,
-                                 help="where the stack runs (default: $CHAOSCTL_BACKEND or local)")
+        try:
+            command.add_argument("--backend", choices=list(BACKENDS), default=argparse.SUPPRESS,
+                                 help=f"where the stack runs (default: $CHAOSCTL_BACKEND or {DEFAULT_BACKEND})")
+        except argparse.ArgumentError:  # the command defines its own --backend
+            pass
     return parser
 
 

@@ -6,7 +6,7 @@ import argparse
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import FaultBench, log_search_bench
-    from .cli_faults import _stack
+    from .cli_args import stack_of
 
     if args.what in ("logs", "all"):
         print("log search: last 15 minutes of the captured JSON logs into a DataFrame")
@@ -15,19 +15,19 @@ def cmd_bench(args: argparse.Namespace) -> int:
               f"Python loop {r['python_loop_median_s']:.3f} s (ratio {r['ratio_loop_over_duckdb']:.1f}x)")
     if args.what in ("faults", "all"):
         print(f"faults: inject -> effect, inject -> first page, panic -> all healthy ({args.runs} runs each)")
-        bench = FaultBench(_stack(args), runs=args.runs)
+        bench = FaultBench(stack_of(args), runs=args.runs)
         bench.all()
         print(bench.report())
     if args.what == "detective":
         from .trials import run_trials
 
         print(f"detective: {args.seeds} seeded {args.difficulty} games per family; is its settled verdict the truth?")
-        run_trials(_stack(args), seeds=args.seeds, difficulty=args.difficulty)
+        run_trials(stack_of(args), seeds=args.seeds, difficulty=args.difficulty)
     if args.what == "game":
         from .bench_game import game_bench
 
         print(f"game: notebooks 02 to 05 unattended, real waits, {args.runs} games per family")
-        game_bench(_stack(args), runs=args.runs)
+        game_bench(stack_of(args), runs=args.runs)
     if args.what == "soak":
         from .bench import soak
 

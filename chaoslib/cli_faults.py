@@ -6,14 +6,8 @@ import json
 import sys
 import time
 
+from .cli_args import stack_of
 from .errors import UsageError
-
-
-def _stack(args: argparse.Namespace):
-    from .cli import _settings
-    from .stack import Stack
-
-    return Stack(args.backend, settings=_settings(args))
 
 
 def _params(pairs: list[str]) -> dict[str, str]:
@@ -29,7 +23,7 @@ def _params(pairs: list[str]) -> dict[str, str]:
 def cmd_play(args: argparse.Namespace) -> int:
     from .game import play
 
-    state = play(_stack(args), seed=args.seed, difficulty=args.difficulty, progress=lambda line: print(line, flush=True))
+    state = play(stack_of(args), seed=args.seed, difficulty=args.difficulty, progress=lambda line: print(line, flush=True))
     print(f"The incident has begun (seed {state.seed}, {state.difficulty}). Watch for the page.")
     return 0
 
@@ -37,7 +31,7 @@ def cmd_play(args: argparse.Namespace) -> int:
 def cmd_inject(args: argparse.Namespace) -> int:
     from .injector import inject
 
-    record = inject(_stack(args), args.scenario, targets=args.target, params=_params(args.param), ttl_s=args.ttl)
+    record = inject(stack_of(args), args.scenario, targets=args.target, params=_params(args.param), ttl_s=args.ttl)
     print(f"injected {record.id}: {record.scenario} on {', '.join(record.targets)} {record.params or ''} "
           f"(undone automatically in {record.expires_at - record.injected_at:.0f} s)")
     return 0
@@ -54,7 +48,7 @@ def cmd_faults(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2) if args.json else
               "\n".join(f"{r['scenario']:<16}{r['family']:<11}{r['description']}" for r in rows))
         return 0
-    faults = active_faults(_stack(args))
+    faults = active_faults(stack_of(args))
     if args.json:
         print(json.dumps([f.to_dict() for f in faults], indent=2))
         return 0
@@ -71,7 +65,7 @@ def cmd_faults(args: argparse.Namespace) -> int:
 def cmd_heal(args: argparse.Namespace) -> int:
     from .injector import heal
 
-    record = heal(_stack(args), args.id)
+    record = heal(stack_of(args), args.id)
     print(f"healed {record.id} ({record.scenario} on {', '.join(record.targets)})")
     return 0
 
@@ -82,7 +76,7 @@ def cmd_panic(args: argparse.Namespace) -> int:
     from .injector import panic_report
     from .registry import quarantine
 
-    stack = _stack(args)
+    stack = stack_of(args)
     done, failures = panic_report(stack)
     try:
         abandon(stack, reason="panic")

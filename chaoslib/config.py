@@ -85,22 +85,19 @@ JUPYTER = Infra("jupyter", "127.0.0.1", 8888, "root")
 
 #: The ports docker-compose.yml publishes on the host for what the notebooks read.
 DOCKER_PUBLISHED = {"prometheus": 9090, "alertmanager": 9093, "pager": 9099, "elasticsearch": 9200}
+#: The backend used when neither `--backend` nor CHAOSCTL_BACKEND names one.
+DEFAULT_BACKEND = "local"
 
 
-def endpoint(name: str) -> str:
-    """The URL the notebooks use for `name` (prometheus, alertmanager, pager, elasticsearch).
+def backend_name() -> str:
+    """The backend the user chose: CHAOSCTL_BACKEND, else the default."""
+    return os.environ.get("CHAOSCTL_BACKEND") or DEFAULT_BACKEND
 
-    CHAOSCTL_<NAME>_URL wins; under CHAOSCTL_BACKEND=docker it is the port compose publishes
-    on CHAOS_HOST (default 127.0.0.1); natively, the service's own loopback address.
-    """
+
+def url_override(name: str, default: str) -> str:
+    """CHAOSCTL_<NAME>_URL when set (without a trailing slash), else `default`."""
     override = os.environ.get(f"CHAOSCTL_{name.upper()}_URL")
-    if override:
-        return override.rstrip("/")
-    if os.environ.get("CHAOSCTL_BACKEND") == "docker":
-        return f"http://{os.environ.get('CHAOS_HOST', '127.0.0.1')}:{DOCKER_PUBLISHED[name]}"
-    if name == "elasticsearch":  # no Elasticsearch natively: logs are the captured files
-        return f"http://127.0.0.1:{DOCKER_PUBLISHED[name]}"
-    return {"prometheus": PROMETHEUS, "alertmanager": ALERTMANAGER, "pager": PAGER}[name].url
+    return override.rstrip("/") if override else default
 
 
 #: The users the native stack creates (system users without a login shell).

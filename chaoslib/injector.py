@@ -30,7 +30,7 @@ def _registry(stack: Stack) -> Registry:
 
 
 def _require_root(backend: Backend) -> None:
-    if backend.name == "local" and os.geteuid() != 0:
+    if backend.features.needs_root and os.geteuid() != 0:
         raise PrerequisiteError("injecting and undoing faults on the native stack needs root",
                                 hint="run it with sudo, or as root")
 
@@ -200,7 +200,9 @@ def panic_report(stack: Stack) -> tuple[list[str], list[str]]:
         except (ChaosError, OSError) as e:
             failures.append(f"{record.id} ({record.scenario} on {', '.join(map(str, record.targets))}): "
                             f"{e.one_line() if isinstance(e, ChaosError) else e}")
-    if backend.is_up() or backend.name == "local":
+    # A backend that needs root changes the host itself (firewall, cgroups, mounts): those
+    # traces outlive its stack, so they are swept even when the stack is down.
+    if backend.is_up() or backend.features.needs_root:
         try:
             done += backend.reset_faults()
         except SweepError as e:

@@ -1,39 +1,20 @@
 """Stack: the facade notebooks and the CLI use (status, faults, metrics, logs, alerts).
 
-It picks the backend (`--backend`, or CHAOSCTL_BACKEND, default "local") and is the only
-place that knows which one is in use; everything behind it is written against the base.
+It loads the backend from the table in chaoslib.backends (`--backend`, or CHAOSCTL_BACKEND);
+everything behind it is written against the base.
 """
 from __future__ import annotations
 
-import os
-
+from .backends import load
 from .backends.base import Backend, Progress, ServiceStatus, no_progress
 from .config import Settings
-from .errors import UsageError
-
-BACKENDS = ("local", "docker")
-
-
-def make_backend(name: str | None = None, *, settings: Settings | None = None) -> Backend:
-    """The backend called `name` (default: CHAOSCTL_BACKEND or "local")."""
-    name = name or os.environ.get("CHAOSCTL_BACKEND", "local")
-    if name == "local":
-        from .backends.local import LocalBackend
-
-        return LocalBackend(settings)
-    if name == "docker":
-        from .backends.docker import DockerBackend
-
-        return DockerBackend(settings)
-    raise UsageError(f"unknown backend {name!r}", field="backend", value=name,
-                     hint=f"choose one of {', '.join(BACKENDS)}")
 
 
 class Stack:
     """One running (or not yet running) game stack."""
 
     def __init__(self, backend: str | Backend | None = None, *, settings: Settings | None = None) -> None:
-        self.backend = backend if isinstance(backend, Backend) else make_backend(backend, settings=settings)
+        self.backend = backend if isinstance(backend, Backend) else load(backend, settings=settings)
         self.settings: Settings = getattr(self.backend, "settings", settings or Settings())
 
     # -- lifecycle ------------------------------------------------------------------

@@ -30,7 +30,7 @@ ALLOWED: list[Allowed] = [
     Allowed("tests/*", r"^this kernel has netem: test_latency_delays_the_load_balancer runs instead$",
             "the refusal without netem cannot be seen where the kernel has netem; the delay test runs instead"),
     Allowed("tests/docker/test_docker.py::TestScenarios::test_inject_and_heal_every_scenario[[]lb-latency[]]",
-            r"^the docker backend lacks netem on this machine$",
+            r"^the docker backend lacks has_netem on this machine$",
             "this kernel has no netem qdisc: the latency fault cannot run here (in the docker helper either)"),
     Allowed("tests/*", r"the native stack needs root",
             "the live stack binds loopback addresses, nftables and cgroups: root only", unprivileged_only=True),

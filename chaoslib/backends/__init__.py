@@ -1,0 +1,41 @@
+"""The backends, by name: one table of dotted paths, loaded on demand, so nothing else chooses by name."""
+from __future__ import annotations
+
+from importlib import import_module
+
+from .. import config
+from ..config import Settings
+from ..errors import UsageError
+from .base import Backend
+
+#: Every backend `--backend` and CHAOSCTL_BACKEND can name: name -> dotted path of its class.
+BACKENDS = {
+    "local": "chaoslib.backends.local.backend.LocalBackend",
+    "docker": "chaoslib.backends.docker.backend.DockerBackend",
+}
+
+
+def backend_class(name: str) -> type[Backend]:
+    """The class of the backend called `name`; UsageError naming the known ones otherwise."""
+    path = BACKENDS.get(name)
+    if path is None:
+        raise UsageError(f"unknown backend {name!r}: backends are {', '.join(BACKENDS)}", field="backend",
+                         value=name, hint="pass one of them to --backend or CHAOSCTL_BACKEND")
+    module, _, attr = path.rpartition(".")
+    return getattr(import_module(module), attr)
+
+
+def load(name: str | None = None, *, settings: Settings | None = None) -> Backend:
+    """The backend called `name` (default: CHAOSCTL_BACKEND, else the default backend), ready to use."""
+    return backend_class(name or config.backend_name())(settings)
+
+
+def endpoint(name: str) -> str:
+    """The URL of `name` (prometheus, alertmanager, pager, elasticsearch, ...) for the chosen backend.
+
+    CHAOSCTL_<NAME>_URL wins; else what the backend chosen by CHAOSCTL_BACKEND publishes.
+    """
+    urls = load().endpoints()
+    if name not in urls:
+        return config.url_override(name, "")
+    return urls[name]

@@ -161,9 +161,9 @@ class Family:
     gather: Callable[["Stack", float], dict[str, dict[str, float]]] | None = None
     #: The fix panel's tab for this family (None: its fixes are offered elsewhere).
     fix_tab: FixTab | None = None
-    #: A check, seen from outside, that a scenario's effect now bites: (scenario, target, backend) ->
-    #: a no-argument check, used by the benchmarks.
-    effect_probe: Callable[[str, str, "Backend"], Callable[[], bool]] | None = None
+    #: A check, seen from outside, that a scenario's effect now bites: (scenario, target, the
+    #: backend's probe()) -> a no-argument check, used by the benchmarks.
+    effect_probe: Callable[[str, str, Any], Callable[[], bool]] | None = None
 
 
 def known_target(stack: "Stack", target: str) -> str:

@@ -5,12 +5,13 @@ a replica that crashed); the detective reads each replica's disk use and failed 
 """
 from __future__ import annotations
 
+import errno
 import random
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ..backends.base import Backend
+from ..backends.base import Backend, Probe
 from ..errors import UsageError
 from .catalogue import Apply, Family, Finding, FixTab, FixUI, Journal, Pending, Scenario, known_target
 
@@ -144,12 +145,9 @@ def rule(s: Signals, claimed: set[str]) -> Finding | Pending | None:
     return Finding(DISK, full, "disk full", ev, 0.9)
 
 
-def effect_probe(scenario: str, target: str, backend: Backend):
+def effect_probe(scenario: str, target: str, probe: Probe):
     """Seen from outside: the app's own disk writes fail with ENOSPC."""
-    from ..native.probes import OutsideProbe
-
-    probe, enospc = OutsideProbe(backend), 28
-    return lambda: probe.app_write_errno(target) == enospc
+    return lambda: probe.app_write_errno(target) == errno.ENOSPC
 
 
 FAMILY = Family(

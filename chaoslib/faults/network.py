@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ..backends.base import DATABASE, LOAD_BALANCER, Backend
+from ..backends.base import DATABASE, LOAD_BALANCER, Backend, Probe
 from ..errors import ChaosError
 from .catalogue import Apply, Family, Finding, FixTab, FixUI, Journal, Param, Pending, Scenario, Strength, known_target
 
@@ -187,11 +187,8 @@ def rule(s: Signals, claimed: set[str]) -> Finding | Pending | None:
     return Finding(NETWORK, out, "packet loss between the load balancer and the replica", ev, 0.7)
 
 
-def effect_probe(scenario: str, target: str, backend: Backend):
+def effect_probe(scenario: str, target: str, probe: Probe):
     """Seen from outside: the load balancer fails to connect to the target, or the target to the database."""
-    from ..native.probes import OutsideProbe
-
-    probe = OutsideProbe(backend)
     if scenario == "db-cutoff":
         return lambda: not probe.db_reachable_from(target)
     return lambda: probe.lb_connect_failures(target, 10) > 0

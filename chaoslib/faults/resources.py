@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..backends.base import Backend, Limits
+from ..backends.base import Backend, Limits, Probe
 from ..errors import UsageError
 from .catalogue import Apply, Family, Finding, FixTab, FixUI, Journal, Param, Pending, Scenario, Strength, known_target
 
@@ -136,16 +136,13 @@ def rule(s: Signals, claimed: set[str]) -> Finding | Pending | None:
     return Finding(RESOURCES, starved, "CPU limit too low", ev, 0.85)
 
 
-def effect_probe(scenario: str, target: str, backend: Backend):
+def effect_probe(scenario: str, target: str, probe: Probe):
     """Seen from the cgroup: new CFS throttled periods (CPU) or new OOM kills (memory)."""
-    from ..native.cgroups import Cgroups
-
-    cg = Cgroups()
     if scenario == "cpu-starve":
-        base = cg.stats(target).cpu_throttled_periods
-        return lambda: cg.stats(target).cpu_throttled_periods > base
-    base = cg.stats(target).oom_kills
-    return lambda: cg.stats(target).oom_kills > base
+        base = probe.throttled_periods(target)
+        return lambda: probe.throttled_periods(target) > base
+    base = probe.oom_kills(target)
+    return lambda: probe.oom_kills(target) > base
 
 
 FAMILY = Family(

@@ -1,1 +1,1 @@
-"""The pieces of the native (no Docker) stack: users, cgroups, disks, nftables, supervisor."""
+"""The local backend's runtime: users, supervisor, programs, postgres and probes of the native stack."""

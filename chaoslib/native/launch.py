@@ -10,7 +10,7 @@ import os
 import pwd
 import sys
 
-from .cgroups import Cgroups
+from ..kernel.cgroups import Cgroups
 
 
 def main(argv: list[str] | None = None) -> None:

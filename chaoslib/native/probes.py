@@ -10,21 +10,9 @@ import sys
 import urllib.request
 
 from .. import config
-from .cgroups import Cgroups
+from ..kernel.cgroups import Cgroups
+from ..kernel.probes import CONNECT, CONNECT_TIME, WRITE
 from .users import uid_of
-
-_CONNECT = ("import socket,sys\nhost,port,n=sys.argv[1],int(sys.argv[2]),int(sys.argv[3])\nf=0\n"
-            "for _ in range(n):\n s=socket.socket(); s.settimeout(0.3)\n"
-            " try: s.connect((host,port))\n except OSError: f+=1\n finally: s.close()\nprint(f)")
-#: Median seconds a TCP connect takes (the handshake carries any added latency).
-CONNECT_TIME = ("import socket,statistics,sys,time\nhost,port,n=sys.argv[1],int(sys.argv[2]),int(sys.argv[3])\nts=[]\n"
-                "for _ in range(n):\n s=socket.socket(); s.settimeout(5); t=time.monotonic()\n"
-                " try: s.connect((host,port)); ts.append(time.monotonic()-t)\n except OSError: pass\n"
-                " finally: s.close()\nprint(statistics.median(ts) if ts else -1)")
-_WRITE = ("import os,sys\np=os.path.join(sys.argv[1],'.probe-write')\n"
-          "try:\n fd=os.open(p,os.O_WRONLY|os.O_CREAT|os.O_TRUNC,0o600)\n"
-          " try:\n  os.write(fd,b'x'*65536); os.fsync(fd)\n finally:\n  os.close(fd); os.unlink(p)\n print('ok')\n"
-          "except OSError as e:\n print(e.errno)")
 
 
 class OutsideProbe:
@@ -41,7 +29,7 @@ class OutsideProbe:
 
     def lb_connect_failures(self, target: str, n: int) -> int:
         host = config.replica_address(config.replica_index(target))
-        return int(self._as(config.TRAEFIK.user, _CONNECT, host, str(config.APP_PORT), str(n)))
+        return int(self._as(config.TRAEFIK.user, CONNECT, host, str(config.APP_PORT), str(n)))
 
     def lb_connect_seconds(self, target: str, n: int = 5) -> float:
         """Median time of the load balancer's TCP connects to a replica (-1 when none succeeded)."""
@@ -49,7 +37,7 @@ class OutsideProbe:
         return float(self._as(config.TRAEFIK.user, CONNECT_TIME, host, str(config.APP_PORT), str(n)))
 
     def _db_ok(self, user: str) -> bool:
-        return self._as(user, _CONNECT, config.POSTGRES.host, str(config.POSTGRES.port), "3") == "0"
+        return self._as(user, CONNECT, config.POSTGRES.host, str(config.POSTGRES.port), "3") == "0"
 
     def db_reachable_from(self, target: str) -> bool:
         return self._db_ok(config.replica_user(config.replica_index(target)))
@@ -58,12 +46,16 @@ class OutsideProbe:
         return self._db_ok("chaossvc")
 
     def app_write_errno(self, target: str) -> int | None:
-        out = self._as(config.replica_user(config.replica_index(target)), _WRITE,
+        out = self._as(config.replica_user(config.replica_index(target)), WRITE,
                        str(self.backend.settings.disk_path(target)))
         return None if out == "ok" else int(out)
 
     def throttled_periods(self, target: str) -> int:
         return Cgroups().stats(target).cpu_throttled_periods
+
+    def oom_kills(self, target: str) -> int:
+        """How many times the OOM killer acted in the replica's cgroup."""
+        return Cgroups().stats(target).oom_kills
 
     def healthy(self, target: str) -> bool:
         host = config.replica_address(config.replica_index(target))

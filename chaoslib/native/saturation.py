@@ -18,8 +18,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from .. import config
 from ..config import Settings
-from . import disks
-from .cgroups import Cgroups
+from ..kernel import disks
+from ..kernel.cgroups import Cgroups
 from .restarts import load as load_restarts
 from .supervisor import Supervisor
 

@@ -1,0 +1,1 @@
+"""Watching the stack from outside: metrics, alerts and pages, logs, dashboards."""

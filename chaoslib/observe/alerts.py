@@ -12,7 +12,7 @@ from typing import Callable
 import pandas as pd
 import requests
 
-from .. import config
+from ..backends import endpoint
 from ..errors import ObserveError
 
 Progress = Callable[[str], None]
@@ -32,7 +32,7 @@ def _get(url: str, source: str):
 
 def active_alerts(url: str | None = None) -> pd.DataFrame:
     """Alerts Alertmanager holds now: alertname, severity, state, starts_at, summary, labels."""
-    url = url or config.endpoint("alertmanager")
+    url = url or endpoint("alertmanager")
     rows = []
     for a in _get(f"{url.rstrip('/')}/api/v2/alerts", "alertmanager"):
         labels = a.get("labels", {})
@@ -44,7 +44,7 @@ def active_alerts(url: str | None = None) -> pd.DataFrame:
 
 def rule_alerts(url: str | None = None) -> pd.DataFrame:
     """Alerts Prometheus evaluates as true now, pending or firing: alertname, severity, state, replica, active_at."""
-    url = url or config.endpoint("prometheus")
+    url = url or endpoint("prometheus")
     body = _get(f"{url.rstrip('/')}/api/v1/alerts", "prometheus")
     rows = [{"alertname": a["labels"].get("alertname"), "severity": a["labels"].get("severity"),
              "state": a.get("state"), "replica": a["labels"].get("replica"),
@@ -63,7 +63,7 @@ def pages(url: str | None = None, *, channel: str | None = "pages", since: float
     after it, which is how a game tells its own pages from a previous incident's (a
     notification about an alert that began earlier is an echo, not news).
     """
-    url = url or config.endpoint("pager")
+    url = url or endpoint("pager")
     rows = []
     for n in _get(f"{url.rstrip('/')}/pages", "pager"):
         if channel and n["channel"] != channel:
@@ -106,7 +106,7 @@ def wait_for_page(*, since: float, timeout: float = 120, url: str | None = None,
         elapsed = time.monotonic() - start
         if time.monotonic() > deadline:
             raise ObserveError(f"no page within {timeout:.0f} s", source="pager",
-                               hint="check `chaosctl status` and Alertmanager at " + config.endpoint("alertmanager"))
+                               hint="check `chaosctl status` and Alertmanager at " + endpoint("alertmanager"))
         if elapsed - last >= 3:
             progress(f"waiting for the page... {elapsed:.0f} s")
             last = elapsed

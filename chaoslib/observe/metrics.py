@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 import pandas as pd
 import requests
 
-from .. import config
+from ..backends import endpoint
 from ..errors import ObserveError
 
 #: Golden-signal queries by replica, over the recording rules in stack/prometheus/rules.
@@ -52,7 +52,7 @@ class Metrics:
     """A Prometheus HTTP API client returning DataFrames."""
 
     def __init__(self, url: str | None = None, *, timeout: float = 10.0) -> None:
-        self.url = (url or config.endpoint("prometheus")).rstrip("/")
+        self.url = (url or endpoint("prometheus")).rstrip("/")
         self.timeout = timeout
 
     def _get(self, path: str, params: dict) -> dict:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import urllib.request
 
-from chaoslib.native.probes import _CONNECT, _WRITE, CONNECT_TIME
+from chaoslib.kernel.probes import CONNECT as _CONNECT, CONNECT_TIME, WRITE as _WRITE
 
 import docker_env as eng
 

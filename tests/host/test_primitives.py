@@ -16,8 +16,8 @@ import time
 import pytest
 
 import binomial
-from chaoslib.native import disks, nft
-from chaoslib.native.cgroups import Cgroups
+from chaoslib.kernel import disks, nft
+from chaoslib.kernel.cgroups import Cgroups
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="kernel primitives need root")
 

@@ -16,8 +16,8 @@ import yaml
 
 from chaoslib import config, postmortem, steady
 from chaoslib.draw import STRENGTH, draw
-from chaoslib.native import disks, nft
-from chaoslib.native.cgroups import Cgroups
+from chaoslib.kernel import disks, nft
+from chaoslib.kernel.cgroups import Cgroups
 from chaoslib.observe.metrics import Metrics
 
 from .helpers import all_healthy, wait_until

@@ -12,7 +12,7 @@ import requests
 
 from chaoslib import config, game
 from chaoslib.injector import active_faults, all_faults, heal, inject, panic
-from chaoslib.native.cgroups import Cgroups
+from chaoslib.kernel.cgroups import Cgroups
 
 from chaoslib.native.probes import OutsideProbe as LocalProbe
 import binomial

@@ -11,7 +11,7 @@ import pytest
 
 from chaoslib import config
 from chaoslib.injector import active_faults, all_faults, heal_expired, inject, panic
-from chaoslib.native import nft
+from chaoslib.kernel import nft
 from chaoslib.registry import FaultRecord, Registry
 
 from .helpers import all_healthy, wait_until

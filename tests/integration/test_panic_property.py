@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from chaoslib import config
 from chaoslib.errors import ChaosError
-from chaoslib.native import disks, nft
-from chaoslib.native.cgroups import Cgroups
+from chaoslib.kernel import disks, nft
+from chaoslib.kernel.cgroups import Cgroups
 from chaoslib.native.pids import stack_processes
 from chaoslib.native.users import uid_of
 

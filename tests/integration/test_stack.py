@@ -11,8 +11,8 @@ import time
 import pytest
 
 from chaoslib import config
-from chaoslib.native import disks, nft
-from chaoslib.native.cgroups import Cgroups
+from chaoslib.kernel import disks, nft
+from chaoslib.kernel.cgroups import Cgroups
 
 from .helpers import all_healthy, api, wait_until
 

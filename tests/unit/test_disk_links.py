@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from chaoslib.errors import FaultError
-from chaoslib.native import disks
+from chaoslib.kernel import disks
 
 
 @pytest.fixture

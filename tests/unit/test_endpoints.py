@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from chaoslib import config
+from chaoslib.backends import endpoint
 from chaoslib.observe.metrics import Metrics
 
 
@@ -17,8 +18,8 @@ def test_docker_endpoints_are_the_published_ports(monkeypatch):
     monkeypatch.setenv("CHAOSCTL_BACKEND", "docker")
     monkeypatch.delenv("CHAOSCTL_PAGER_URL", raising=False)
     monkeypatch.setenv("CHAOS_HOST", "127.0.0.1")
-    assert config.endpoint("pager") == "http://127.0.0.1:9099"
-    assert config.endpoint("alertmanager") == "http://127.0.0.1:9093"
+    assert endpoint("pager") == "http://127.0.0.1:9099"
+    assert endpoint("alertmanager") == "http://127.0.0.1:9093"
 
 
 def test_an_explicit_url_wins(monkeypatch):

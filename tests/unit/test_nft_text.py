@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from chaoslib.errors import FaultError
-from chaoslib.native import nft
+from chaoslib.kernel import nft
 
 
 def test_native_table_script_is_unchanged():

@@ -8,7 +8,7 @@ import subprocess
 import requests
 
 from chaoslib import config
-from chaoslib.native import disks
+from chaoslib.kernel import disks
 
 from .gunicorn_proc import REPO, free_port, gunicorn_cmd, gunicorn_env, wait_for_livez
 

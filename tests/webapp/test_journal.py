@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from chaoslib import config
-from chaoslib.native import disks
+from chaoslib.kernel import disks
 
 
 class TestJournal:

@@ -1,0 +1,16 @@
+"""The root of every contract mixin: a backend's name, its features, and the error a missing primitive raises."""
+from __future__ import annotations
+
+from .features import Features
+
+
+class Contract:
+    """What every area of the contract shares."""
+
+    #: Short name used by `--backend` and in messages.
+    name: str = "base"
+    #: What this backend can do on this machine (see Features).
+    features: Features = Features()
+
+    def _missing(self, primitive: str) -> NotImplementedError:
+        return NotImplementedError(f"{type(self).__name__} must implement Backend.{primitive}()")

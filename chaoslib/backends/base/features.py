@@ -1,0 +1,27 @@
+"""Features: what a backend can do on this machine, as commented booleans code reads instead of a name."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+
+@dataclass(frozen=True)
+class Features:
+    """What a backend can do on this machine. Code reads a flag; it never asks which backend it has."""
+
+    #: The kernel has the netem qdisc, so the latency fault (lb-latency) can run.
+    has_netem: bool = False
+    #: Network faults are firewall rules real packets meet (nftables), not only a record.
+    real_network: bool = True
+    #: Limits are real cgroups: the OOM killer and CFS throttling act on them.
+    real_limits: bool = True
+    #: A replica's disk keeps its files across a restart of the replica (a mount outlives the process).
+    disk_survives_restart: bool = True
+    #: Starting the stack or injecting a fault needs root (nftables, cgroups, mounts).
+    needs_root: bool = False
+    #: Prometheus and Alertmanager watch the stack, so steady state and pages can be read.
+    has_monitoring: bool = True
+
+    def lacks(self, needs: Iterable[str]) -> list[str]:
+        """The flags among `needs` this backend does not have (an unknown flag counts as lacking)."""
+        return sorted(n for n in needs if not getattr(self, n, False))

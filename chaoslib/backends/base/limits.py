@@ -1,0 +1,21 @@
+"""The contract's resource primitives: read and set a replica's CPU and memory limits."""
+from __future__ import annotations
+
+from .contract import Contract
+from .types import Limits
+
+
+class LimitPrimitives(Contract):
+    """CPU and memory limits of the replicas."""
+
+    def get_limits(self, *, target: str) -> Limits:
+        """The CPU and memory limits of a replica."""
+        raise self._missing("get_limits")
+
+    def set_limits(self, *, target: str, limits: Limits) -> None:
+        """Set a replica's CPU and memory limits (takes effect for new processes at least)."""
+        raise self._missing("set_limits")
+
+    def default_limits(self) -> Limits:
+        """The limits a replica has in a healthy stack."""
+        raise self._missing("default_limits")

@@ -1,0 +1,85 @@
+"""The values the backend contract speaks in: statuses, limits, disk figures, network rules, progress."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Iterable
+
+from ...errors import UsageError
+from ...kernel.disks import DiskUsage, FileInfo
+
+__all__ = ["DATABASE", "LOAD_BALANCER", "DiskUsage", "FileInfo", "Limits", "NetworkRule", "Progress",
+           "ServiceStatus", "check_fraction", "names", "no_progress"]
+
+#: A progress callback: called with one short line at each step of a long wait.
+Progress = Callable[[str], None]
+
+
+def no_progress(_: str) -> None:
+    """The default progress callback: says nothing."""
+
+
+@dataclass
+class ServiceStatus:
+    """One service of the stack as `status` reports it."""
+
+    name: str
+    kind: str  # "replica", "database", "proxy", "monitoring", "load", "control"
+    state: str  # RUNNING, STARTING, BACKOFF, EXITED, FATAL, STOPPED, ...
+    address: str = ""
+    pid: int | None = None
+    uptime_s: float | None = None
+    restarts: int = 0
+    healthy: bool = False
+    detail: str = ""
+    # Saturation figures, for replicas.
+    cpu_seconds: float | None = None
+    memory_bytes: int | None = None
+    memory_limit_bytes: int | None = None
+    cpu_limit_cores: float | None = None
+    disk_used_bytes: int | None = None
+    disk_size_bytes: int | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """CPU (in cores) and memory (in bytes) limits of a target; None means unlimited."""
+
+    cpu: float | None = None
+    memory: int | None = None
+
+
+@dataclass
+class NetworkRule:
+    """One network fault rule as the backend holds it."""
+
+    key: str  # the fault id that owns the rule
+    source: str  # "lb" (the load balancer) or a replica name
+    target: str  # a replica name or "postgres"
+    fraction: float  # 1.0 = cut off
+    extra: dict = field(default_factory=dict)
+
+
+#: Sources and targets a network primitive understands besides replica names.
+LOAD_BALANCER = "lb"
+DATABASE = "postgres"
+
+
+def check_fraction(fraction: float) -> float:
+    """Validate a packet-loss fraction: 0 < f <= 1."""
+    try:
+        value = float(fraction)
+    except (TypeError, ValueError) as e:
+        raise UsageError(f"loss fraction must be a number, got {fraction!r}", field="fraction",
+                         value=fraction) from e
+    if not 0.0 < value <= 1.0:
+        raise UsageError(f"loss fraction must be in (0, 1], got {value}", field="fraction", value=value,
+                         hint="use e.g. 0.3 for 30 percent")
+    return value
+
+
+def names(items: Iterable[ServiceStatus]) -> list[str]:
+    """The names of some services, in order."""
+    return [s.name for s in items]

@@ -1,0 +1,47 @@
+"""DockerBackend: the docker backend's mixins (one per area of the contract) composed into one backend."""
+from __future__ import annotations
+
+import os
+from functools import cached_property
+
+from ... import config
+from ...config import Settings
+from ..base import Backend, Features
+from .containers import DockerContainers
+from .disks import DockerDisks
+from .engine import DEFAULT_HELPER_IMAGE, DEFAULT_PROJECT
+from .helpers import DockerHelpers
+from .lifecycle import DockerLifecycle
+from .limits import DockerLimits
+from .logs import DockerLogs
+from .network import DockerNetwork
+from .probes import DockerProbes
+from .safety import DockerSafety
+
+#: What the CLI and the notebooks open, by name: the ports docker-compose.yml publishes.
+PUBLISHED = {"app": 8000, "grafana": 3000, "kibana": 5601, "locust": 8089, **config.DOCKER_PUBLISHED}
+
+
+class DockerBackend(DockerLifecycle, DockerContainers, DockerHelpers, DockerNetwork, DockerDisks, DockerLimits,
+                    DockerLogs, DockerSafety, DockerProbes, Backend):
+    """Docker Engine API via the docker SDK (Gitpod, laptops)."""
+
+    name = "docker"
+
+    def __init__(self, settings: Settings | None = None, *, project: str | None = None,
+                 helper_image: str | None = None, client=None) -> None:
+        self.settings = settings or Settings()
+        self.project = project or os.environ.get("CHAOSCTL_COMPOSE_PROJECT") or DEFAULT_PROJECT
+        self.helper_image = helper_image or os.environ.get("CHAOSCTL_HELPER_IMAGE") or DEFAULT_HELPER_IMAGE
+        self._client = client
+
+    @cached_property
+    def features(self) -> Features:  # type: ignore[override]
+        return Features(has_netem=self._probe_netem(), real_network=True, real_limits=True,
+                        disk_survives_restart=True, needs_root=False, has_monitoring=True)
+
+    def endpoints(self) -> dict[str, str]:
+        """The ports compose publishes on CHAOS_HOST (default 127.0.0.1); CHAOSCTL_<NAME>_URL wins."""
+        host = os.environ.get("CHAOS_HOST", "127.0.0.1")
+        ports = {**PUBLISHED, "app": int(os.environ.get("CHAOS_HTTP_PORT", PUBLISHED["app"]))}
+        return {name: config.url_override(name, f"http://{host}:{port}") for name, port in ports.items()}

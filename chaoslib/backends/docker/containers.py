@@ -1,0 +1,104 @@
+"""The project's containers as the Engine API lists them: by compose service, with their addresses."""
+from __future__ import annotations
+
+import concurrent.futures
+
+from ...errors import ChaosError, FaultError, PrerequisiteError, ServiceError, UsageError
+from ..base import DATABASE
+from .engine import KINDS, NUMBER_LABEL, PROJECT_LABEL, PROXY, REPLICA, SERVICE_LABEL, docker_sdk, engine_address
+
+
+class DockerContainers:
+    """The engine client, and the project's containers found by their compose labels."""
+
+    @property
+    def client(self):
+        """The Engine API client; a one-line PrerequisiteError when no engine answers."""
+        if self._client is None:
+            docker = docker_sdk()
+            try:
+                client = docker.from_env(timeout=120)
+                client.ping()
+            except docker.errors.DockerException as e:
+                raise PrerequisiteError(f"no Docker Engine answers at {engine_address()}",
+                                        hint="start Docker (dockerd), or set DOCKER_HOST") from e
+            self._client = client
+        return self._client
+
+    def _api_error(self, what: str, e: Exception) -> ChaosError:
+        docker = docker_sdk()
+        explanation = getattr(e, "explanation", None) or str(e)
+        if isinstance(e, docker.errors.NotFound):
+            return ServiceError(what, f"not found: {explanation}", hint="is the stack up? see `chaosctl status`")
+        return FaultError(f"{what}: the Docker Engine refused: {explanation}")
+
+    def _containers(self, *, running_only: bool = False) -> dict[str, object]:
+        """Project containers by compose service name (the first container of each service)."""
+        docker = docker_sdk()
+        try:
+            found = self.client.containers.list(all=not running_only, ignore_removed=True,
+                                                filters={"label": f"{PROJECT_LABEL}={self.project}"})
+        except docker.errors.DockerException as e:
+            raise self._api_error("listing containers", e) from e
+        out: dict[str, object] = {}
+        for c in sorted(found, key=lambda c: int(c.labels.get(NUMBER_LABEL, "1") or 1)):
+            service = c.labels.get(SERVICE_LABEL)
+            if service and service not in out:
+                out[service] = c
+        return out
+
+    def _container(self, service: str):
+        containers = self._containers()
+        if service not in containers:
+            known = ", ".join(sorted(containers)) or "none (is the stack up?)"
+            raise UsageError(f"unknown service {service!r}: services are {known}", field="target", value=service,
+                             hint=f"targets are {', '.join(self.targets())}" if containers else "")
+        return containers[service]
+
+    def _replica(self, target: str):
+        if target not in self.targets():
+            raise UsageError(f"unknown target {target!r}", field="target", value=target,
+                             hint=f"targets are {', '.join(self.targets())}")
+        return self._container(target)
+
+    @staticmethod
+    def _kind(service: str) -> str:
+        return "replica" if REPLICA.match(service) else KINDS.get(service, "control")
+
+    @staticmethod
+    def _networks(container) -> dict[str, str]:
+        nets = container.attrs.get("NetworkSettings", {}).get("Networks") or {}
+        out = {}
+        for name, n in nets.items():
+            # A stopped container has no address, except a fixed one (compose's ipv4_address).
+            ip = n.get("IPAddress") or (n.get("IPAMConfig") or {}).get("IPv4Address")
+            if ip:
+                out[name] = ip
+        return out
+
+    def _ip(self, container, peer=None) -> str:
+        """The container's address on a network it shares with `peer` (else its first one)."""
+        own = self._networks(container)
+        if peer is not None:
+            shared = [n for n in own if n in self._networks(peer)]
+            if shared:
+                return own[sorted(shared)[0]]
+        if not own:
+            raise FaultError(f"{container.labels.get(SERVICE_LABEL, container.name)} has no network address",
+                             hint="is it running?")
+        return own[sorted(own)[0]]
+
+    def targets(self) -> list[str]:
+        names = [s for s in self._containers() if REPLICA.match(s)]
+        return sorted(names, key=lambda s: int(REPLICA.match(s).group(1)))
+
+    def _holders(self) -> list:
+        """Running containers whose network namespace may hold the project's rules."""
+        containers = self._containers(running_only=True)
+        return [c for s, c in sorted(containers.items()) if s in (PROXY, DATABASE) or REPLICA.match(s)]
+
+    def _parallel(self, fn, items: list) -> list:
+        if not items:
+            return []
+        with concurrent.futures.ThreadPoolExecutor(max_workers=min(6, len(items))) as pool:
+            return list(pool.map(fn, items))

@@ -1,0 +1,107 @@
+"""Resource faults on containers: CPU quota and memory by the Engine API's container update."""
+from __future__ import annotations
+
+import math
+import os
+import time
+
+import requests
+
+from ...errors import FaultError, UsageError
+from ..base import Limits
+from .engine import CPU_LABEL, CPU_PERIOD, DEFAULT_LIMITS, MAX_MEMORY, MEMORY_LABEL, MIN_CPU_QUOTA, MIN_MEMORY, docker_sdk
+
+
+class DockerLimits:
+    """Read and set a replica's CPU and memory limits; the healthy values come from its labels."""
+
+    @staticmethod
+    def _limits_of(c) -> Limits:
+        hc = c.attrs.get("HostConfig", {})
+        cpu = None
+        if hc.get("NanoCpus"):
+            cpu = hc["NanoCpus"] / 1e9
+        elif (hc.get("CpuQuota") or 0) > 0:
+            cpu = hc["CpuQuota"] / (hc.get("CpuPeriod") or CPU_PERIOD)
+        return Limits(cpu=round(cpu, 6) if cpu else None, memory=int(hc["Memory"]) if hc.get("Memory") else None)
+
+    @staticmethod
+    def _defaults_of(c) -> Limits:
+        labels = c.labels
+        try:
+            cpu = float(labels[CPU_LABEL]) if CPU_LABEL in labels else DEFAULT_LIMITS.cpu
+            memory = int(labels[MEMORY_LABEL]) if MEMORY_LABEL in labels else DEFAULT_LIMITS.memory
+        except ValueError:
+            return DEFAULT_LIMITS
+        return Limits(cpu=cpu, memory=memory)
+
+    def default_limits(self) -> Limits:
+        containers = self._containers()
+        targets = self.targets()
+        return self._defaults_of(containers[targets[0]]) if targets else DEFAULT_LIMITS
+
+    def get_limits(self, *, target: str) -> Limits:
+        return self._limits_of(self._replica(target))
+
+    def set_limits(self, *, target: str, limits: Limits) -> None:
+        c = self._replica(target)
+        ncpu = os.cpu_count() or 1
+        if limits.cpu is not None and not 0.001 <= limits.cpu <= ncpu:
+            raise UsageError(f"cpu limit must be between 0.001 and {ncpu} cores, got {limits.cpu}",
+                             field="cpu", value=limits.cpu)
+        if limits.memory is not None and not MIN_MEMORY <= limits.memory <= MAX_MEMORY:
+            raise UsageError(f"memory limit must be between 6 MiB and 64 GiB, got {limits.memory} bytes",
+                             field="memory", value=limits.memory)
+        body: dict[str, int] = {}
+        hc = c.attrs.get("HostConfig", {})
+        if limits.cpu is not None:
+            if hc.get("NanoCpus"):
+                if limits.cpu < 0.01:
+                    raise UsageError(f"{target} was created with `cpus:`: Docker cannot go below 0.01 cores",
+                                     field="cpu", value=limits.cpu,
+                                     hint="use cpu_quota/cpu_period in docker-compose.yml for smaller quotas")
+                body["NanoCpus"] = int(round(limits.cpu * 1e9))
+            else:
+                period = CPU_PERIOD
+                if limits.cpu * period < MIN_CPU_QUOTA:
+                    period = min(1_000_000, math.ceil(MIN_CPU_QUOTA / limits.cpu))
+                body["CpuPeriod"] = period
+                body["CpuQuota"] = int(round(limits.cpu * period))
+        if limits.memory is not None:
+            body["Memory"] = int(limits.memory)
+            body["MemorySwap"] = int(limits.memory)
+        if not body:
+            return
+        self._update(target, c, body)
+
+    def _update(self, target: str, c, body: dict) -> None:
+        """POST /containers/{id}/update. A container the engine is restarting (a crash loop, an
+        OOM kill) cannot be updated in that instant: try again, then stop it and update its
+        configuration (the callers start it again: heal, reset and the scenarios do)."""
+        docker = docker_sdk()
+        api = self.client.api
+        for attempt in range(8):
+            try:
+                res = api.post(f"{api.base_url}/v{api.api_version}/containers/{c.id}/update", json=body,
+                               timeout=api.timeout)
+                try:
+                    res.raise_for_status()
+                except requests.exceptions.HTTPError as e:
+                    raise docker.errors.create_api_error_from_http_exception(e) from e
+                return
+            except docker.errors.DockerException as e:
+                text = str(getattr(e, "explanation", "") or e)
+                if "busy" in text.lower() or "unable to set memory limit" in text:
+                    raise FaultError(f"cannot set {target}'s memory limit below what it uses now",
+                                     hint="stop or restart the replica with the new limit") from e
+                transient = "stopped container" in text or "not running" in text or "restarting" in text
+                if not transient or attempt == 7:
+                    raise FaultError(f"cannot set limits of {target}: {text}") from e
+                if attempt >= 3:
+                    try:
+                        c.reload()
+                        if c.attrs.get("State", {}).get("Status") == "restarting":
+                            c.stop(timeout=5)
+                    except docker.errors.DockerException:
+                        pass
+                time.sleep(0.3)

@@ -1,0 +1,54 @@
+"""LocalBackend: the native stack's mixins (one per area of the contract) composed into one backend."""
+from __future__ import annotations
+
+import shutil
+from functools import cached_property
+from pathlib import Path
+
+from ... import config
+from ...config import Settings
+from ...kernel.cgroups import Cgroups
+from ...kernel.netem import detect_netem
+from ...native.supervisor import Supervisor
+from ..base import Backend, Features
+from .disks import LocalDisks
+from .lifecycle import LocalLifecycle
+from .limits import LocalLimits
+from .logs import LocalLogs
+from .network import LocalNetwork
+from .probes import LocalProbes
+from .safety import LocalSafety
+from .setup import LocalSetup
+from .state import LocalState
+from .status import LocalStatus
+
+
+class LocalBackend(LocalLifecycle, LocalSetup, LocalStatus, LocalState, LocalNetwork, LocalDisks, LocalLimits,
+                   LocalLogs, LocalSafety, LocalProbes, Backend):
+    """Native Linux processes: the embedded default."""
+
+    name = "local"
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        stack = self._stack_file()
+        if stack and settings is None:
+            self.settings.replicas = len(stack.get("replicas", [])) or self.settings.replicas
+            self.settings.disk_mb = stack.get("disk_mb", self.settings.disk_mb)
+            self.settings.rps = stack.get("rps", self.settings.rps)
+        self.cgroups = Cgroups()
+        self.supervisor = Supervisor(self.settings.supervisor_socket, self.settings.config_dir / "supervisord.conf")
+
+    @cached_property
+    def features(self) -> Features:  # type: ignore[override]
+        return Features(has_netem=detect_netem(), real_network=bool(shutil.which("nft")),
+                        real_limits=Path("/sys/fs/cgroup/memory").exists(), disk_survives_restart=True,
+                        needs_root=True, has_monitoring=True)
+
+    def endpoints(self) -> dict[str, str]:
+        """Each service on its own loopback address (no Elasticsearch natively: logs are the captured files)."""
+        urls = {"app": config.TRAEFIK.url, "traefik_metrics": config.TRAEFIK_METRICS.url,
+                "prometheus": config.PROMETHEUS.url,
+                "alertmanager": config.ALERTMANAGER.url, "pager": config.PAGER.url,
+                "elasticsearch": f"http://127.0.0.1:{config.DOCKER_PUBLISHED['elasticsearch']}"}
+        return {name: config.url_override(name, url) for name, url in urls.items()}

@@ -1,0 +1,40 @@
+"""Resource faults on the native stack: each replica's cgroup CPU and memory limits."""
+from __future__ import annotations
+
+import os
+
+from ...errors import FaultError, UsageError
+from ..base import Limits
+
+
+#: Healthy-stack limits of each replica.
+DEFAULT_LIMITS = Limits(cpu=1.0, memory=512 * 1024 * 1024)
+
+
+class LocalLimits:
+    """Read and set a replica's cgroup limits."""
+
+    def default_limits(self) -> Limits:
+        return DEFAULT_LIMITS
+
+    def get_limits(self, *, target: str) -> Limits:
+        self._check_target(target)
+        return Limits(cpu=self.cgroups.get_cpu(target), memory=self.cgroups.get_memory(target))
+
+    def set_limits(self, *, target: str, limits: Limits) -> None:
+        if target not in self.settings.replica_names():
+            self._check_target(target)
+        if limits.cpu is not None and not 0.001 <= limits.cpu <= os.cpu_count():
+            raise UsageError(f"cpu limit must be between 0.001 and {os.cpu_count()} cores, got {limits.cpu}",
+                             field="cpu", value=limits.cpu)
+        if limits.memory is not None and not 4 * 1024 * 1024 <= limits.memory <= 64 * 1024 ** 3:
+            raise UsageError(f"memory limit must be between 4 MiB and 64 GiB, got {limits.memory} bytes",
+                             field="memory", value=limits.memory)
+        try:
+            self.cgroups.set_cpu(target, limits.cpu)
+            self.cgroups.set_memory(target, limits.memory)
+        except OSError as e:
+            if e.errno == 16:  # EBUSY: below what the running process uses
+                raise FaultError(f"cannot set {target}'s memory limit below what it uses now",
+                                 hint="stop or restart the replica with the new limit") from e
+            raise FaultError(f"cannot set limits of {target}: {e}") from e

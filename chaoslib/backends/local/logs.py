@@ -1,0 +1,43 @@
+"""Logs of the native stack: the files supervisord captures, and the load generator's ledger."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+
+class LocalLogs:
+    """Captured log files, a service's last lines, the vote ledger."""
+
+    def log_files(self) -> dict[str, list[Path]]:
+        out: dict[str, list[Path]] = {}
+        if not self.settings.log_dir.exists():
+            return out
+        for p in sorted(self.settings.log_dir.glob("*.log*")):
+            service = p.name.split(".log")[0]
+            out.setdefault(service, []).append(p)
+        return out
+
+    def vote_ledger(self) -> list[dict] | None:
+        path = self.settings.data_dir / "loadgen" / "ledger.jsonl"
+        try:
+            lines = path.read_text().splitlines()
+        except FileNotFoundError:
+            return []
+        out = []
+        for line in lines:
+            try:
+                out.append(json.loads(line))
+            except ValueError:  # a line cut by a crash of the load generator
+                continue
+        return out
+
+    def tail_log(self, *, service: str, lines: int = 20) -> str:
+        path = self.settings.log_dir / f"{service}.log"
+        try:
+            with open(path, "rb") as f:
+                f.seek(0, os.SEEK_END)
+                f.seek(max(0, f.tell() - 64 * 1024))
+                return "\n".join(f.read().decode("utf-8", "replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return ""

@@ -1,0 +1,12 @@
+"""The native stack's outside probes: act as the load balancer's, a replica's or the exporter's own user."""
+from __future__ import annotations
+
+from ...native.probes import OutsideProbe
+from ..base import Probe
+
+
+class LocalProbes:
+    """probe(): the native OutsideProbe on this stack."""
+
+    def probe(self) -> Probe:
+        return OutsideProbe(self)

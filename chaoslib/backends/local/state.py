@@ -1,0 +1,59 @@
+"""The local stack's own records: what `up` started (stack.json), its programs, its secret key, its targets."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+
+from ...errors import UsageError
+from ...native.programs import Program, programs
+
+
+class LocalState:
+    """The stack file, the programs it runs, and the checks of a target or service name."""
+
+    def _stack_file(self) -> dict | None:
+        try:
+            return json.loads(self.settings.stack_file.read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def _programs(self) -> list[Program]:
+        return programs(self.settings, secret_key=self._secret_key())
+
+    def _secret_key(self) -> str:
+        path = self.settings.state_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(key)
+        return key
+
+    def _write_stack_file(self) -> None:
+        s = self.settings
+        data = {"backend": self.name, "replicas": s.replica_names(), "disk_mb": s.disk_mb, "rps": s.rps,
+                "started_at": time.time()}
+        tmp = s.stack_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=2))
+        tmp.replace(s.stack_file)
+
+    def targets(self) -> list[str]:
+        stack = self._stack_file()
+        return list(stack["replicas"]) if stack else self.settings.replica_names()
+
+    def _check_target(self, target: str) -> str:
+        if target not in self.targets():
+            raise UsageError(f"unknown target {target!r}", field="target", value=target,
+                             hint=f"targets are {', '.join(self.targets())}")
+        return target
+
+    def _check_service(self, name: str) -> Program:
+        progs = {p.name: p for p in self._programs()}
+        if name not in progs:
+            raise UsageError(f"unknown service {name!r}: services are {', '.join(progs)}", field="target",
+                             value=name, hint="see `chaosctl status`")
+        return progs[name]

@@ -1,0 +1,1 @@
+"""Linux primitives both backends use (nftables, netem, tmpfs disks, cgroups): no notion of a stack."""
