@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from .config import APP_PORT, REPO_ROOT
+from .render import alertmanager_context as render_alertmanager_context
 from .render import render_to
 
 #: The compose network (its explicit name) and subnet.
@@ -45,15 +46,8 @@ def prometheus_context(rules_dir: str = RULES_DIR_IN_CONTAINER) -> dict:
 
 
 def alertmanager_context(env: Mapping[str, str] | None = None) -> dict:
-    """Template values for alertmanager.yml.j2: the pager service, Slack/Discord only when set."""
-    env = os.environ if env is None else env
-    return {
-        "pager_url": f"{PAGER_URL}/pages",
-        "tickets_url": f"{PAGER_URL}/tickets",
-        "slack_webhook_url": env.get("SLACK_WEBHOOK_URL", ""),
-        "slack_channel": env.get("SLACK_CHANNEL", ""),
-        "discord_webhook_url": env.get("DISCORD_WEBHOOK_URL", ""),
-    }
+    """Template values for alertmanager.yml.j2 under Docker: the pager service by its compose name."""
+    return render_alertmanager_context(PAGER_URL, env)
 
 
 def render_configs(out_dir: Path = GENERATED_DIR, *, rules_dir: str = RULES_DIR_IN_CONTAINER,

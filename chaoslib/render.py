@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 import jinja2
@@ -47,3 +48,15 @@ def render_to(template: str, dest: Path, *, mode: int = 0o644, **context: Any) -
         os.fchmod(f.fileno(), mode)
     tmp.replace(dest)
     return dest
+
+
+def alertmanager_context(pager_url: str, env: Mapping[str, str] | None = None) -> dict:
+    """Template values for alertmanager.yml.j2 (either stack): the pager, Slack and Discord only when set."""
+    env = os.environ if env is None else env
+    return {
+        "pager_url": f"{pager_url}/pages",
+        "tickets_url": f"{pager_url}/tickets",
+        "slack_webhook_url": env.get("SLACK_WEBHOOK_URL", ""),
+        "slack_channel": env.get("SLACK_CHANNEL", ""),
+        "discord_webhook_url": env.get("DISCORD_WEBHOOK_URL", ""),
+    }

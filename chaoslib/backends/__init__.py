@@ -12,6 +12,8 @@ from .base import Backend
 BACKENDS = {
     "local": "chaoslib.backends.local.backend.LocalBackend",
     "docker": "chaoslib.backends.docker.backend.DockerBackend",
+    #: In-process and forgetful: for the unit tests and for trying a new family without a stack.
+    "memory": "chaoslib.backends.memory.backend.MemoryBackend",
 }
 
 

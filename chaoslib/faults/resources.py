@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..backends.base import Backend, Limits, Probe
+from ..backends.base import DEFAULT_LIMITS, MAX_MEMORY_BYTES, MIN_MEMORY_BYTES, Backend, Limits, Probe
 from ..errors import UsageError
 from .catalogue import Apply, Family, Finding, FixTab, FixUI, Journal, Param, Pending, Scenario, Strength, known_target
 
@@ -19,13 +19,15 @@ __all__ = ["FAMILY", "RESOURCES", "cpu_starve", "memory_starve", "set_limits", "
            "MIN_CPU", "MAX_CPU", "LOW_CPU", "LOW_MEMORY_MB", "HEALTHY_CPU", "HEALTHY_MEMORY_MB"]
 
 RESOURCES = "resources"
-#: The limits anyone may set, fault or fix (a lower memory limit could not even start Python).
-MIN_MEMORY_MB, MAX_MEMORY_MB = 16, 65536
+#: The memory limits the game sets, fault or fix: inside what every backend accepts, and no lower
+#: than a Python app can start in (so a fault bites by OOM kills, not by a refusal to boot).
+MIN_MEMORY_MB, MAX_MEMORY_MB = 16, MAX_MEMORY_BYTES // 2**20
 MIN_CPU, MAX_CPU = 0.005, 64.0
+assert MIN_MEMORY_MB * 2**20 >= MIN_MEMORY_BYTES, "the game's memory floor must be one every backend accepts"
 #: Limits under these still count as the fault's effect.
 LOW_CPU, LOW_MEMORY_MB = 0.25, 128
 #: What the autopilot (and the widget's defaults) set: a replica's healthy limits.
-HEALTHY_CPU, HEALTHY_MEMORY_MB = 1.0, 512
+HEALTHY_CPU, HEALTHY_MEMORY_MB = DEFAULT_LIMITS.cpu, DEFAULT_LIMITS.memory // 2**20
 #: The detective names a CPU quota under this, or a replica throttled in more than THROTTLED of its periods.
 STARVED_CPU, THROTTLED = 0.2, 0.5
 

@@ -51,6 +51,21 @@ class Limits:
     memory: int | None = None
 
 
+#: The limits a replica has in a healthy stack, on every backend.
+DEFAULT_LIMITS = Limits(cpu=1.0, memory=512 * 2**20)
+#: The memory limits every backend accepts (the Docker Engine refuses less than 6 MiB).
+MIN_MEMORY_BYTES, MAX_MEMORY_BYTES = 6 * 2**20, 64 * 2**30
+
+
+def check_memory(memory: int | None) -> None:
+    """A one-line UsageError unless `memory` (bytes) is None or a limit every backend accepts."""
+    from ...errors import UsageError
+
+    if memory is not None and not MIN_MEMORY_BYTES <= memory <= MAX_MEMORY_BYTES:
+        raise UsageError(f"memory limit must be between {MIN_MEMORY_BYTES // 2**20} MiB and "
+                         f"{MAX_MEMORY_BYTES // 2**30} GiB, got {memory} bytes", field="memory", value=memory)
+
+
 @dataclass
 class NetworkRule:
     """One network fault rule as the backend holds it."""

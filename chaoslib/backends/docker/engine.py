@@ -19,13 +19,8 @@ MEMORY_LABEL = "chaos-control.limits.memory"
 
 DEFAULT_PROJECT = "chaos-control"
 DEFAULT_HELPER_IMAGE = "chaos-control-helper:local"  # as docker-compose.yml tags it
-#: Healthy-stack limits of a replica when its labels do not say (the native backend's).
-DEFAULT_LIMITS = Limits(cpu=1.0, memory=512 * 1024 * 1024)
 PROXY = "traefik"
 POSTGRES_PORT = 5432
-#: Docker refuses memory limits under 6 MiB.
-MIN_MEMORY = 6 * 1024 * 1024
-MAX_MEMORY = 64 * 1024 ** 3
 CPU_PERIOD = 100_000  # microseconds
 MIN_CPU_QUOTA = 1_000
 #: A helper must finish within this many seconds.

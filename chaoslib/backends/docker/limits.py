@@ -8,8 +8,8 @@ import time
 import requests
 
 from ...errors import FaultError, UsageError
-from ..base import Limits
-from .engine import CPU_LABEL, CPU_PERIOD, DEFAULT_LIMITS, MAX_MEMORY, MEMORY_LABEL, MIN_CPU_QUOTA, MIN_MEMORY, docker_sdk
+from ..base import DEFAULT_LIMITS, Limits, check_memory
+from .engine import CPU_LABEL, CPU_PERIOD, MEMORY_LABEL, MIN_CPU_QUOTA, docker_sdk
 
 
 class DockerLimits:
@@ -49,9 +49,7 @@ class DockerLimits:
         if limits.cpu is not None and not 0.001 <= limits.cpu <= ncpu:
             raise UsageError(f"cpu limit must be between 0.001 and {ncpu} cores, got {limits.cpu}",
                              field="cpu", value=limits.cpu)
-        if limits.memory is not None and not MIN_MEMORY <= limits.memory <= MAX_MEMORY:
-            raise UsageError(f"memory limit must be between 6 MiB and 64 GiB, got {limits.memory} bytes",
-                             field="memory", value=limits.memory)
+        check_memory(limits.memory)
         body: dict[str, int] = {}
         hc = c.attrs.get("HostConfig", {})
         if limits.cpu is not None:

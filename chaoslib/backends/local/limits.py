@@ -4,11 +4,9 @@ from __future__ import annotations
 import os
 
 from ...errors import FaultError, UsageError
-from ..base import Limits
+from ..base import DEFAULT_LIMITS, Limits, check_memory
 
 
-#: Healthy-stack limits of each replica.
-DEFAULT_LIMITS = Limits(cpu=1.0, memory=512 * 1024 * 1024)
 
 
 class LocalLimits:
@@ -27,9 +25,7 @@ class LocalLimits:
         if limits.cpu is not None and not 0.001 <= limits.cpu <= os.cpu_count():
             raise UsageError(f"cpu limit must be between 0.001 and {os.cpu_count()} cores, got {limits.cpu}",
                              field="cpu", value=limits.cpu)
-        if limits.memory is not None and not 4 * 1024 * 1024 <= limits.memory <= 64 * 1024 ** 3:
-            raise UsageError(f"memory limit must be between 4 MiB and 64 GiB, got {limits.memory} bytes",
-                             field="memory", value=limits.memory)
+        check_memory(limits.memory)
         try:
             self.cgroups.set_cpu(target, limits.cpu)
             self.cgroups.set_memory(target, limits.memory)

@@ -9,7 +9,7 @@ from ...errors import ChaosError, ServiceError, SweepError
 from ...kernel import disks, netem, nft
 from ...kernel.netem import NetemShaper
 from ...native import owner
-from .limits import DEFAULT_LIMITS
+from ..base import DEFAULT_LIMITS
 
 
 class LocalSafety:

@@ -14,8 +14,8 @@ from ...kernel import disks
 from ...native import credentials, postgres
 from ...native.health import port_in_use
 from ...native.programs import Program
-from ...render import render_to
-from .limits import DEFAULT_LIMITS
+from ...render import alertmanager_context, render_to
+from ..base import DEFAULT_LIMITS
 
 
 REQUIRED_BINARIES = {
@@ -115,7 +115,7 @@ class LocalSetup:
                   saturation_exporter=config.SATURATION_EXPORTER.address, alertmanager=config.ALERTMANAGER.address,
                   prometheus=config.PROMETHEUS.address, pager=config.PAGER.address)
         render_to("stack/alertmanager/alertmanager.yml.j2", conf / "alertmanager.yml", mode=0o600,
-                  **alertmanager_context())
+                  **alertmanager_context(config.PAGER.url))
         render_to("stack/native/supervisord.conf.j2", conf / "supervisord.conf", mode=0o600,
                   run_dir=str(s.run_dir),
                   log_dir=str(s.log_dir), python=sys.executable, repo=str(config.REPO_ROOT),
@@ -139,15 +139,3 @@ class LocalSetup:
                               env=env, capture_output=True, text=True, timeout=120)
         if proc.returncode != 0:
             raise ServiceError("migrate", "database migrations failed", log_tail=proc.stdout[-2000:] + proc.stderr[-2000:])
-
-
-
-def alertmanager_context() -> dict:
-    """Template values for Alertmanager: the pager, and Slack/Discord only when configured."""
-    return {
-        "pager_url": f"{config.PAGER.url}/pages",
-        "tickets_url": f"{config.PAGER.url}/tickets",
-        "slack_webhook_url": os.environ.get("SLACK_WEBHOOK_URL", ""),
-        "slack_channel": os.environ.get("SLACK_CHANNEL", ""),
-        "discord_webhook_url": os.environ.get("DISCORD_WEBHOOK_URL", ""),
-    }

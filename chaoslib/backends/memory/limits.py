@@ -4,10 +4,8 @@ from __future__ import annotations
 import os
 
 from ...errors import UsageError
-from ..base import Limits
+from ..base import DEFAULT_LIMITS, Limits, check_memory
 
-#: Healthy-stack limits of each replica (as the local backend's).
-DEFAULT_LIMITS = Limits(cpu=1.0, memory=512 * 1024 * 1024)
 
 
 class MemoryLimits:
@@ -25,7 +23,5 @@ class MemoryLimits:
         if limits.cpu is not None and not 0.001 <= limits.cpu <= cores:
             raise UsageError(f"cpu limit must be between 0.001 and {cores} cores, got {limits.cpu}",
                              field="cpu", value=limits.cpu)
-        if limits.memory is not None and not 4 * 1024 * 1024 <= limits.memory <= 64 * 1024 ** 3:
-            raise UsageError(f"memory limit must be between 4 MiB and 64 GiB, got {limits.memory} bytes",
-                             field="memory", value=limits.memory)
+        check_memory(limits.memory)
         s.limits = Limits(cpu=limits.cpu, memory=limits.memory)
