@@ -7,7 +7,6 @@ import re
 from datetime import datetime
 
 from ...errors import PrerequisiteError, UsageError
-from ..base import Limits
 
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
