@@ -18,10 +18,10 @@ from .logs import LogPrimitives
 from .network import NetworkPrimitives
 from .probes import Probe, ProbePrimitives
 from .safety import SafetyPrimitives
-from .types import (DATABASE, DEFAULT_LIMITS, LOAD_BALANCER, MAX_MEMORY_BYTES, MIN_MEMORY_BYTES, check_memory, DiskUsage, FileInfo, Limits, NetworkRule, Progress, ServiceStatus,
+from .types import (DATABASE, DEFAULT_LIMITS, LOAD_BALANCER, MAX_MEMORY_BYTES, MIN_MEMORY_BYTES, check_limits, check_memory, DiskUsage, FileInfo, Limits, NetworkRule, Progress, ServiceStatus,
                     check_fraction, names, no_progress)
 
 __all__ = ["DATABASE", "LOAD_BALANCER", "Backend", "Contract", "DiskPrimitives", "DiskUsage", "Features", "FileInfo",
-           "DEFAULT_LIMITS", "MAX_MEMORY_BYTES", "MIN_MEMORY_BYTES", "check_memory", "LifecyclePrimitives", "LimitPrimitives", "Limits", "LogPrimitives", "NetworkPrimitives", "NetworkRule",
+           "DEFAULT_LIMITS", "MAX_MEMORY_BYTES", "MIN_MEMORY_BYTES", "check_limits", "check_memory", "LifecyclePrimitives", "LimitPrimitives", "Limits", "LogPrimitives", "NetworkPrimitives", "NetworkRule",
            "Probe", "ProbePrimitives", "Progress", "SafetyPrimitives", "ServiceStatus", "check_fraction", "names",
            "no_progress"]

@@ -57,6 +57,19 @@ DEFAULT_LIMITS = Limits(cpu=1.0, memory=512 * 2**20)
 MIN_MEMORY_BYTES, MAX_MEMORY_BYTES = 6 * 2**20, 64 * 2**30
 
 
+def check_limits(limits: Limits) -> None:
+    """A one-line UsageError unless both limits are ones every backend accepts (CPU up to this machine's cores)."""
+    import os
+
+    from ...errors import UsageError
+
+    cores = os.cpu_count() or 1
+    if limits.cpu is not None and not 0.001 <= limits.cpu <= cores:
+        raise UsageError(f"cpu limit must be between 0.001 and {cores} cores, got {limits.cpu}",
+                         field="cpu", value=limits.cpu)
+    check_memory(limits.memory)
+
+
 def check_memory(memory: int | None) -> None:
     """A one-line UsageError unless `memory` (bytes) is None or a limit every backend accepts."""
     from ...errors import UsageError

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import math
-import os
 import time
 
 import requests
 
 from ...errors import FaultError, UsageError
-from ..base import DEFAULT_LIMITS, Limits, check_memory
+from ..base import DEFAULT_LIMITS, Limits, check_limits
 from .engine import CPU_LABEL, CPU_PERIOD, MEMORY_LABEL, MIN_CPU_QUOTA, docker_sdk
 
 
@@ -45,11 +44,7 @@ class DockerLimits:
 
     def set_limits(self, *, target: str, limits: Limits) -> None:
         c = self._replica(target)
-        ncpu = os.cpu_count() or 1
-        if limits.cpu is not None and not 0.001 <= limits.cpu <= ncpu:
-            raise UsageError(f"cpu limit must be between 0.001 and {ncpu} cores, got {limits.cpu}",
-                             field="cpu", value=limits.cpu)
-        check_memory(limits.memory)
+        check_limits(limits)
         body: dict[str, int] = {}
         hc = c.attrs.get("HostConfig", {})
         if limits.cpu is not None:

@@ -1,10 +1,9 @@
 """Resource faults on the native stack: each replica's cgroup CPU and memory limits."""
 from __future__ import annotations
 
-import os
 
-from ...errors import FaultError, UsageError
-from ..base import DEFAULT_LIMITS, Limits, check_memory
+from ...errors import FaultError
+from ..base import DEFAULT_LIMITS, Limits, check_limits
 
 
 
@@ -22,10 +21,7 @@ class LocalLimits:
     def set_limits(self, *, target: str, limits: Limits) -> None:
         if target not in self.settings.replica_names():
             self._check_target(target)
-        if limits.cpu is not None and not 0.001 <= limits.cpu <= os.cpu_count():
-            raise UsageError(f"cpu limit must be between 0.001 and {os.cpu_count()} cores, got {limits.cpu}",
-                             field="cpu", value=limits.cpu)
-        check_memory(limits.memory)
+        check_limits(limits)
         try:
             self.cgroups.set_cpu(target, limits.cpu)
             self.cgroups.set_memory(target, limits.memory)

@@ -1,10 +1,7 @@
 """CPU and memory limits in memory: checked like cgroups; they act when a replica (re)starts, via `status`."""
 from __future__ import annotations
 
-import os
-
-from ...errors import UsageError
-from ..base import DEFAULT_LIMITS, Limits, check_memory
+from ..base import DEFAULT_LIMITS, Limits, check_limits
 
 
 
@@ -19,9 +16,5 @@ class MemoryLimits:
 
     def set_limits(self, *, target: str, limits: Limits) -> None:
         s = self._check_target(target)
-        cores = os.cpu_count() or 1
-        if limits.cpu is not None and not 0.001 <= limits.cpu <= cores:
-            raise UsageError(f"cpu limit must be between 0.001 and {cores} cores, got {limits.cpu}",
-                             field="cpu", value=limits.cpu)
-        check_memory(limits.memory)
+        check_limits(limits)
         s.limits = Limits(cpu=limits.cpu, memory=limits.memory)
