@@ -15,7 +15,8 @@ import requests
 import yaml
 
 from chaoslib import config, postmortem, steady
-from chaoslib.draw import STRENGTH, draw
+from chaoslib.draw import draw
+from chaoslib.faults import SCENARIOS
 from chaoslib.kernel import disks, nft
 from chaoslib.kernel.cgroups import Cgroups
 from chaoslib.observe.metrics import Metrics
@@ -79,9 +80,9 @@ class TestFaultsAndPlay:
             assert sorted((f["scenario"], f["targets"], f["params"]) for f in faults) == sorted(
                 (d.scenario, d.targets, d.params) for d in expected)
             for f in faults:
-                if f["scenario"] in STRENGTH:
-                    (name, low, high), = [STRENGTH[f["scenario"]]["hard"]]
-                    assert low <= f["params"][name] <= high, f
+                spec = SCENARIOS[f["scenario"]].strength.get("hard")
+                if spec:
+                    assert spec.low <= f["params"][spec.param] <= spec.high, f
             assert backend.fault_footprint() != before
             written = postmortem.write(live_stack, plots=False)
             assert written.parent == live_stack.settings.state_dir / "postmortems"
