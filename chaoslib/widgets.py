@@ -140,7 +140,7 @@ def hypothesis_form(stack: Stack) -> w.VBox:
     action(drop, out, shrink)
     action(submit, out, record, busy="recording...")
     box = w.VBox([findings, w.HBox([add, drop]), evidence, submit, out])
-    box.submit, box.rows = submit.run, rows
+    box.submit, box.rows, box.evidence, box.submit_button = submit.run, rows, evidence, submit
     if autopilot():
         h = detective.verdict(stack, progress=print)
         for i, finding in enumerate(h.findings if h.named else []):

@@ -40,12 +40,12 @@ class TestGame:
         """The form records a hypothesis on submit; a revision is a second version, both kept."""
         stack, _ = disk_game
         form = widgets.hypothesis_form(stack)
-        family, targets, evidence = form.children[0], form.children[1], form.children[2]
+        (family, targets, _), evidence = form.rows[0], form.evidence
         family.value, targets.value, evidence.value = "network", ("app1",), "errors on app1"
-        form.children[3].click()
+        form.submit_button.click()
         time.sleep(widgets.DEBOUNCE_S)  # a revision, not a double click
         family.value, targets.value = "disk", ("app2",)
-        form.children[3].click()
+        form.submit_button.click()
         versions = game.current(stack).all("hypothesis")
         assert [(h["version"], h["family"]) for h in versions] == [(1, "network"), (2, "disk")]
         with pytest.raises(UsageError):
