@@ -111,7 +111,7 @@ def hypothesis_form(stack: Stack) -> w.VBox:
     """
     rows = [_finding_row(stack)]
     findings = w.VBox([rows[0][2]])
-    add, drop = w.Button(description="Add a finding"), w.Button(description="Remove the last finding")
+    add, drop = w.Button(description="Add a finding"), w.Button(description="Remove a finding")
     evidence = w.Textarea(placeholder="What did you see that makes you think so?", description="Evidence",
                           layout=w.Layout(width="90%", height="6em"))
     submit = w.Button(description="Record hypothesis", button_style="primary")

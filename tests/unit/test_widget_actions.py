@@ -93,7 +93,7 @@ def test_the_hypothesis_form_records_two_findings(memory_stack, monkeypatch):
     h = game.current(memory_stack).all("hypothesis")[-1]
     assert h["findings"] == [{"family": "disk", "targets": ["app1"]},
                              {"family": "network", "targets": ["app2", "app3"]}]
-    drop = next(b for b in form.children[1].children if b.description == "Remove the last finding")
+    drop = next(b for b in form.children[1].children if b.description == "Remove a finding")
     time.sleep(widgets.DEBOUNCE_S)
     drop.run()
     assert len(form.rows) == 1 and len(form.children[0].children) == 1
