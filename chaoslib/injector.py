@@ -12,6 +12,7 @@ import secrets
 import time
 from typing import Any
 
+from . import warden
 from .backends.base import Backend, Limits
 from .config import fast_mode
 from .errors import ChaosError, FaultError, PrerequisiteError, SweepError, UsageError
@@ -84,6 +85,8 @@ def inject(stack: Stack, scenario: str, *, targets: list[str], params: dict[str,
     if _finish_injecting(registry, record.id):
         # `panic` healed it while the action ran: undo what the action did after that.
         return heal(stack, record.id, by="panic", wait_s=0)
+    if backend.features.warden_process:
+        warden.start_detached(stack.settings, backend.name)
     return record
 
 

@@ -1,16 +1,25 @@
-"""The warden: a process under the supervisor that undoes faults whose time to live ran out.
+"""The warden: a process that undoes faults whose time to live ran out.
 
-It holds no state of its own: the fault registry on disk says what is in force and until
-when, so the warden can be killed and restarted at any moment.
+The native stack runs it under its supervisor. A backend without a warden of its own
+(`Features.warden_process`: docker) gets a detached one from the injector: it starts with the
+first fault and exits once no fault is active. It holds no state of its own: the fault
+registry on disk says what is in force and until when, so it can be killed and restarted at
+any moment.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 from .config import Settings, fast_mode
+
+PIDFILE = "warden.pid"
+LOGFILE = "warden.log"
 
 
 def log(level: str, message: str, **fields) -> None:
@@ -18,28 +27,70 @@ def log(level: str, message: str, **fields) -> None:
                       "logger": "warden", "message": message, **fields}), flush=True)
 
 
-def sweep(settings: Settings) -> tuple[list[str], list[str]]:
+def sweep(settings: Settings, backend: str | None = None) -> tuple[list[str], list[str]]:
     """Heal every expired fault once; return (ids healed, failures)."""
     from .injector import heal_expired
     from .stack import Stack
 
-    return heal_expired(Stack(settings=settings))
+    return heal_expired(Stack(backend, settings=settings))
+
+
+def idle(settings: Settings) -> bool:
+    """No fault is active (nor being injected): a detached warden has nothing left to watch."""
+    from .registry import Registry
+
+    return not Registry(settings.faults_file).active()
+
+
+def running(settings: Settings) -> int | None:
+    """The pid of the detached warden of this state dir, if one is alive."""
+    try:
+        pid = int((settings.state_dir / PIDFILE).read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except (OSError, ValueError):
+        return None
+    return pid if b"chaoslib.warden" in cmdline else None
+
+
+def start_detached(settings: Settings, backend: str) -> int:
+    """Start a detached warden for `backend` over this state dir (or find the one running); its pid.
+
+    It outlives the process that injected (a notebook's kernel, `chaosctl inject`), logs to
+    warden.log in the state dir, and exits when no fault is left.
+    """
+    pid = running(settings)
+    if pid is not None:
+        return pid
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.state_dir / LOGFILE, "ab") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "chaoslib.warden", "--state-dir", str(settings.state_dir),
+                                 "--backend", backend, "--exit-when-idle"],
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True, env=dict(os.environ))
+    (settings.state_dir / PIDFILE).write_text(f"{proc.pid}\n")
+    return proc.pid
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="chaoslib.warden")
     parser.add_argument("--state-dir", required=True)
+    parser.add_argument("--backend", default=None, help="the backend to load (default: CHAOSCTL_BACKEND, else local)")
     parser.add_argument("--interval", type=float, default=1.0 if fast_mode() else 2.0)
+    parser.add_argument("--exit-when-idle", action="store_true", help="exit once no fault is active (detached)")
     args = parser.parse_args()
     settings = Settings(state_dir=Path(args.state_dir))
-    log("info", "warden started", interval=args.interval)
+    log("info", "warden started", interval=args.interval, backend=args.backend or "default")
     while True:
         try:
-            healed, failed = sweep(settings)
+            healed, failed = sweep(settings, args.backend)
             for fault_id in healed:
                 log("warning", "fault expired and was undone", fault=fault_id)
             for failure in failed:
                 log("error", "an expired fault could not be undone", failure=failure)
+            if args.exit_when_idle and idle(settings):
+                log("info", "no fault is active: the warden exits")
+                (settings.state_dir / PIDFILE).unlink(missing_ok=True)
+                return
         except Exception as e:  # keep watching: one failed sweep must not end the warden
             log("error", f"sweep failed: {e}", exc=type(e).__name__)
         time.sleep(args.interval)

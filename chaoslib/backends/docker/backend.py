@@ -38,7 +38,8 @@ class DockerBackend(DockerLifecycle, DockerContainers, DockerHelpers, DockerNetw
     @cached_property
     def features(self) -> Features:  # type: ignore[override]
         return Features(has_netem=self._probe_netem(), real_network=True, real_limits=True,
-                        disk_survives_restart=True, needs_root=False, has_monitoring=True)
+                        disk_survives_restart=True, needs_root=False, has_monitoring=True,
+                        warden_process=True)
 
     def endpoints(self) -> dict[str, str]:
         """The ports compose publishes on CHAOS_HOST (default 127.0.0.1); CHAOSCTL_<NAME>_URL wins."""

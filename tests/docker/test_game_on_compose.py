@@ -1,0 +1,123 @@
+"""A game played on docker-compose.yml: notebooks 02 to 05 per family, the detective, the TTL warden.
+
+The stack is the compose file itself, up with `--wait` on the test engine (conftest.py,
+compose_env.py): real Traefik, PostgreSQL, Prometheus evaluating the real rules, Alertmanager
+paging the real pager; cAdvisor is a test double (it cannot run here).
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from chaoslib import game
+from chaoslib.backends.docker import DockerBackend
+from chaoslib.bench import recovered
+from chaoslib.config import Settings
+from chaoslib.injector import panic
+from chaoslib.registry import Registry
+from chaoslib.stack import Stack
+from chaoslib.trials import run_trials
+from integration.helpers import wait_until
+
+import compose_env as ce
+import docker_env as eng
+
+pytestmark = pytest.mark.docker
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+#: The detective's seeds per family on the compose stack (the native suite runs ten).
+SEEDS = 3
+
+
+@pytest.fixture(scope="module")
+def compose_stack(docker_stack):
+    """The game's facade over the compose stack (the docker backend, the session's state dir)."""
+    stack = Stack(DockerBackend(Settings(state_dir=docker_stack["state_dir"]), project=ce.PROJECT,
+                                helper_image=eng.image("helper")))
+    yield stack
+    panic(stack)
+    game.abandon(stack, reason="test")
+
+
+def _env(stack: Stack, **extra: str) -> dict[str, str]:
+    return {**os.environ, "CHAOSCTL_BACKEND": "docker", "CHAOSCTL_STATE_DIR": str(stack.settings.state_dir),
+            "CHAOSCTL_COMPOSE_PROJECT": ce.PROJECT, "CHAOSCTL_HELPER_IMAGE": eng.image("helper"), **extra}
+
+
+def test_every_service_that_can_run_here_is_healthy(compose_stack):
+    """`up --wait` returned with each started service healthy; the left-out ones were never created."""
+    status = {s.name: s for s in compose_stack.status()}
+    started = set(ce.SERVICES) - {"migrate"}
+    assert started <= set(status), sorted(started - set(status))
+    assert all(status[s].healthy for s in started), {s: status[s].detail for s in started if not status[s].healthy}
+    assert not set(ce.LEFT_OUT) & set(status)
+
+
+@pytest.mark.parametrize("family,seed", [("network", 21), ("disk", 22), ("resources", 23)])
+def test_notebooks_play_a_game_on_compose(compose_stack, family, seed, tmp_path):
+    """Notebooks 02 to 05 under nbval with CHAOSCTL_BACKEND=docker: paged, diagnosed, fixed, won by the autopilot."""
+    wait_until(lambda: recovered(compose_stack), timeout=180, interval=2)
+    game.abandon(compose_stack, reason="before notebook run")
+    env = _env(compose_stack, CHAOSCTL_AUTOPILOT="1", CHAOSCTL_FAMILY=family, CHAOSCTL_SEED=str(seed),
+               CHAOSCTL_FAST="1", MPLBACKEND="Agg")
+    notebooks = [str(p) for p in sorted(NOTEBOOKS.glob("0[2-5]-*.ipynb"))]
+    assert len(notebooks) == 4
+    try:
+        t0 = time.monotonic()
+        proc = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env",
+                               "--nbval-cell-timeout=600", "-p", "no:cacheprovider", "-q", *notebooks],
+                              env=env, cwd=tmp_path, capture_output=True, text=True, timeout=1500)
+        assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+        state = game.current(compose_stack)
+        assert state.status == "finished" and state.first("paged") and state.all("hypothesis")
+        fin = state.first("finished")["score"]
+        assert fin["diagnosis_correct"] and fin["time_to_recover_s"] is not None, fin
+        eng.progress(f"compose game ({family}): won in {time.monotonic() - t0:.0f} s, "
+                     f"paged {state.first('paged')['t'] - state.first('started')['t']:.0f} s after the start")
+    finally:
+        panic(compose_stack)
+        game.abandon(compose_stack, reason="test")
+
+
+def test_detective_on_compose_three_seeds_per_family(compose_stack, capsys):
+    """Three seeded games per family on the compose stack: the detective is exactly right in 8 of 9 or more."""
+    wait_until(lambda: recovered(compose_stack), timeout=180, interval=2)
+    with capsys.disabled():
+        trials = run_trials(compose_stack, seeds=SEEDS,
+                            progress=lambda line: print(f"\n[detective/compose] {line}", end="", flush=True))
+    every = [t for family in trials.values() for t in family]
+    assert len(every) == 3 * SEEDS
+    right = [t for t in every if t.right]
+    assert len(right) >= 8, "\n".join(t.line() for t in every)
+
+
+def test_a_fault_expires_on_time_under_docker(compose_stack):
+    """`chaosctl inject --ttl 8` on the docker backend: the detached warden heals it on time, then exits."""
+    before = compose_stack.backend.fault_footprint()
+    target = compose_stack.targets()[0]
+    env = _env(compose_stack)
+    proc = subprocess.run([sys.executable, "-m", "chaoslib.cli", "inject", "lb-cutoff", "--target", target,
+                           "--ttl", "8", "--json"], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    injected = time.time()
+    fault_id = json.loads(proc.stdout)["id"]
+    assert compose_stack.backend.fault_footprint() != before
+    registry = Registry(compose_stack.settings.faults_file)
+
+    def healed():
+        return [r for r in registry.records() if r.id == fault_id and not r.active]
+
+    assert wait_until(lambda: bool(healed()), timeout=40, interval=0.5)
+    took = time.time() - injected
+    record = healed()[0]
+    assert record.healed_by == "ttl", record
+    assert 8 <= took <= 20, f"expired after {took:.1f} s"
+    assert compose_stack.backend.fault_footprint() == before
+    state = compose_stack.settings.state_dir
+    assert wait_until(lambda: not (state / "warden.pid").exists(), timeout=15, interval=0.5), "the warden did not exit"
+    eng.progress(f"ttl: an 8 s fault undone by the docker warden {took:.1f} s after the inject")
