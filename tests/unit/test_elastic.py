@@ -69,6 +69,7 @@ def test_the_window_keeps_only_the_last_minutes(busy):
 
 def test_more_than_one_search_window(busy):
     """A cap above Elasticsearch's 10,000-hit window is reached by paging, not refused."""
+    busy.searches.clear()
     lines = elastic.container_lines(busy.url, container="app1", size=11_000)
     assert seqs(lines) == list(range(LINES - 11_000, LINES))
     assert max(b["size"] for b in busy.searches) <= elastic.PAGE
