@@ -4,24 +4,46 @@ Under Docker, Filebeat ships every container's lines into `filebeat-*`, decoding
 JSON under `json.*` and lifting its message and level to `message` and `log.level` (see
 stack/filebeat/filebeat.yml). This module turns those documents back into the lines the
 app wrote, so the log search engine reads them exactly as it reads the native files.
+
+It talks to Elasticsearch through the official client (`elasticsearch` 8.x, the server's
+major version). A window of logs is read NEWEST first (sort by `@timestamp` descending, pages
+chained with `search_after`) up to a cap, then put back in time order: a busy hour has more
+lines than one search returns, and the cap must drop the oldest lines, never the last minutes.
 """
 from __future__ import annotations
 
 import json
+from typing import Any
 
-import requests
+from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from ..errors import ObserveError
 
+__all__ = ["INDEX", "CONTAINER_FIELD", "PAGE", "reachable", "as_line", "container_lines"]
+
 INDEX = "filebeat-*"
+#: Filebeat's add_docker_metadata field naming the container (= the replica under Docker).
+CONTAINER_FIELD = "container.name"
+#: Hits asked for per request (Elasticsearch refuses more than 10,000 in one window).
+PAGE = 5_000
+#: Newest first; `log.offset` (the line's byte offset in its json-file log) breaks ties between
+#: lines of one container logged in the same millisecond, so search_after never skips one.
+SORT = [{"@timestamp": {"order": "desc"}}, {"log.offset": {"order": "desc", "unmapped_type": "long"}}]
+#: Only what `as_line` reads: Filebeat documents carry kilobytes of Docker and host metadata.
+SOURCE = ["@timestamp", "message", "json", "log.level"]
+
+
+def client(url: str, *, timeout: float) -> Elasticsearch:
+    """A client for the Elasticsearch at `url` that fails fast (no retries: callers fall back)."""
+    return Elasticsearch(url, request_timeout=timeout, max_retries=0, retry_on_timeout=False)
 
 
 def reachable(url: str, *, timeout: float = 1.0) -> bool:
     """True when an Elasticsearch answers at `url` and has a Filebeat index to read."""
     try:
-        resp = requests.get(f"{url.rstrip('/')}/{INDEX}/_count", timeout=timeout)
-        return resp.ok and resp.json().get("count", 0) > 0
-    except (requests.RequestException, ValueError):
+        with client(url, timeout=timeout) as es:
+            return int(es.count(index=INDEX)["count"]) > 0
+    except (ApiError, TransportError, KeyError, TypeError, ValueError):
         return False
 
 
@@ -39,17 +61,29 @@ def as_line(source: dict) -> str:
     return json.dumps(line)
 
 
+def window_query(container: str, minutes: float) -> dict[str, Any]:
+    """The filter for one container's lines of the last `minutes` (exact field names Filebeat writes)."""
+    return {"bool": {"filter": [{"term": {CONTAINER_FIELD: container}},
+                                {"range": {"@timestamp": {"gte": f"now-{int(minutes * 60)}s"}}}]}}
+
+
 def container_lines(url: str, *, container: str, minutes: float = 60, size: int = 10_000,
                     timeout: float = 10.0) -> list[str]:
-    """The last `minutes` of one container's lines, oldest first (at most `size`)."""
-    body = {"size": size, "sort": [{"@timestamp": {"order": "asc"}}],
-            "query": {"bool": {"filter": [{"term": {"container.name": container}},
-                                          {"range": {"@timestamp": {"gte": f"now-{int(minutes * 60)}s"}}}]}}}
+    """The newest `size` lines of one container over the last `minutes`, oldest first."""
+    hits: list[dict] = []
+    after: list | None = None
     try:
-        resp = requests.post(f"{url.rstrip('/')}/{INDEX}/_search", json=body, timeout=timeout)
-        resp.raise_for_status()
-        hits = resp.json()["hits"]["hits"]
-    except (requests.RequestException, ValueError, KeyError) as e:
+        with client(url, timeout=timeout) as es:
+            while len(hits) < size:
+                want = min(PAGE, size - len(hits))
+                page = es.search(index=INDEX, query=window_query(container, minutes), sort=SORT, size=want,
+                                 source=SOURCE, search_after=after, track_total_hits=False)["hits"]["hits"]
+                hits.extend(page)
+                if len(page) < want:
+                    break
+                after = page[-1]["sort"]
+    except (ApiError, TransportError, KeyError, TypeError) as e:
         raise ObserveError(f"Elasticsearch at {url} could not be searched: {e}", source="elasticsearch",
+                           query=f"{CONTAINER_FIELD}:{container}",
                            hint="is the elasticsearch service healthy? `docker compose ps`") from e
-    return [as_line(h.get("_source", {})) for h in hits]
+    return [as_line(h.get("_source", {})) for h in reversed(hits)]

@@ -87,7 +87,7 @@ def test_kibana_data_view_matches_the_index():
     import json
 
     svc = services()["kibana-setup"]
-    body = json.loads(svc["entrypoint"][svc["entrypoint"].index("-d") + 1])
+    body = json.loads((REPO / "stack" / "kibana" / "data-view.json").read_text())
     assert body["override"] is True
     assert body["data_view"]["title"] == elasticsearch_datasource()["jsonData"]["index"]
     assert body["data_view"]["timeFieldName"] == elasticsearch_datasource()["jsonData"]["timeField"]

@@ -61,3 +61,18 @@ def test_datasource_urls_are_compose_services():
     for ds in provisioned().values():
         host = ds["url"].split("//", 1)[1].split(":")[0]
         assert host in names, ds["url"]
+
+
+def test_elasticsearch_datasource_serves_the_log_panels():
+    """The Elasticsearch datasource (fixed uid, Filebeat's index and time field) is the one the logs panels name."""
+    ds = provisioned()["elasticsearch"]
+    assert ds["type"] == "elasticsearch" and ds["url"] == "http://elasticsearch:9200"
+    assert ds["jsonData"]["index"] == "filebeat-*" and ds["jsonData"]["timeField"] == "@timestamp"
+    log_panels = []
+    for path in DASHBOARDS:
+        for panel in json.loads(path.read_text())["panels"]:
+            refs = [panel["datasource"], *(t.get("datasource", panel["datasource"]) for t in panel["targets"])]
+            if any(r.get("type") == "elasticsearch" for r in refs):
+                assert all(r == {"type": "elasticsearch", "uid": "elasticsearch"} for r in refs), (path.name, panel)
+                log_panels.append(panel["type"])
+    assert "logs" in log_panels
