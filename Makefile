@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: up down status lab deps system-deps test test-unit test-static test-integration test-notebooks bench clean \
+.PHONY: up down status lab deps system-deps devcontainer-cli test test-unit test-static test-integration test-notebooks bench clean \
 	docker-venv docker-config docker-up docker-down docker-lab
 
 up: deps
@@ -25,7 +25,11 @@ status:
 lab: deps
 	$(BIN)/chaosctl lab
 
-deps: system-deps $(STAMP)
+deps: system-deps $(STAMP) devcontainer-cli
+
+# The Dev Container CLI (pinned, project-local in .tools/): the test of .devcontainer/ runs it.
+devcontainer-cli:
+	@bash scripts/install-devcontainer-cli.sh
 
 system-deps:
 	@WITH_BROWSER=$(WITH_BROWSER) WITH_DOCKER=$(WITH_DOCKER) bash scripts/install-system-deps.sh
