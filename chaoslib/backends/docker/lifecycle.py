@@ -6,7 +6,7 @@ import shutil
 import subprocess
 import time
 
-from ... import config
+from ... import config, dockerconf
 from ...errors import ChaosError, NotSupported, ServiceError, UsageError
 from ..base import Progress, ServiceStatus, no_progress
 from .engine import docker_sdk, parse_time
@@ -15,7 +15,8 @@ from .engine import docker_sdk, parse_time
 class DockerLifecycle:
     """up and down by docker compose; status, restart, stop, start and kill by the Engine API."""
 
-    def _compose(self, *args: str, progress: Progress) -> None:
+    def _docker_with_compose(self) -> str:
+        """The docker CLI, when its Compose plugin answers; NotSupported otherwise."""
         exe = shutil.which("docker")
         ok = exe and subprocess.run([exe, "compose", "version"], capture_output=True).returncode == 0
         if not ok:
@@ -23,6 +24,10 @@ class DockerLifecycle:
             err.hint = ("install the Docker Compose plugin (docker-compose-plugin / docker-compose-v2), "
                         "or use the native backend: `chaosctl up`")
             raise err
+        return exe
+
+    def _compose(self, *args: str, progress: Progress) -> None:
+        exe = self._docker_with_compose()
         cmd = [exe, "compose", "-p", self.project, "-f", str(config.REPO_ROOT / "docker-compose.yml"), *args]
         progress("$ " + " ".join(cmd[1:]))
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -39,6 +44,11 @@ class DockerLifecycle:
             raise UsageError(f"--replicas must be between 1 and {config.MAX_REPLICAS}, got {replicas}",
                              field="replicas", value=replicas)
         self.client  # noqa: B018 - fail first, and clearly, when no engine answers
+        self._docker_with_compose()
+        # The compose file mounts stack/generated/*.yml: never committed (webhook URLs), so
+        # rendered here from the templates and this environment, as `make docker-config` does.
+        for path in dockerconf.render_configs():
+            progress(f"rendered {path}")
         self._compose("up", "-d", "--wait", progress=progress)
 
     def down(self, *, purge: bool = False, progress: Progress = no_progress) -> None:
