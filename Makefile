@@ -88,11 +88,14 @@ $(DOCKER_STAMP): pyproject.toml
 docker-config: docker-venv
 	$(BIN)/python -m chaoslib.dockerconf
 
+# The dev container's engine (docker-in-docker) may still be starting when postStartCommand runs.
 docker-up: docker-config
+	@for i in $$(seq 60); do docker info >/dev/null 2>&1 && exit 0; sleep 1; done; \
+		echo "error: no Docker Engine answers (docker info)" >&2; exit 1
 	$(DOCKER_COMPOSE) --profile tools build helper
 	DOCKER_DATA_ROOT="$${DOCKER_DATA_ROOT:-$$(docker info -f '{{.DockerRootDir}}' 2>/dev/null)}" \
 		$(DOCKER_COMPOSE) up -d --build --wait
-	@echo "app http://127.0.0.1:8000/  Grafana http://127.0.0.1:3000/  Kibana http://127.0.0.1:5601/  Prometheus http://127.0.0.1:9090/"
+	@echo "app http://127.0.0.1:8000/  Grafana http://127.0.0.1:3000/  Kibana http://127.0.0.1:5601/  Prometheus http://127.0.0.1:9090/  (JupyterLab: make docker-lab)"
 
 docker-down:
 	$(DOCKER_COMPOSE) down --remove-orphans
