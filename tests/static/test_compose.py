@@ -30,7 +30,7 @@ def test_a_broken_copy_fails_validation(tmp_path):
     """The schema check has teeth: a misspelt key and a malformed health check are refused."""
     broken = tmp_path / "docker-compose.yml"
     text = COMPOSE_FILE.read_text()
-    for good, bad in (("    image: postgres:15\n", "    image: postgres:15\n    imagee: x\n"),
+    for good, bad in (("    restart: unless-stopped\n", "    restart: unless-stopped\n    imagee: x\n"),
                       ("      retries: 60\n", "      retries: [60]\n")):
         assert good in text
         broken.write_text(text.replace(good, bad, 1))
@@ -49,13 +49,43 @@ def test_every_long_running_service_has_a_healthcheck():
         assert not svc["healthcheck"].get("disable"), name
 
 
-def test_every_image_is_pinned():
-    """Every image names a tag that is not `latest` (built images included)."""
+#: An exact release in a tag: 15.10-bookworm, v3.7.15, 0.60.5, 3.11.10-slim-bookworm (not 15, 3, latest).
+EXACT_TAG = re.compile(r"^v?\d+\.\d+(\.\d+)?(-[a-z0-9.-]+)?$")
+
+
+def test_every_image_is_a_variable_with_an_exact_official_default():
+    """Every image is `${X_IMAGE:-image:exact-tag}`: users get that image, the tests substitute their own builds."""
     for name, svc in services().items():
-        image = svc.get("image")
-        assert image, f"{name} has no image"
-        repo, _, tag = image.rpartition(":")
-        assert repo and "/" not in tag and tag and tag != "latest", f"{name}: {image} is not pinned"
+        image = svc.get("image", "")
+        m = re.fullmatch(r"\$\{([A-Z_]+_IMAGE):-([^}]+)\}", image)
+        assert m, f"{name}: image {image!r} is not ${{X_IMAGE:-image:tag}}"
+        repo, _, tag = m.group(2).rpartition(":")
+        assert repo and "/" not in tag, f"{name}: {image}"
+        if "build" not in svc:  # built images are the project's own, tagged :local
+            assert EXACT_TAG.match(tag), f"{name}: {m.group(2)} is not an exact release"
+    for svc in services().values():
+        base = (svc.get("build") or {}).get("args", {}).get("BASE_IMAGE")
+        if base:
+            assert EXACT_TAG.match(default_of(base).rpartition(":")[2]), f"floating base image {base}"
+
+
+def _version(tag: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in re.match(r"v?(\d+(?:\.\d+)*)", tag).group(1).split("."))
+
+
+def test_images_that_speak_the_engine_api_negotiate_its_version():
+    """Docker Engine 29 refuses old API versions: Traefik >= 3.6.1 and cAdvisor from ghcr.io >= 0.57 negotiate."""
+    traefik = default_of(services()["traefik"]["image"])
+    assert traefik.startswith("traefik:") and _version(traefik.rpartition(":")[2]) >= (3, 6, 1), traefik
+    cadvisor = default_of(services()["cadvisor"]["image"])
+    assert cadvisor.startswith("ghcr.io/google/cadvisor:"), cadvisor
+    assert _version(cadvisor.rpartition(":")[2]) >= (0, 57), cadvisor
+
+
+def test_exactness_check_has_teeth():
+    """Major-only and floating tags are refused by the same pattern; exact ones pass."""
+    assert not any(EXACT_TAG.match(bad) for bad in ("15", "latest", "v3", "3-slim", "bookworm"))
+    assert all(EXACT_TAG.match(good) for good in ("15.10-bookworm", "v3.7.15", "0.60.5", "3.11.10-slim-bookworm"))
 
 
 def test_every_depends_on_uses_a_condition():
@@ -88,7 +118,7 @@ def test_app_replicas_are_separate_services():
         assert svc["container_name"] == name
         build = svc["build"]
         assert build["context"] == "." and build["dockerfile"] == "stack/app/Dockerfile"
-        assert default_of(build["args"]["BASE_IMAGE"]) == "python:3.11-slim-bookworm"
+        assert default_of(build["args"]["BASE_IMAGE"]) == "python:3.11.10-slim-bookworm"
         (data,) = [v for v in svc["volumes"] if v.split(":")[1] == "/data"]
         volume = compose()["volumes"][data.split(":")[0]]
         assert volume["driver_opts"]["type"] == "tmpfs", volume
@@ -168,7 +198,7 @@ def test_traefik_docker_provider_metrics_and_access_log():
                  "--metrics.prometheus=true", "--metrics.prometheus.entryPoint=metrics",
                  "--accessLog=true", "--accessLog.format=json", "--log.format=json", "--ping=true"):
         assert flag in cmd, flag
-    assert "/var/run/docker.sock:/var/run/docker.sock:ro" in svcs["traefik"]["volumes"]
+    assert "${DOCKER_SOCKET:-/var/run/docker.sock}:/var/run/docker.sock:ro" in svcs["traefik"]["volumes"]
     for name in REPLICAS:
         labels = svcs[name]["labels"]
         assert labels["traefik.enable"] == "true"
@@ -214,7 +244,7 @@ def test_pager_runs_chaoslib_pager_with_its_cli():
 def test_locust_runs_the_projects_locustfile():
     """Locust (official image) runs chaoslib/loadgen/locustfile.py against Traefik."""
     svc = services()["locust"]
-    assert svc["image"].startswith("locustio/locust:")
+    assert default_of(svc["image"]).startswith("locustio/locust:")
     (mount,) = [v for v in svc["volumes"] if v.startswith("./chaoslib/loadgen/locustfile.py:")]
     target = volume_parts(mount)[1]
     assert svc["command"][svc["command"].index("-f") + 1] == target
@@ -229,9 +259,9 @@ def test_elk_settings():
     assert es["discovery.type"] == "single-node"
     assert es["ES_JAVA_OPTS"] == "-Xms512m -Xmx512m"
     assert es["xpack.security.enabled"] == "false"
-    version = svcs["elasticsearch"]["image"].rsplit(":", 1)[1]
-    assert svcs["kibana"]["image"] == f"docker.elastic.co/kibana/kibana:{version}"
-    assert svcs["filebeat"]["image"] == f"docker.elastic.co/beats/filebeat:{version}"
+    version = default_of(svcs["elasticsearch"]["image"]).rsplit(":", 1)[1]
+    assert default_of(svcs["kibana"]["image"]) == f"docker.elastic.co/kibana/kibana:{version}"
+    assert default_of(svcs["filebeat"]["image"]) == f"docker.elastic.co/beats/filebeat:{version}"
     fb = svcs["filebeat"]
     assert fb["user"] == "root" and "--strict.perms=false" in fb["command"]
     mounts = {volume_parts(v)[1]: v for v in fb["volumes"]}

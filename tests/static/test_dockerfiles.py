@@ -8,7 +8,9 @@ import pytest
 from .compose import REPO, services, venv_tool
 from .tooling import run
 
-DOCKERFILES = sorted(p for p in (REPO / "stack").glob("**/Dockerfile*") if p.is_file())
+#: The stack's own, and the tests' substitutes for the official images (tests/docker/images).
+DOCKERFILES = (sorted(p for p in (REPO / "stack").glob("**/Dockerfile*") if p.is_file())
+               + sorted((REPO / "tests/docker/images").glob("*.Dockerfile")))
 
 
 def test_dockerfiles_exist():

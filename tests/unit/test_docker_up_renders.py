@@ -19,7 +19,7 @@ def test_up_renders_the_configs_then_runs_compose(tmp_path, monkeypatch):
 
     monkeypatch.setattr(lifecycle.dockerconf, "render_configs", render)
     monkeypatch.setattr(DockerBackend, "client", property(lambda self: object()))
-    monkeypatch.setattr(DockerBackend, "_docker_with_compose", lambda self: "/usr/bin/docker")
+    monkeypatch.setattr(DockerBackend, "_compose_base", lambda self: ["/usr/bin/docker", "compose"])
     monkeypatch.setattr(DockerBackend, "_compose", lambda self, *args, progress: calls.append(" ".join(args)))
     lines: list[str] = []
     DockerBackend(Settings(state_dir=tmp_path / "state")).up(progress=lines.append)

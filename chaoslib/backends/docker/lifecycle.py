@@ -68,10 +68,15 @@ class DockerLifecycle:
         running = bool(state.get("Running"))
         health = (state.get("Health") or {}).get("Status")
         healthy = running and (health in (None, "healthy"))
+        one_shot = (c.attrs.get("HostConfig", {}).get("RestartPolicy") or {}).get("Name") in ("", "no")
+        if one_shot and state.get("Status") == "exited" and state.get("ExitCode") == 0:
+            healthy = True  # a one-shot that did its job (compose's migrate): done, not down
         if health:
             log = (state.get("Health") or {}).get("Log") or []
             last = log[-1].get("Output", "").strip()[:120] if log else ""
             detail = health if health == "healthy" or not last else f"{health}: {last}"
+        elif one_shot and healthy and not running:
+            detail = "completed"
         else:
             detail = state.get("Status", "")
         if state.get("OOMKilled"):

@@ -44,6 +44,8 @@ class DockerSafety:
             c = containers[name]
             if not c.attrs.get("State", {}).get("Running") and self._disk_volume(c) is None:
                 return []
+            if not self._disk(name, "tagged"):  # a read (fast where the volume is kept mounted)
+                return []
             return [f"removed {name}:{p}" for p in self._disk(name, "clean")]
 
         for lines in self._parallel(clean, self.targets()):

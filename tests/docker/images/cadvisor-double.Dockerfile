@@ -4,7 +4,9 @@
 # It ignores cAdvisor's flags. wget for compose's healthcheck, as the official image has.
 ARG APP_IMAGE=chaos-control-app:local
 FROM ${APP_IMAGE}
-USER root
+# Root, as cAdvisor runs: the Engine API socket is root's.
+# hadolint ignore=DL3002
+USER 0
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends wget \
