@@ -68,6 +68,9 @@ def start_detached(settings: Settings, backend: str) -> int:
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True, env=dict(os.environ))
     (settings.state_dir / PIDFILE).write_text(f"{proc.pid}\n")
+    deadline = time.monotonic() + 5
+    while running(settings) is None and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)  # until the child has exec'ed: the next inject must find it by its command line
     return proc.pid
 
 

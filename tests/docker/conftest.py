@@ -25,6 +25,7 @@ def docker_engine(request):
     eng.capture_manager = request.config.pluginmanager.getplugin("capturemanager")
     before = eng.host_ruleset()
     saved = {k: os.environ.get(k) for k in ("CHAOSCTL_COMPOSE_PROJECT", "CHAOSCTL_HELPER_IMAGE", "DOCKER_HOST",
+                                            "CHAOSCTL_BACKEND",
                                             *ce.SUBSTITUTES, "DOCKER_SOCKET", "DOCKER_DATA_ROOT", "BASE_IMAGE")}
     e = eng.Engine()
     if not e.connect():
@@ -35,6 +36,9 @@ def docker_engine(request):
         except RuntimeError as err:
             pytest.fail(f"dockerd did not start: {err}", pytrace=False)
     os.environ["CHAOSCTL_COMPOSE_PROJECT"] = ce.PROJECT
+    # The observability endpoints (Prometheus, Alertmanager, the pager) are the docker
+    # backend's published ports for the rest of the session, as for a player under Docker.
+    os.environ["CHAOSCTL_BACKEND"] = "docker"
     os.environ["CHAOSCTL_HELPER_IMAGE"] = eng.image("helper")
     try:
         yield e

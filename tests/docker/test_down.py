@@ -37,8 +37,9 @@ def test_panic_then_down_leaves_no_container_network_volume_or_helper(docker_eng
     assert chaosctl("inject", "lb-loss", "--target", a).returncode == 0
     assert chaosctl("inject", "disk-full", "--target", b).returncode == 0
     assert (stack.settings.state_dir / "warden.pid").exists()
-    before = set(ce.leftovers(client)["containers"])
-    assert {"app1", "traefik", "prometheus"} <= before
+    services = {c.labels.get("com.docker.compose.service") for c in client.containers.list(
+        filters={"label": f"com.docker.compose.project={ce.PROJECT}"})}
+    assert {"app1", "traefik", "prometheus"} <= services
     proc = chaosctl("panic")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert stack.backend.fault_footprint()["helpers"] == []
