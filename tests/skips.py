@@ -32,9 +32,6 @@ ALLOWED: list[Allowed] = [
     Allowed("tests/docker/test_docker.py::TestScenarios::test_inject_and_heal_every_scenario[[]lb-latency[]]",
             r"^the docker backend lacks has_netem on this machine$",
             "this kernel has no netem qdisc: the latency fault cannot run here (in the docker helper either)"),
-    Allowed("tests/docker/test_devcontainer.py::test_cli_merges_the_features_metadata", r"^ghcr\.io is not reachable",
-            "the merged dev container configuration needs the features' metadata from ghcr.io, and no "
-            "registry is reachable from the test machine; the configuration as read is still checked"),
     Allowed("tests/*", r"the native stack needs root",
             "the live stack binds loopback addresses, nftables and cgroups: root only", unprivileged_only=True),
     Allowed("tests/host/*", r"kernel primitives need root",

@@ -2,8 +2,8 @@
 
 `devcontainer read-configuration` asks a Docker Engine for an existing dev container first, so
 it runs against the test engine (DOCKER_HOST from the `docker_engine` fixture). The merged
-configuration also needs the features' metadata from ghcr.io: that part is skipped when no
-registry is reachable.
+configuration (`--include-merged-configuration`) would need the features' metadata from ghcr.io,
+which no test machine reaches: it is not asked for.
 """
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ REPO = Path(__file__).resolve().parents[2]
 CLI = REPO / ".tools" / "devcontainers" / "node_modules" / ".bin" / "devcontainer"
 DIND = "ghcr.io/devcontainers/features/docker-in-docker"
 PORTS = [8888, 8000, 3000, 5601, 9090, 9093, 8080, 8089, 9099]
-OFFLINE = ("ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ETIMEDOUT", "ENETUNREACH")
 
 
 def read_configuration(*flags: str) -> subprocess.CompletedProcess:
@@ -54,15 +53,3 @@ def test_cli_reads_the_configuration(docker_engine):
     assert config["postCreateCommand"] == "make docker-venv"
     assert config["postStartCommand"] == "make docker-up"
     assert config["image"].endswith("-bookworm")
-
-
-def test_cli_merges_the_features_metadata(docker_engine):
-    """With the feature's metadata (from ghcr.io), the merged config keeps the ports and commands."""
-    proc = read_configuration("--include-merged-configuration")
-    if proc.returncode != 0 and any(code in proc.stdout + proc.stderr for code in OFFLINE):
-        pytest.skip("ghcr.io is not reachable: the merged configuration needs the features' metadata")
-    merged = printed(proc)["mergedConfiguration"]
-    assert merged["forwardPorts"] == PORTS
-    assert "make docker-up" in merged["postStartCommands"]
-    assert merged.get("privileged") is True  # docker-in-docker's own metadata, merged in
-    assert "/var/lib/docker" in json.dumps(merged.get("mounts", []))
