@@ -78,7 +78,7 @@ def test_notebooks_play_a_game_on_compose(compose_stack, family, seed, tmp_path)
         fin = state.first("finished")["score"]
         assert fin["diagnosis_correct"] and fin["time_to_recover_s"] is not None, fin
         eng.progress(f"compose game ({family}): won in {time.monotonic() - t0:.0f} s, "
-                     f"paged {state.first('paged')['t'] - state.first('started')['t']:.0f} s after the start")
+                     f"paged {state.first('paged')['t'] - state.started_at:.0f} s after the start")
     finally:
         panic(compose_stack)
         game.abandon(compose_stack, reason="test")
