@@ -20,14 +20,24 @@ if TYPE_CHECKING:
     from ..stack import Stack
 
 __all__ = ["FAMILY", "NETWORK", "lb_packet_loss", "lb_cutoff", "db_cutoff", "lb_latency", "firewall_rules",
-           "remove_firewall_rules", "LOSS_EVIDENCE_S", "SLOW_MS", "SLOW_SHARE", "MIN_REQUESTS"]
+           "remove_firewall_rules", "LOSS_EVIDENCE_S", "SLOW_MS", "SLOW_SHARE", "MIN_REQUESTS", "slow_replicas"]
 
 NETWORK = "network"
 #: Packet loss is only named on this much evidence (seconds of the load balancer's view).
 LOSS_EVIDENCE_S = 45.0
 #: A proxied request slower than this counts as slow; a replica with this share of slow
-#: requests (and at least MIN_REQUESTS of them) shows packet loss on the way to it.
+#: requests (and at least MIN_REQUESTS of them) MORE than the least slow replica shows packet
+#: loss on the way to it. Relative, because a loaded machine (or a busy Docker host) makes every
+#: replica a little slow, and a draw never hits every replica: the least slow one is the floor.
 SLOW_MS, SLOW_SHARE, MIN_REQUESTS = 250.0, 0.08, 10
+
+
+def slow_replicas(lb_slow: dict[str, float], claimed: set[str] = frozenset()) -> set[str]:
+    """The replicas not explained otherwise whose share of slow proxied requests stands SLOW_SHARE
+    above the least slow one's (above none, when only one is left to compare)."""
+    shares = {r: v for r, v in lb_slow.items() if r not in claimed}
+    floor = min(shares.values()) if len(shares) >= 2 else 0.0
+    return {r for r, share in shares.items() if share >= floor + SLOW_SHARE}
 
 
 # -- scenarios ------------------------------------------------------------------------------
@@ -170,8 +180,9 @@ def rule(s: Signals, claimed: set[str]) -> Finding | Pending | None:
         ev = [f"{r}: {s.db_errors.get(r, 0):.0f} database connection errors, "
               f"{s.db_log_errors.get(r, 0):.0f} 'database unreachable' log lines" for r in db]
         return Finding(NETWORK, db, "cut off from the database", ev, 0.8)
+    slow = slow_replicas(s.lb_slow, claimed)
     out = sorted(r for r in s.scrape_up if r not in claimed and s.scrape_up[r] >= 0.99 and
-                 (s.lb_up.get(r, 1.0) < 0.95 or s.lb_slow.get(r, 0.0) >= SLOW_SHARE))
+                 (s.lb_up.get(r, 1.0) < 0.95 or r in slow))
     if not out:
         return None
     ev = [f"{r}: in the load balancer's rotation {s.lb_up.get(r, 1.0):.0%} of the time, "

@@ -67,3 +67,22 @@ def test_a_named_fault_waits_while_another_is_still_thin():
                          lb_up={"app1": 1.0, "app2": 1.0, "app3": 0.7}, window_s=LOSS_EVIDENCE_S - 15))
     assert not h.named and h.family is None and "thin" in h.cause
     assert [f.family for f in h.findings] == ["resources"]
+
+
+def test_every_replica_a_little_slow_is_no_packet_loss():
+    """A loaded host makes all replicas somewhat slow (10 to 15 % over the mark): that is the floor, not loss."""
+    h = diagnose(signals(lb_slow={"app1": 0.14, "app2": 0.12, "app3": 0.10}, window_s=LOSS_EVIDENCE_S + 5))
+    assert h.family is None, h.said()
+
+
+def test_the_rest_slowing_down_behind_a_crashed_replica_is_not_blamed():
+    """app1 cannot boot on its full disk; app2 and app3, carrying its load, are a little slow: only disk is named."""
+    h = diagnose(signals(disk_used={"app1": 1.0, "app2": 0.01, "app3": 0.01}, scrape_up={"app1": 0.0, "app2": 1.0,
+                         "app3": 1.0}, lb_slow={"app2": 0.12, "app3": 0.10}, window_s=LOSS_EVIDENCE_S + 30))
+    assert h.said() == (("disk", ("app1",)),)
+
+
+def test_loss_on_two_replicas_stands_above_a_slow_floor():
+    """Over a floor of 12 % slow, the two replicas losing packets (35 and 40 %) are named, the third is not."""
+    h = diagnose(signals(lb_slow={"app1": 0.40, "app2": 0.12, "app3": 0.35}, window_s=LOSS_EVIDENCE_S + 5))
+    assert h.said() == (("network", ("app1", "app3")),)
