@@ -52,6 +52,15 @@ class Program:
                 "stopwaitsecs": self.stopwaitsecs, "environment": environment.replace("%", "%%")}
 
 
+def go_small(limit_mib: int) -> dict[str, str]:
+    """The environment of a Go service sized for a small stack.
+
+    GOGC=50 collects when the heap has grown by half (not doubled) since the last collection;
+    GOMEMLIMIT is a soft limit under which the GC works harder, never an out-of-memory kill.
+    """
+    return {"GOGC": "50", "GOMEMLIMIT": f"{limit_mib}MiB"}
+
+
 def venv_bin(name: str) -> str:
     """A console script installed next to this Python (the project's virtualenv)."""
     candidate = Path(sys.executable).with_name(name)
@@ -93,13 +102,13 @@ def programs(settings: Settings, *, secret_key: str) -> list[Program]:
     tm = config.TRAEFIK_METRICS
     out += [
         Program(name="traefik", kind="proxy", stage=3, user=config.TRAEFIK.user, address=config.TRAEFIK.address,
-                argv=[venv_bin("traefik"), f"--configFile={conf / 'traefik.yml'}"],
+                argv=[venv_bin("traefik"), f"--configFile={conf / 'traefik.yml'}"], env=go_small(48),
                 probe=lambda: health.http_ok(f"http://{tm.address}/ping")),
         Program(name="postgres-exporter", kind="monitoring", stage=3, user="chaossvc",
                 address=config.POSTGRES_EXPORTER.address,
                 argv=["prometheus-postgres-exporter",
                       f"--web.listen-address={config.POSTGRES_EXPORTER.address}"],
-                env={"DATA_SOURCE_NAME": credentials.exporter_dsn(settings)},
+                env={"DATA_SOURCE_NAME": credentials.exporter_dsn(settings), **go_small(24)},
                 probe=lambda: health.http_ok(f"{config.POSTGRES_EXPORTER.url}/metrics", contains="pg_up 1")),
         Program(name="saturation-exporter", kind="monitoring", stage=3, address=config.SATURATION_EXPORTER.address,
                 argv=[sys.executable, "-m", "chaoslib.native.saturation", "--state-dir", str(settings.state_dir)],
@@ -112,14 +121,14 @@ def programs(settings: Settings, *, secret_key: str) -> list[Program]:
                 argv=["prometheus-alertmanager", f"--config.file={conf / 'alertmanager.yml'}",
                       f"--storage.path={data / 'alertmanager'}",
                       f"--web.listen-address={config.ALERTMANAGER.address}",
-                      "--cluster.listen-address=", f"--web.external-url={config.ALERTMANAGER.url}"],
+                      "--cluster.listen-address=", f"--web.external-url={config.ALERTMANAGER.url}"], env=go_small(32),
                 probe=lambda: health.http_ok(f"{config.ALERTMANAGER.url}/-/ready")),
         Program(name="prometheus", kind="monitoring", stage=3, user="chaossvc", address=config.PROMETHEUS.address,
                 argv=["prometheus", f"--config.file={conf / 'prometheus.yml'}",
                       f"--storage.tsdb.path={data / 'prometheus'}", "--storage.tsdb.retention.time=2d",
                       # No --web.enable-lifecycle: /-/quit and /-/reload stay off.
                       f"--web.listen-address={config.PROMETHEUS.address}",
-                      f"--web.external-url={config.PROMETHEUS.url}"],
+                      f"--web.external-url={config.PROMETHEUS.url}"], env=go_small(64),
                 probe=lambda: health.http_ok(f"{config.PROMETHEUS.url}/-/ready")),
         Program(name="warden", kind="control", stage=3,
                 argv=[sys.executable, "-m", "chaoslib.warden", "--state-dir", str(settings.state_dir)],
