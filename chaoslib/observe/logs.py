@@ -4,9 +4,15 @@ Every service's output is captured to files (one per service, rotated). DuckDB r
 as lines, parses the JSON ones with its JSON functions and keeps the others as plain
 text: a line that is not JSON is never dropped. Lines without a time of their own (a
 traceback's continuation, a plain-text log) take the time of the line before them.
+
+A search of a recent window (the usual "last 15 minutes") is fast: each file is read only
+from a line stamped shortly before the window (found by probing a few lines, see
+`window_offset`), every line's time is parsed first, and the other fields only of the
+lines the time and text filters keep. The result is the one reading every line gives.
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 import time
@@ -42,26 +48,28 @@ _OWN_TIME = f"""COALESCE(
       TRY_CAST(NULLIF(regexp_extract(line, '{_PLAIN_TIME}', 1), '') AS TIMESTAMPTZ),
       TRY_CAST(NULLIF(regexp_extract(line, '{_LOGFMT_TIME}', 1), '') AS TIMESTAMPTZ))"""
 
-# `lines` (file, n, line): every non-empty line, n growing along each file. {early}: the
-# filters on time and text, applied before the fields are parsed.
+# {lines}: each file's non-empty lines (file, service, n, line), n growing along a file.
+# {early}: the filters on time and text, applied before the fields are parsed.
 _SQL = f"""
-WITH stamped AS (
-  SELECT file, n, line, json_valid(line) AS is_json, {_TIME_VALUES} AS tv
+WITH lines AS ({{lines}}
+), stamped AS (
+  SELECT file, service, n, line, json_valid(line) AS is_json, {_TIME_VALUES} AS tv
   FROM lines
 ), owned AS (
-  SELECT file, n, line, is_json, {_OWN_TIME} AS own_time FROM stamped
+  SELECT file, service, n, line, is_json, {_OWN_TIME} AS own_time FROM stamped
+), inherited AS (  -- a line without a time takes the time of the line before: sort only what that needs
+  SELECT file, n, COALESCE(own_time, last_value(own_time IGNORE NULLS) OVER (PARTITION BY file ORDER BY n
+             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) AS time FROM owned
 ), timed AS (
-  SELECT file, n, line, is_json,
-    COALESCE(own_time, last_value(own_time IGNORE NULLS) OVER (PARTITION BY file ORDER BY n
-             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) AS time
-  FROM owned
+  SELECT o.file, o.service, o.n, o.line, o.is_json, i.time FROM owned o JOIN inherited i ON o.file = i.file AND o.n = i.n
 ), kept AS (
   SELECT *, CASE WHEN is_json THEN json_extract_string(line, {list(_KEYS)!r}) END AS v
   FROM timed {{early}}
 )
 SELECT
-    time, regexp_extract(file, '([^/]+?)\\.log(\\.\\d+)?$', 1) AS service,
-    {_K['replica']} AS replica,
+    time, service,
+    -- a replica's own file names it when its line does not
+    COALESCE({_K['replica']}, CASE WHEN regexp_full_match(service, 'app\\d+') THEN service END) AS replica,
     lower(COALESCE({_K['level']}, NULLIF(regexp_extract(line, '{_LOGFMT_LEVEL}', 1), ''),
       CASE WHEN regexp_matches(line, '(?i)\\b(ERROR|FATAL|PANIC|Traceback)\\b') THEN 'error'
            WHEN regexp_matches(line, '(?i)\\bWARN(ING)?\\b') THEN 'warning' END)) AS level,
@@ -84,16 +92,21 @@ FROM kept
 MARGIN_S = 120
 #: Lines probed per file to find where a window starts.
 PROBES = 64
-_NEWLINE = re.compile(r"\r\n|\r|\n")
+#: A file's service: its name without .log and a rotation number (app1.log.1 -> app1).
+_SERVICE = re.compile(r"([^/]+?)\.log(\.\d+)?$")
+#: One file's lines after its first `skip` (DuckDB's CSV reader, one column, one row per line).
+_READ = ("SELECT $f{i} AS file, $s{i} AS service, n, line FROM (SELECT row_number() OVER () AS n, line"
+         " FROM read_csv($f{i}, columns={{'line': 'VARCHAR'}}, delim='\\x01', quote='', escape='', header=false,"
+         " auto_detect=false, strict_mode=false, null_padding=true)) WHERE n > {skip} AND line IS NOT NULL AND line <> ''")
 
 
-def read_lines(path: str, offset: int = 0) -> list[str]:
-    """The non-empty lines of a file from byte `offset` (the start of a line), as the search reads them."""
+def rows_before(path: str, offset: int) -> int:
+    """How many lines the reader reads before byte `offset` (a line start); 0 if a carriage return makes it unsure."""
+    if offset <= 0:
+        return 0
     with open(path, "rb") as f:
-        f.seek(offset)
-        text = f.read().decode("utf-8", "replace")
-    parts = _NEWLINE.split(text) if "\r" in text else text.split("\n")
-    return [p for p in parts if p]
+        prefix = f.read(offset)
+    return 0 if b"\r" in prefix else prefix.count(b"\n")
 
 
 def window_offset(path: str, start: float, con: duckdb.DuckDBPyConnection) -> int:
@@ -115,7 +128,9 @@ def window_offset(path: str, start: float, con: duckdb.DuckDBPyConnection) -> in
             if probes and pos <= probes[-1][0]:
                 continue
             line = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1] if raw.endswith(b"\n") else b""
-            probes.append((pos, line.decode("utf-8", "replace") if line and b"\r" not in line else None))
+            # a line the reader would cut (at a carriage return or its \x01 delimiter) is no landmark
+            usable = line and b"\r" not in line and b"\x01" not in line
+            probes.append((pos, line.decode("utf-8", "replace") if usable else None))
     times = con.execute(f"SELECT epoch({_OWN_TIME}) FROM (SELECT i, line, {_TIME_VALUES} AS tv FROM "
                         "(SELECT unnest(range(len($l))) AS i, unnest($l) AS line)) ORDER BY i",
                         {"l": [line or "" for _, line in probes]}).fetchall()
@@ -183,7 +198,7 @@ class Logs:
             early.append("contains(lower(line), lower($text))")
             params["text"] = text
         if replica:
-            where.append("(replica = $replica OR service = $replica)")
+            where.append("(replica = $replica OR service = $replica)")  # the JSON's, or its file's
             params["replica"] = replica
         if level:
             level = level.lower()
@@ -197,27 +212,17 @@ class Logs:
             sql = f"SELECT * FROM ({sql}) ORDER BY time DESC NULLS LAST, file DESC, n DESC LIMIT {int(limit)}"
             sql = f"SELECT * FROM ({sql}) ORDER BY time, file, n"
         try:
-            with duckdb.connect() as con:
-                lines = self._lines(paths, start if self.fast else None, con)
-                if lines.empty:
-                    return pd.DataFrame(columns=COLUMNS)
-                con.register("lines", lines)
-                df = con.execute(sql, params).df()
+            with _database().cursor() as con:
+                reads = []
+                for i, path in enumerate(paths):
+                    skip = rows_before(path, window_offset(path, start, con)) if self.fast and start is not None else 0
+                    name = _SERVICE.search(path)
+                    params[f"f{i}"], params[f"s{i}"] = path, name.group(1) if name else ""
+                    reads.append(_READ.format(i=i, skip=skip))
+                df = con.execute(sql.replace("{lines}", " UNION ALL ".join(reads)), params).df()
         except duckdb.Error as e:
             raise ObserveError(f"log search failed: {e}", source="logs") from e
-        df["replica"] = df["replica"].fillna(df["service"].where(df["service"].str.match(r"^app\d+$")))
         return df[COLUMNS]
-
-    @staticmethod
-    def _lines(paths: list[str], start: float | None, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-        """The lines to search (file, n, line): each file whole, or from its window's offset."""
-        files, numbers, lines = [], [], []
-        for path in paths:
-            got = read_lines(path, window_offset(path, start, con) if start is not None else 0)
-            files += [path] * len(got)
-            numbers += range(len(got))
-            lines += got
-        return pd.DataFrame({"file": files, "n": numbers, "line": lines})
 
     def counts(self, *, by: tuple[str, ...] = ("service", "level"), **filters) -> pd.DataFrame:
         """How many lines per group (e.g. errors by replica and message)."""
@@ -226,6 +231,12 @@ class Logs:
             return pd.DataFrame(columns=[*by, "lines"])
         return df.groupby(list(by), dropna=False).size().reset_index(name="lines").sort_values(
             "lines", ascending=False, ignore_index=True)
+
+
+@functools.cache
+def _database() -> duckdb.DuckDBPyConnection:
+    """One in-memory DuckDB per process (opening one costs tens of ms); each search takes its own cursor."""
+    return duckdb.connect()
 
 
 def _epoch(value: float | datetime | str) -> float:
