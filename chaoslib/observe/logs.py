@@ -42,11 +42,14 @@ _K = {k: f"v[{i + 1}]" for i, k in enumerate(_KEYS)}
 #: The JSON time values of a line (NULL for a line that is not JSON).
 _TIME_VALUES = f"CASE WHEN json_valid(line) THEN json_extract_string(line, {list(_TIME_KEYS)!r}) END"
 #: A line's own time: its JSON time, else a timestamp at its start, else a logfmt ts=.
+#: (Each regular expression runs only on a line that can match it: CASE is evaluated lazily.)
 _OWN_TIME = f"""COALESCE(
       TRY_CAST(tv[1] AS TIMESTAMPTZ),
       TRY_CAST(tv[2] AS TIMESTAMPTZ),
-      TRY_CAST(NULLIF(regexp_extract(line, '{_PLAIN_TIME}', 1), '') AS TIMESTAMPTZ),
-      TRY_CAST(NULLIF(regexp_extract(line, '{_LOGFMT_TIME}', 1), '') AS TIMESTAMPTZ))"""
+      CASE WHEN substr(line, 1, 1) BETWEEN '0' AND '9' THEN
+        TRY_CAST(NULLIF(regexp_extract(line, '{_PLAIN_TIME}', 1), '') AS TIMESTAMPTZ) END,
+      CASE WHEN contains(line, 'ts=') THEN
+        TRY_CAST(NULLIF(regexp_extract(line, '{_LOGFMT_TIME}', 1), '') AS TIMESTAMPTZ) END)"""
 
 # {lines}: each file's non-empty lines (file, service, n, line), n growing along a file.
 # {early}: the filters on time and text, applied before the fields are parsed.
@@ -70,7 +73,8 @@ SELECT
     time, service,
     -- a replica's own file names it when its line does not
     COALESCE({_K['replica']}, CASE WHEN regexp_full_match(service, 'app\\d+') THEN service END) AS replica,
-    lower(COALESCE({_K['level']}, NULLIF(regexp_extract(line, '{_LOGFMT_LEVEL}', 1), ''),
+    lower(COALESCE({_K['level']},
+      CASE WHEN contains(line, 'level=') THEN NULLIF(regexp_extract(line, '{_LOGFMT_LEVEL}', 1), '') END,
       CASE WHEN regexp_matches(line, '(?i)\\b(ERROR|FATAL|PANIC|Traceback)\\b') THEN 'error'
            WHEN regexp_matches(line, '(?i)\\bWARN(ING)?\\b') THEN 'warning' END)) AS level,
     {_K['logger']} AS logger,
