@@ -6,6 +6,7 @@ start: the crash loop of the disk-full scenario.
 """
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -88,6 +89,12 @@ def on_starting(server) -> None:
         write_boot_record(data_dir)
     except OSError as e:
         _fail(f"cannot start: boot record not written to {data_dir}: {e.strerror or e}")
+
+
+def pre_fork(server, worker) -> None:
+    """Before each fork, move the preloaded app's objects out of the collector's reach (gc.freeze):
+    a collection in a worker would otherwise write to every page it scans and unshare them all."""
+    gc.freeze()
 
 
 def child_exit(server, worker) -> None:

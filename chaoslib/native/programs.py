@@ -78,7 +78,9 @@ def replica_program(settings: Settings, index: int, secret_key: str) -> Program:
         "DATA_DIR": str(settings.disk_path(name)),
         "PROMETHEUS_MULTIPROC_DIR": str(settings.metrics_dir(name)),
         "BIND": f"{host}:{config.APP_PORT}",
-        "WEB_CONCURRENCY": "2",
+        # One worker of 4 threads: three replicas on a small box have CPU enough in one process
+        # each, and a second worker cost about 35 MiB per replica.
+        "WEB_CONCURRENCY": "1",
         "ALLOWED_HOSTS": f"{host},{config.TRAEFIK.host},localhost,127.0.0.1",
     }
     argv = [venv_bin("gunicorn"), "-c", "python:pollapp.gunicorn_conf", "pollapp.wsgi"]
@@ -102,13 +104,13 @@ def programs(settings: Settings, *, secret_key: str) -> list[Program]:
     tm = config.TRAEFIK_METRICS
     out += [
         Program(name="traefik", kind="proxy", stage=3, user=config.TRAEFIK.user, address=config.TRAEFIK.address,
-                argv=[venv_bin("traefik"), f"--configFile={conf / 'traefik.yml'}"], env=go_small(48),
+                argv=[venv_bin("traefik"), f"--configFile={conf / 'traefik.yml'}"], env=go_small(40),
                 probe=lambda: health.http_ok(f"http://{tm.address}/ping")),
         Program(name="postgres-exporter", kind="monitoring", stage=3, user="chaossvc",
                 address=config.POSTGRES_EXPORTER.address,
                 argv=["prometheus-postgres-exporter",
                       f"--web.listen-address={config.POSTGRES_EXPORTER.address}"],
-                env={"DATA_SOURCE_NAME": credentials.exporter_dsn(settings), **go_small(24)},
+                env={"DATA_SOURCE_NAME": credentials.exporter_dsn(settings), **go_small(20)},
                 probe=lambda: health.http_ok(f"{config.POSTGRES_EXPORTER.url}/metrics", contains="pg_up 1")),
         Program(name="saturation-exporter", kind="monitoring", stage=3, address=config.SATURATION_EXPORTER.address,
                 argv=[sys.executable, "-m", "chaoslib.native.saturation", "--state-dir", str(settings.state_dir)],
@@ -121,14 +123,14 @@ def programs(settings: Settings, *, secret_key: str) -> list[Program]:
                 argv=["prometheus-alertmanager", f"--config.file={conf / 'alertmanager.yml'}",
                       f"--storage.path={data / 'alertmanager'}",
                       f"--web.listen-address={config.ALERTMANAGER.address}",
-                      "--cluster.listen-address=", f"--web.external-url={config.ALERTMANAGER.url}"], env=go_small(32),
+                      "--cluster.listen-address=", f"--web.external-url={config.ALERTMANAGER.url}"], env=go_small(24),
                 probe=lambda: health.http_ok(f"{config.ALERTMANAGER.url}/-/ready")),
         Program(name="prometheus", kind="monitoring", stage=3, user="chaossvc", address=config.PROMETHEUS.address,
                 argv=["prometheus", f"--config.file={conf / 'prometheus.yml'}",
                       f"--storage.tsdb.path={data / 'prometheus'}", "--storage.tsdb.retention.time=2d",
                       # No --web.enable-lifecycle: /-/quit and /-/reload stay off.
                       f"--web.listen-address={config.PROMETHEUS.address}",
-                      f"--web.external-url={config.PROMETHEUS.url}"], env=go_small(64),
+                      f"--web.external-url={config.PROMETHEUS.url}"], env=go_small(48),
                 probe=lambda: health.http_ok(f"{config.PROMETHEUS.url}/-/ready")),
         Program(name="warden", kind="control", stage=3,
                 argv=[sys.executable, "-m", "chaoslib.warden", "--state-dir", str(settings.state_dir)],
