@@ -78,8 +78,9 @@ def replica_program(settings: Settings, index: int, secret_key: str) -> Program:
         "DATA_DIR": str(settings.disk_path(name)),
         "PROMETHEUS_MULTIPROC_DIR": str(settings.metrics_dir(name)),
         "BIND": f"{host}:{config.APP_PORT}",
-        # One worker of 4 threads: three replicas on a small box have CPU enough in one process
-        # each, and a second worker cost about 35 MiB per replica.
+        # One worker of 4 threads: three replicas on a two-core box have CPU enough in one
+        # process each (15 requests/s in all), and a second worker costs about 32 MiB PSS
+        # per replica (pollapp/gunicorn_conf.py has the figures).
         "WEB_CONCURRENCY": "1",
         "ALLOWED_HOSTS": f"{host},{config.TRAEFIK.host},localhost,127.0.0.1",
     }
