@@ -28,7 +28,16 @@ def log(level: str, message: str, **fields) -> None:
 
 
 def sweep(settings: Settings, backend: str | None = None) -> tuple[list[str], list[str]]:
-    """Heal every expired fault once; return (ids healed, failures)."""
+    """Heal every expired fault once; return (ids healed, failures).
+
+    The registry is read first: until a fault is due, the injector and the backends (pandas
+    among them) stay unloaded, so the warden that runs for the whole game stays small.
+    """
+    from .registry import Registry
+
+    now = time.time()
+    if not any(r.expired(now) and not r.being_injected() for r in Registry(settings.faults_file).active()):
+        return [], []
     from .injector import heal_expired
     from .stack import Stack
 

@@ -30,7 +30,12 @@ def command(data_dir: Path, socket_dir: Path) -> list[str]:
     return [str(bin_dir() / "postgres"), "-D", str(data_dir),
             "-c", f"listen_addresses={config.POSTGRES.host}", "-c", f"port={config.POSTGRES.port}",
             "-c", f"unix_socket_directories={socket_dir}", "-c", "unix_socket_permissions=0700",
-            "-c", "shared_buffers=32MB",
+            # Sized for a small box: a database of a few MiB, at most 3 x 2 x 4 app threads
+            # with a connection each, the exporter and migrations; no parallel query, no
+            # replication, so no worker processes idling.
+            "-c", "shared_buffers=16MB", "-c", "work_mem=2MB", "-c", "maintenance_work_mem=16MB",
+            "-c", "max_worker_processes=2", "-c", "max_parallel_workers_per_gather=0",
+            "-c", "max_logical_replication_workers=0", "-c", "max_wal_senders=0", "-c", "wal_level=minimal",
             "-c", "max_connections=100", "-c", "log_min_messages=warning",
             "-c", "log_line_prefix=%m [%p] %u@%d ", "-c", "fsync=on"]
 

@@ -52,6 +52,15 @@ class Program:
                 "stopwaitsecs": self.stopwaitsecs, "environment": environment.replace("%", "%%")}
 
 
+def go_small(limit_mib: int) -> dict[str, str]:
+    """The environment of a Go service sized for a small stack.
+
+    GOGC=50 collects when the heap has grown by half (not doubled) since the last collection;
+    GOMEMLIMIT is a soft limit under which the GC works harder, never an out-of-memory kill.
+    """
+    return {"GOGC": "50", "GOMEMLIMIT": f"{limit_mib}MiB"}
+
+
 def venv_bin(name: str) -> str:
     """A console script installed next to this Python (the project's virtualenv)."""
     candidate = Path(sys.executable).with_name(name)
@@ -69,7 +78,10 @@ def replica_program(settings: Settings, index: int, secret_key: str) -> Program:
         "DATA_DIR": str(settings.disk_path(name)),
         "PROMETHEUS_MULTIPROC_DIR": str(settings.metrics_dir(name)),
         "BIND": f"{host}:{config.APP_PORT}",
-        "WEB_CONCURRENCY": "2",
+        # One worker of 4 threads: three replicas on a two-core box have CPU enough in one
+        # process each (15 requests/s in all), and a second worker costs about 32 MiB PSS
+        # per replica (pollapp/gunicorn_conf.py has the figures).
+        "WEB_CONCURRENCY": "1",
         "ALLOWED_HOSTS": f"{host},{config.TRAEFIK.host},localhost,127.0.0.1",
     }
     argv = [venv_bin("gunicorn"), "-c", "python:pollapp.gunicorn_conf", "pollapp.wsgi"]
@@ -93,13 +105,13 @@ def programs(settings: Settings, *, secret_key: str) -> list[Program]:
     tm = config.TRAEFIK_METRICS
     out += [
         Program(name="traefik", kind="proxy", stage=3, user=config.TRAEFIK.user, address=config.TRAEFIK.address,
-                argv=[venv_bin("traefik"), f"--configFile={conf / 'traefik.yml'}"],
+                argv=[venv_bin("traefik"), f"--configFile={conf / 'traefik.yml'}"], env=go_small(40),
                 probe=lambda: health.http_ok(f"http://{tm.address}/ping")),
         Program(name="postgres-exporter", kind="monitoring", stage=3, user="chaossvc",
                 address=config.POSTGRES_EXPORTER.address,
                 argv=["prometheus-postgres-exporter",
                       f"--web.listen-address={config.POSTGRES_EXPORTER.address}"],
-                env={"DATA_SOURCE_NAME": credentials.exporter_dsn(settings)},
+                env={"DATA_SOURCE_NAME": credentials.exporter_dsn(settings), **go_small(20)},
                 probe=lambda: health.http_ok(f"{config.POSTGRES_EXPORTER.url}/metrics", contains="pg_up 1")),
         Program(name="saturation-exporter", kind="monitoring", stage=3, address=config.SATURATION_EXPORTER.address,
                 argv=[sys.executable, "-m", "chaoslib.native.saturation", "--state-dir", str(settings.state_dir)],
@@ -112,14 +124,14 @@ def programs(settings: Settings, *, secret_key: str) -> list[Program]:
                 argv=["prometheus-alertmanager", f"--config.file={conf / 'alertmanager.yml'}",
                       f"--storage.path={data / 'alertmanager'}",
                       f"--web.listen-address={config.ALERTMANAGER.address}",
-                      "--cluster.listen-address=", f"--web.external-url={config.ALERTMANAGER.url}"],
+                      "--cluster.listen-address=", f"--web.external-url={config.ALERTMANAGER.url}"], env=go_small(24),
                 probe=lambda: health.http_ok(f"{config.ALERTMANAGER.url}/-/ready")),
         Program(name="prometheus", kind="monitoring", stage=3, user="chaossvc", address=config.PROMETHEUS.address,
                 argv=["prometheus", f"--config.file={conf / 'prometheus.yml'}",
                       f"--storage.tsdb.path={data / 'prometheus'}", "--storage.tsdb.retention.time=2d",
                       # No --web.enable-lifecycle: /-/quit and /-/reload stay off.
                       f"--web.listen-address={config.PROMETHEUS.address}",
-                      f"--web.external-url={config.PROMETHEUS.url}"],
+                      f"--web.external-url={config.PROMETHEUS.url}"], env=go_small(48),
                 probe=lambda: health.http_ok(f"{config.PROMETHEUS.url}/-/ready")),
         Program(name="warden", kind="control", stage=3,
                 argv=[sys.executable, "-m", "chaoslib.warden", "--state-dir", str(settings.state_dir)],

@@ -51,3 +51,10 @@ class LifecyclePrimitives(Contract):
     def pid_of(self, *, target: str) -> int | None:
         """The main pid of a service, or None when it is not running."""
         raise self._missing("pid_of")
+
+    def service_pids(self) -> dict[str, list[int]]:
+        """Every running service's processes as host pids (its main process and all it forked).
+
+        What the footprint benchmark sums memory over; a service that is not running is absent.
+        """
+        raise self._missing("service_pids")

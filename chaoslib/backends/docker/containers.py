@@ -102,3 +102,22 @@ class DockerContainers:
             return []
         with concurrent.futures.ThreadPoolExecutor(max_workers=min(6, len(items))) as pool:
             return list(pool.map(fn, items))
+
+    def service_pids(self) -> dict[str, list[int]]:
+        """Each running container's processes as the host sees them (the Engine's `top`, its PID column).
+
+        The pids are host pids when chaosctl runs in the engine's pid namespace (the usual case);
+        the footprint benchmark reads their /proc/<pid>/smaps_rollup.
+        """
+        docker = docker_sdk()
+        out: dict[str, list[int]] = {}
+        for service, c in self._containers(running_only=True).items():
+            try:
+                top = c.top()
+            except docker.errors.DockerException:
+                continue
+            titles = top.get("Titles") or []
+            if "PID" in titles:
+                col = titles.index("PID")
+                out[service] = [int(row[col]) for row in top.get("Processes") or [] if row[col].isdigit()]
+        return out

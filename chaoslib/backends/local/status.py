@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import concurrent.futures
 
-from ...kernel import disks
+from ...kernel import disks, procmem
 from ...native.programs import Program
 from ...native.restarts import load as load_restarts
 from ...native.supervisor import RUNNING
@@ -48,3 +48,22 @@ class LocalStatus:
         if disks.is_mounted(disk):
             u = disks.usage(disk)
             st.disk_used_bytes, st.disk_size_bytes = u.used_bytes, u.size_bytes
+
+    def service_pids(self) -> dict[str, list[int]]:
+        """Each running program's process tree under supervisord, plus supervisord itself and its listener.
+
+        JupyterLab (not `core`) is left out: it is the engineer's notebook, not the stack.
+        """
+        if not self.supervisor.running():
+            return {}
+        core = {p.name: p.core for p in self._programs()}  # absent: the restart counter (an event listener)
+        children = procmem.children_map()
+        out: dict[str, list[int]] = {}
+        for info in self.supervisor.info():
+            if info["statename"] == RUNNING and info["pid"] and core.get(info["name"], True):
+                out[info["name"]] = procmem.process_tree(info["pid"], children)
+        try:
+            out["supervisord"] = [int((self.settings.run_dir / "supervisord.pid").read_text().strip())]
+        except (FileNotFoundError, ValueError):
+            pass
+        return out
