@@ -23,7 +23,7 @@ from chaoslib.injector import panic
 from chaoslib.registry import Registry
 from chaoslib.stack import Stack
 from chaoslib.trials import run_trials
-from integration.helpers import wait_until
+from integration.helpers import play_notebooks, wait_until
 
 import compose_env as ce
 import docker_env as eng
@@ -69,14 +69,7 @@ def test_notebooks_play_a_game_on_compose(compose_stack, family, seed, tmp_path)
     assert len(notebooks) == 4
     try:
         t0 = time.monotonic()
-        proc = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env",
-                               "--nbval-cell-timeout=600", "-p", "no:cacheprovider", "-q", *notebooks],
-                              env=env, cwd=tmp_path, capture_output=True, text=True, timeout=1500)
-        assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
-        state = game.current(compose_stack)
-        assert state.status == "finished" and state.first("paged") and state.all("hypothesis")
-        fin = state.first("finished")["score"]
-        assert fin["diagnosis_correct"] and fin["time_to_recover_s"] is not None, fin
+        state = play_notebooks(compose_stack, notebooks, env, tmp_path)
         eng.progress(f"compose game ({family}): won in {time.monotonic() - t0:.0f} s, "
                      f"paged {state.first('paged')['t'] - state.started_at:.0f} s after the start")
     finally:

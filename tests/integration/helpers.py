@@ -55,3 +55,22 @@ def undrawn_panels(fig) -> list[str]:
 
     return [ax.get_title() for ax in fig.axes if ax.get_visible()
             and not any(dashboards.drawn(line) for line in dashboards.data_lines(ax))]
+
+
+def play_notebooks(stack, notebooks: list[str], env: dict, cwd) -> dict:
+    """Run `notebooks` in order under nbval (lax, this environment's kernel) and check the game
+    they played was won: paged, a hypothesis, finished, diagnosed right, recovered. Its state."""
+    import subprocess
+    import sys
+
+    from chaoslib import game
+
+    proc = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env",
+                           "--nbval-cell-timeout=600", "-p", "no:cacheprovider", "-q", *notebooks],
+                          env=env, cwd=cwd, capture_output=True, text=True, timeout=1500)
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+    state = game.current(stack)
+    assert state.status == "finished" and state.first("paged") and state.all("hypothesis")
+    fin = state.first("finished")["score"]
+    assert fin["diagnosis_correct"] and fin["time_to_recover_s"] is not None, fin
+    return state

@@ -6,8 +6,6 @@ matching fix; CHAOSCTL_FAMILY forces the drawn family; CHAOSCTL_FAST shortens th
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +13,7 @@ import pytest
 from chaoslib import game
 from chaoslib.injector import panic
 
-from integration.helpers import all_healthy, wait_until
+from integration.helpers import all_healthy, play_notebooks, wait_until
 
 pytestmark = pytest.mark.integration
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
@@ -33,14 +31,7 @@ def test_notebooks_play_a_game(live_stack, family, seed, tmp_path):
            "CHAOSCTL_FAMILY": family, "CHAOSCTL_SEED": str(seed), "CHAOSCTL_FAST": "1", "MPLBACKEND": "Agg"}
     notebooks = sorted(str(p) for p in NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))  # every numbered notebook, in order
     try:
-        proc = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env",
-                               "--nbval-cell-timeout=600", "-p", "no:cacheprovider", "-q", *notebooks],
-                              env=env, cwd=tmp_path, capture_output=True, text=True, timeout=1500)
-        assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
-        state = game.current(live_stack)
-        assert state.status == "finished" and state.first("paged") and state.all("hypothesis")
-        fin = state.first("finished")["score"]
-        assert fin["diagnosis_correct"] and fin["time_to_recover_s"] is not None, fin
+        play_notebooks(live_stack, notebooks, env, tmp_path)
     finally:
         panic(live_stack)
         game.abandon(live_stack, reason="test")
