@@ -10,4 +10,6 @@ COPY cadvisor_double.py /opt/cadvisor_double.py
 # hadolint ignore=DL3002
 USER 0
 EXPOSE 8080
+# Not the app: the app image's own health check (its /livez) does not apply.
+HEALTHCHECK NONE
 ENTRYPOINT ["python", "/opt/cadvisor_double.py"]
