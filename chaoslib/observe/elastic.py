@@ -13,6 +13,7 @@ lines than one search returns, and the cap must drop the oldest lines, never the
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
@@ -34,7 +35,12 @@ SOURCE = ["@timestamp", "message", "json", "log.level"]
 
 
 def client(url: str, *, timeout: float) -> Elasticsearch:
-    """A client for the Elasticsearch at `url` that fails fast (no retries: callers fall back)."""
+    """A client for the Elasticsearch at `url` that fails fast (no retries: callers fall back).
+
+    The transport's own log lines (a request each, a warning per unreachable node) are silenced:
+    without Elasticsearch the callers read the engine's logs instead, and a player's notebook
+    should not fill with them."""
+    logging.getLogger("elastic_transport").setLevel(logging.ERROR)
     return Elasticsearch(url, request_timeout=timeout, max_retries=0, retry_on_timeout=False)
 
 
