@@ -8,6 +8,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST := $(BIN)/python -m pytest
+SHELL := /bin/bash
 
 .PHONY: up down status lab deps system-deps devcontainer-cli test test-unit test-static test-integration test-notebooks bench clean \
 	docker-venv docker-config docker-up docker-down docker-lab
@@ -62,10 +63,17 @@ test-notebooks: deps
 test-integration: deps
 	$(PYTEST) tests -m integration --timeout=900
 
+# Every benchmark of issue #15 and the game's, each printing medians (and ratios to the
+# figures before) to the terminal and to docs/bench-<name>.txt. About 2.5 hours; needs root.
+BENCH_DOCS := docs
 bench: deps
-	$(BIN)/chaosctl bench all
-	$(BIN)/chaosctl bench detective --seeds 10
-	$(BIN)/chaosctl bench game --runs 3
+	$(BIN)/chaosctl up
+	set -o pipefail; for b in "logs" "footprint" "startup" "faults --runs 3" "soak --minutes 60" \
+	    "detective --seeds 10" "game --runs 3" "scale --replicas 1,3,6"; do \
+	  name=$${b%% *}; echo "== chaosctl bench $$b -> $(BENCH_DOCS)/bench-$$name.txt"; \
+	  { echo "# chaosctl bench $$b  ($$(date -u +%Y-%m-%dT%H:%MZ), $$(nproc) cores, $$(git rev-parse --short HEAD))"; \
+	    $(BIN)/chaosctl bench $$b; } 2>&1 | tee $(BENCH_DOCS)/bench-$$name.txt || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -77,8 +77,17 @@ def recovered(stack: Stack) -> bool:
 
 
 def _paging_alerts_firing() -> bool:
+    """A page is active in Alertmanager, or pending or firing in Prometheus.
+
+    Pending counts: a page still pending from the previous run's fault would fire seconds
+    after the next inject and be timed as its page.
+    """
     df = alerts.active_alerts()
-    return bool(len(df[(df["severity"] == "page") & (df["state"] == "active")])) if len(df) else False
+    if len(df) and len(df[(df["severity"] == "page") & (df["state"] == "active")]):
+        return True
+    from .observe.metrics import Metrics
+
+    return not Metrics().query('ALERTS{severity="page"}').empty
 
 
 @dataclass
@@ -135,15 +144,20 @@ class FaultBench:
         return self.results
 
     def report(self) -> str:
-        lines = ["scenario / family      effect p50   page p50   recovery p50   (n)"]
+        """Medians per scenario and family, the slowest page, and the ratio to the page median before #15."""
+        lines = ["scenario / family      effect p50   page p50   page max   recovery p50   page p50 / before   (n)"]
         groups: dict[str, list[Run]] = {}
         for r in self.results:
             groups.setdefault(r.scenario, []).append(r)
             groups.setdefault(f"[{r.family}]", []).append(r)
         for name, rs in groups.items():
-            lines.append(f"{name:22} {_fmt(_median([r.effect_s for r in rs])):>10} {_fmt(_median([r.page_s for r in rs])):>10}"
-                         f" {_fmt(_median([r.recovery_s for r in rs])):>14}   ({len(rs)};"
-                         f" no page {sum(r.page_s is None for r in rs)})")
+            page = _median([r.page_s for r in rs])
+            pages = [r.page_s for r in rs if r.page_s is not None]
+            before = PAGE_BEFORE_S.get(name)
+            ratio = f"{page / before:.2f} ({before:.1f} s)" if page is not None and before else "-"
+            lines.append(f"{name:22} {_fmt(_median([r.effect_s for r in rs])):>10} {_fmt(page):>10}"
+                         f" {_fmt(max(pages) if pages else None):>10} {_fmt(_median([r.recovery_s for r in rs])):>14}"
+                         f"   {ratio:>17}   ({len(rs)}; no page {sum(r.page_s is None for r in rs)})")
         return "\n".join(lines)
 
 
@@ -158,6 +172,32 @@ def _fmt(v: float | None) -> str:
 
 #: The log search's median before issue #15 (120,000 lines, last 15 minutes, every line parsed).
 LOG_SEARCH_BEFORE_S = 0.76
+
+#: Median time to first page before issue #15 (`bench faults --runs 2` on a fresh clone at
+#: 27e83e4, as the issue gives them), per scenario and family: the peers of the ratios.
+PAGE_BEFORE_S = {
+    "lb-loss": 34.8, "lb-cutoff": 22.4, "db-cutoff": 33.4, "disk-full": 44.35, "disk-crashloop": 28.6,
+    "cpu-starve": 28.6, "memory-starve": 26.3, "[network]": 31.5, "[disk]": 34.0, "[resources]": 28.4,
+}
+#: Start-up to all healthy before issue #15 (seconds), and the stack's memory (MiB, 3 replicas).
+STARTUP_BEFORE_S = 10.5
+PSS_BEFORE_MIB, RSS_BEFORE_MIB = 782.0, 1424.0
+
+
+def startup_bench(stack: Stack, *, runs: int = 5, progress: Progress = print) -> dict:
+    """`down` then `up` `runs` times (warm: the state folder is kept); the median to all healthy."""
+    times = []
+    if not stack.backend.is_up():
+        stack.up(progress=lambda line: None)  # the first start may initialise the database
+    for i in range(runs):
+        stack.down()
+        t = time.monotonic()
+        stack.up(progress=lambda line: None)
+        times.append(time.monotonic() - t)
+        progress(f"  start {i + 1} of {runs}: all healthy in {times[-1]:.1f} s")
+    med = statistics.median(times)
+    return {"runs": times, "median_s": med, "max_s": max(times), "before_s": STARTUP_BEFORE_S,
+            "ratio_before_over_now": STARTUP_BEFORE_S / med}
 
 
 def log_search_bench(*, lines: int = 120_000, runs: int = 5, progress: Progress = print) -> dict:

@@ -1,4 +1,4 @@
-"""`chaosctl bench faults|logs|footprint|soak|detective|game|all`: benchmarks that print figures (medians), not tests."""
+"""`chaosctl bench faults|logs|footprint|startup|soak|detective|game|scale|all`: benchmarks that print figures (medians), not tests."""
 from __future__ import annotations
 
 import argparse
@@ -19,6 +19,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
               f"Python loop {r['python_loop_median_s']:.3f} s (ratio {r['ratio_loop_over_duckdb']:.1f}x)")
     if args.what in ("footprint", "all"):
         footprint(stack_of(args), samples=args.samples, interval=args.interval)
+    if args.what in ("startup", "all"):
+        from .bench import startup_bench
+
+        print(f"start-up: `chaosctl down` then `up` to all healthy, {args.runs_startup} warm starts")
+        r = startup_bench(stack_of(args), runs=args.runs_startup)
+        print(f"  median {r['median_s']:.1f} s (max {r['max_s']:.1f} s); {r['ratio_before_over_now']:.1f}x faster "
+              f"than {r['before_s']:.1f} s before")
     if args.what in ("faults", "all"):
         print(f"faults: inject -> effect, inject -> first page, panic -> all healthy ({args.runs} runs each)")
         bench = FaultBench(stack_of(args), runs=args.runs)
@@ -27,6 +34,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.what == "detective":
         from .trials import run_trials
 
+        args.seeds = args.seeds or 10
         print(f"detective: {args.seeds} seeded {args.difficulty} games per family; is its settled verdict the truth?")
         run_trials(stack_of(args), seeds=args.seeds, difficulty=args.difficulty)
     if args.what == "game":
@@ -34,6 +42,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
         print(f"game: notebooks 02 to 05 unattended, real waits, {args.runs} games per family")
         game_bench(stack_of(args), runs=args.runs)
+    if args.what == "scale":
+        from . import config
+        from .bench_scale import parse_sizes, report, scale
+
+        sizes = parse_sizes(args.replicas, maximum=config.MAX_REPLICAS)
+        args.seeds = 3 if args.seeds is None else args.seeds
+        print(f"scale: start-up (median of {args.starts} warm starts), PSS, time to page (one scenario per family)"
+              f" and the detective ({args.seeds} seeds per family) at {', '.join(map(str, sizes))} replicas")
+        print(report(scale(stack_of(args), sizes, starts=args.starts, seeds=args.seeds)))
     if args.what == "soak":
         from .bench import soak
 
@@ -57,17 +74,26 @@ def footprint(stack: Stack, *, samples: int, interval: float) -> None:
     if not fp.services:
         raise UsageError("no service is running", hint="start the stack with `chaosctl up`")
     print(table(fp))
+    from .bench import PSS_BEFORE_MIB, RSS_BEFORE_MIB
+
+    pss, rss = fp.total.pss_bytes / (1 << 20), fp.total.rss_bytes / (1 << 20)
+    print(f"total against before #15 (3 replicas): PSS {pss:.0f} / {PSS_BEFORE_MIB:.0f} MiB = {pss / PSS_BEFORE_MIB:.2f}, "
+          f"RSS {rss:.0f} / {RSS_BEFORE_MIB:.0f} MiB = {rss / RSS_BEFORE_MIB:.2f}")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="run benchmarks on the live stack and print figures")
-    p.add_argument("what", choices=["faults", "logs", "footprint", "soak", "detective", "game", "all"], nargs="?", default="all")
+    p.add_argument("what", choices=["faults", "logs", "footprint", "startup", "soak", "detective", "game", "scale", "all"], nargs="?", default="all")
     p.add_argument("--runs", type=int, default=3, help="runs per scenario (default 3)")
-    p.add_argument("--seeds", type=int, default=10, help="games per family for the detective benchmark")
+    p.add_argument("--seeds", type=int, default=None,
+                   help="games per family: detective (default 10), scale (default 3)")
     p.add_argument("--difficulty", choices=["easy", "normal", "hard"], default="normal",
                    help="difficulty of the detective benchmark's games (default normal)")
     p.add_argument("--minutes", type=float, default=60, help="soak duration (default 60)")
     p.add_argument("--samples", type=int, default=3, help="footprint samples (default 3)")
     p.add_argument("--interval", type=float, default=3.0, help="seconds between footprint samples (default 3)")
+    p.add_argument("--runs-startup", type=int, default=5, help="startup: warm starts (default 5)")
+    p.add_argument("--replicas", default="1,3,6", help="scale: replica counts to measure (default 1,3,6)")
+    p.add_argument("--starts", type=int, default=3, help="scale: warm starts per size (default 3)")
     p.add_argument("--lines", type=int, default=120_000, help="log lines for the log benchmark")
     p.set_defaults(func=cmd_bench)

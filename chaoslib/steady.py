@@ -44,8 +44,8 @@ def service_problems(stack: Stack, metrics: Metrics) -> list[str]:
 def slo_problems(stack: Stack, metrics: Metrics) -> list[str]:
     """Service problems, and the error ratio or p95 latency outside the objectives."""
     problems = service_problems(stack, metrics)
-    err = metrics.value("lb:errors:ratio_rate30s", 0.0) or 0.0
-    p95 = metrics.value("lb:latency_seconds:p95_30s", 0.0) or 0.0
+    err = metrics.value("lb:errors:ratio_rate20s", 0.0) or 0.0
+    p95 = metrics.value("lb:latency_seconds:p95_20s", 0.0) or 0.0
     if err > SLO["error_ratio_max"]:
         problems.append(f"error ratio {err:.1%}")
     if p95 > SLO["p95_max_s"]:

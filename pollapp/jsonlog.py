@@ -7,12 +7,22 @@ import logging
 import os
 import time
 
-from prometheus_client import Counter
-
 #: The current request's fields (request id, method, path), set by the middleware.
 request_context: contextvars.ContextVar[dict] = contextvars.ContextVar("request_context", default={})
 
-LOG_MESSAGES = Counter("pollapp_log_messages", "Log records emitted, by level.", ["level"])
+_log_messages = None
+
+
+def log_messages_counter():
+    """pollapp_log_messages_total, made on first use: gunicorn's master formats its own log lines
+    with JsonFormatter but never counts, and importing prometheus_client there costs each
+    replica's master about 3 MiB (issue #15)."""
+    global _log_messages
+    if _log_messages is None:
+        from prometheus_client import Counter
+
+        _log_messages = Counter("pollapp_log_messages", "Log records emitted, by level.", ["level"])
+    return _log_messages
 
 _EXTRA_FIELDS = ("status", "duration_ms", "method", "path", "request_id", "poll", "choice", "vote_id", "errno",
                  "remote", "user_agent", "event")
@@ -46,6 +56,6 @@ class CountingHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            LOG_MESSAGES.labels(level=record.levelname).inc()
+            log_messages_counter().labels(level=record.levelname).inc()
         except Exception:  # never let metrics break logging
             pass

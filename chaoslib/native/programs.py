@@ -30,7 +30,9 @@ class Program:
     startretries: int = 3
     stopsignal: str = "TERM"
     stopwaitsecs: int = 10
-    #: Start order: lower first. Programs of one stage start together.
+    #: Start order: lower first. Programs of one stage start together. 0: the database;
+    #: 1: what needs nothing (started with the database); 2: what needs the database;
+    #: 3: the load balancer (needs the replicas); 4: the load (needs the load balancer).
     stage: int = 0
     #: Part of "the stack" for health and memory figures (JupyterLab is not).
     core: bool = True
@@ -44,7 +46,9 @@ class Program:
         return shlex.join(launch + ["--", *self.argv])
 
     def supervisor_section(self, settings: Settings) -> dict:
-        env = {"PYTHONPATH": str(config.REPO_ROOT), "PYTHONUNBUFFERED": "1", **self.env}
+        # Two malloc arenas at most: glibc gives each thread its own, and the threaded Python
+        # services (a replica's 4 threads, Locust) kept megabytes in each (issue #15).
+        env = {"PYTHONPATH": str(config.REPO_ROOT), "PYTHONUNBUFFERED": "1", "MALLOC_ARENA_MAX": "2", **self.env}
         environment = ",".join(f'{k}="{v}"' for k, v in env.items())
         return {"name": self.name, "command": self.command(settings).replace("%", "%%"),
                 "directory": str(config.REPO_ROOT), "startsecs": self.startsecs,
@@ -107,42 +111,42 @@ def programs(settings: Settings, *, secret_key: str) -> list[Program]:
         Program(name="traefik", kind="proxy", stage=3, user=config.TRAEFIK.user, address=config.TRAEFIK.address,
                 argv=[venv_bin("traefik"), f"--configFile={conf / 'traefik.yml'}"], env=go_small(40),
                 probe=lambda: health.http_ok(f"http://{tm.address}/ping")),
-        Program(name="postgres-exporter", kind="monitoring", stage=3, user="chaossvc",
+        Program(name="postgres-exporter", kind="monitoring", stage=2, user="chaossvc",
                 address=config.POSTGRES_EXPORTER.address,
                 argv=["prometheus-postgres-exporter",
                       f"--web.listen-address={config.POSTGRES_EXPORTER.address}"],
                 env={"DATA_SOURCE_NAME": credentials.exporter_dsn(settings), **go_small(20)},
                 probe=lambda: health.http_ok(f"{config.POSTGRES_EXPORTER.url}/metrics", contains="pg_up 1")),
-        Program(name="saturation-exporter", kind="monitoring", stage=3, address=config.SATURATION_EXPORTER.address,
+        Program(name="saturation-exporter", kind="monitoring", stage=1, address=config.SATURATION_EXPORTER.address,
                 argv=[sys.executable, "-m", "chaoslib.native.saturation", "--state-dir", str(settings.state_dir)],
                 probe=lambda: health.http_ok(f"{config.SATURATION_EXPORTER.url}/metrics")),
-        Program(name="pager", kind="monitoring", stage=3, user="chaossvc", address=config.PAGER.address,
+        Program(name="pager", kind="monitoring", stage=1, user="chaossvc", address=config.PAGER.address,
                 argv=[sys.executable, "-m", "chaoslib.pager", "--bind", config.PAGER.address,
                       "--store", str(data / "pager")],
                 probe=lambda: health.http_ok(f"{config.PAGER.url}/healthz")),
-        Program(name="alertmanager", kind="monitoring", stage=3, user="chaossvc", address=config.ALERTMANAGER.address,
+        Program(name="alertmanager", kind="monitoring", stage=1, user="chaossvc", address=config.ALERTMANAGER.address,
                 argv=["prometheus-alertmanager", f"--config.file={conf / 'alertmanager.yml'}",
                       f"--storage.path={data / 'alertmanager'}",
                       f"--web.listen-address={config.ALERTMANAGER.address}",
                       "--cluster.listen-address=", f"--web.external-url={config.ALERTMANAGER.url}"], env=go_small(24),
                 probe=lambda: health.http_ok(f"{config.ALERTMANAGER.url}/-/ready")),
-        Program(name="prometheus", kind="monitoring", stage=3, user="chaossvc", address=config.PROMETHEUS.address,
+        Program(name="prometheus", kind="monitoring", stage=1, user="chaossvc", address=config.PROMETHEUS.address,
                 argv=["prometheus", f"--config.file={conf / 'prometheus.yml'}",
                       f"--storage.tsdb.path={data / 'prometheus'}", "--storage.tsdb.retention.time=2d",
                       # No --web.enable-lifecycle: /-/quit and /-/reload stay off.
                       f"--web.listen-address={config.PROMETHEUS.address}",
                       f"--web.external-url={config.PROMETHEUS.url}"], env=go_small(48),
                 probe=lambda: health.http_ok(f"{config.PROMETHEUS.url}/-/ready")),
-        Program(name="warden", kind="control", stage=3,
+        Program(name="warden", kind="control", stage=1,
                 argv=[sys.executable, "-m", "chaoslib.warden", "--state-dir", str(settings.state_dir)],
-                probe=None),
+                startsecs=1, probe=None),
         Program(name="locust", kind="load", stage=4, user="chaossvc",
                 argv=[venv_bin("locust"), "-f", str(config.REPO_ROOT / "chaoslib/loadgen/locustfile.py"),
                       "--headless", "-u", str(users_for(settings.rps)), "-r", str(users_for(settings.rps)),
                       "--host", config.TRAEFIK.url, "--only-summary", "--loglevel", "WARNING"],
                 env={"CHAOS_RPS": str(settings.rps), "CHAOS_USERS": str(users_for(settings.rps)),
                      "CHAOS_LEDGER": str(data / "loadgen" / "ledger.jsonl")},
-                probe=None),
+                startsecs=1, probe=None),
     ]
     return out
 

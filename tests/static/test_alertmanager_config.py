@@ -65,7 +65,8 @@ def test_route_settings():
     assert route["receiver"] == "tickets"
     assert route["group_by"] == ["alertname", "severity"]
     assert (route["group_wait"], route["group_interval"], route["repeat_interval"]) == ("5s", "15s", "4h")
-    assert route["routes"] == [{"receiver": "pager", "matchers": ['severity="page"']}]
+    # A page leaves 1 s after it fires (issue #15); tickets keep the 5 s group wait.
+    assert route["routes"] == [{"receiver": "pager", "matchers": ['severity="page"'], "group_wait": "1s"}]
 
 
 def test_pager_and_tickets_webhooks():

@@ -60,7 +60,9 @@ def test_config_shape():
     for backend in ("local", "docker"):
         cfg = rendered(backend, 3)
         assert cfg["global"]["scrape_interval"] == "5s"
-        assert cfg["global"]["evaluation_interval"] == "5s"
+        assert cfg["global"]["evaluation_interval"] == "2s"
+        # The paging signals come from Traefik, scraped every 2 s (issue #15: pages within 30 s).
+        assert (jobs(cfg)["traefik"]["scrape_interval"], jobs(cfg)["traefik"]["scrape_timeout"]) == ("2s", "1500ms")
         assert cfg["rule_files"] == [f"{RULES_DIR}/*.yml"]
         # Docker adds the `disks` exporter: a replica's disk is a volume cAdvisor does not measure.
         assert set(jobs(cfg)) == (JOBS if backend == "local" else JOBS | {"disks"}), backend
@@ -94,19 +96,25 @@ def test_service_labels():
 
 
 def _relabel(rules: list[dict], labels: dict[str, str]) -> dict[str, str]:
-    """Apply `replace` relabel rules the way Prometheus does (anchored regex)."""
+    """Apply `replace`, `drop` and `keep` relabel rules the way Prometheus does (anchored regex).
+
+    A dropped series comes back as an empty dict.
+    """
     out = dict(labels)
     for r in rules:
         value = r.get("separator", ";").join(out.get(s, "") for s in r["source_labels"])
         m = re.fullmatch(r.get("regex", "(.*)"), value)
-        if m:
+        action = r.get("action", "replace")
+        if (action == "drop" and m) or (action == "keep" and not m):
+            return {}
+        if action == "replace" and m:
             out[r["target_label"]] = m.expand(r.get("replacement", "$1").replace("$", "\\"))
     return out
 
 
 def test_traefik_server_up_gets_a_replica_label():
     rules = jobs(rendered("local", 5))["traefik"]["metric_relabel_configs"]
-    assert len(rules) == 5
+    assert len([r for r in rules if r.get("source_labels") == ["url"]]) == 5
     for i in range(1, 6):
         series = {"__name__": "traefik_service_server_up", "service": "polls@file", "url": f"http://127.0.1.{i}:8000"}
         assert _relabel(rules, series)["replica"] == f"app{i}"
@@ -194,3 +202,44 @@ def test_recording_rules_used_by_alerts_exist():
     for a in load_alerts():
         for name in re.findall(r"\b[a-z_]+:[a-z0-9_]+:[a-z0-9_]+\b", a["expr"]):
             assert name in recorded, f"{a['name']} uses unknown recording rule {name}"
+
+
+#: Where the series Prometheus keeps are read: rules, dashboards, the companion package.
+_READERS = ("stack/prometheus/rules", "grafana", "chaoslib", "notebooks")
+
+
+def _metric_names_read() -> set[str]:
+    """Metric names in rules and dashboards, and in the package's and notebooks' PromQL strings.
+
+    In Python, `go_`, `process_`, `prometheus_` and `alertmanager_` also start ordinary names
+    (go_small, prometheus_client): there only the other families count.
+    """
+    families = r"django|pg|traefik|container|votes|polls|pollapp|pager|chaos"
+    config = re.compile(rf"\b((?:{families}|go|process|alertmanager|prometheus)_[a-z0-9_]+)")
+    code = re.compile(rf"\b((?:{families})_[a-z0-9_]+)")
+    names: set[str] = set()
+    for where in _READERS:
+        for path in (REPO / where).rglob("*"):
+            if path.suffix in (".yml", ".json"):
+                names |= set(config.findall(path.read_text(errors="replace")))
+            elif path.suffix in (".py", ".ipynb"):
+                names |= set(code.findall(path.read_text(errors="replace")))
+    return names
+
+
+@pytest.mark.parametrize("backend", ["local", "docker"])
+def test_scrape_drops_only_series_nothing_reads(backend):
+    """The series dropped at scrape (issue #15) are read by no rule, dashboard or notebook, and some are dropped."""
+    by_job = {name: job.get("metric_relabel_configs", []) for name, job in jobs(rendered(backend, 3)).items()}
+    read = _metric_names_read()
+    assert {"traefik_service_server_up", "django_http_requests_latency_seconds_by_view_method_bucket"} <= read
+    for job, rules in by_job.items():
+        own = [n for n in read if n.startswith(f"{job}_")] if job in ("alertmanager", "prometheus") else read
+        for name in own:  # a self-monitoring job serves only its own family
+            assert _relabel(rules, {"__name__": name, "name": "app1"}), f"job {job} drops {name}, which is read"
+    dropped = ["go_goroutines", "process_resident_memory_bytes",
+               "django_http_requests_body_total_bytes_bucket", "prometheus_http_requests_total",
+               "alertmanager_http_request_duration_seconds_bucket"]
+    for name in dropped:
+        assert any(not _relabel(rules, {"__name__": name}) for rules in by_job.values()), name
+    assert not _relabel(by_job["pollapp"], {"__name__": "django_http_requests_body_total_bytes_bucket"})

@@ -132,10 +132,25 @@ class LocalSetup:
             os.chown(conf / name, uid, pwd.getpwuid(uid).pw_gid)
             os.chmod(conf / name, 0o600)
 
-    def _migrate(self, progs: list[Program]) -> None:
+    def _start_migrate(self, progs: list[Program]) -> subprocess.Popen:
+        """Start `django migrate` in the background (the replicas boot meanwhile)."""
         app = next(p for p in progs if p.kind == "replica")
         env = {**os.environ, "PYTHONPATH": str(config.REPO_ROOT), **app.env}
-        proc = subprocess.run([sys.executable, "-m", "django", "migrate", "--noinput"], cwd=config.REPO_ROOT,
-                              env=env, capture_output=True, text=True, timeout=120)
+        try:
+            return subprocess.Popen([sys.executable, "-m", "django", "migrate", "--noinput"], cwd=config.REPO_ROOT,
+                                    env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        except OSError as e:
+            raise ServiceError("migrate", f"could not start the database migrations: {e}") from e
+
+    def _finish_migrate(self, proc: subprocess.Popen, *, timeout: float = 120.0) -> None:
+        """Wait for the migrations; a failure names its output."""
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired as e:
+            proc.kill()
+            out, err = proc.communicate()
+            raise ServiceError("migrate", f"database migrations took over {timeout:.0f} s",
+                               log_tail=(out or "")[-2000:] + (err or "")[-2000:]) from e
         if proc.returncode != 0:
-            raise ServiceError("migrate", "database migrations failed", log_tail=proc.stdout[-2000:] + proc.stderr[-2000:])
+            raise ServiceError("migrate", "database migrations failed", log_tail=out[-2000:] + err[-2000:])
+

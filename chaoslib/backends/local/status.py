@@ -6,7 +6,7 @@ import concurrent.futures
 from ...kernel import disks, procmem
 from ...native.programs import Program
 from ...native.restarts import load as load_restarts
-from ...native.supervisor import RUNNING
+from ...native.supervisor import RUNNING, STARTING
 from ..base import ServiceStatus
 
 
@@ -24,7 +24,8 @@ class LocalStatus:
             info = infos[p.name]
             running = info["statename"] == RUNNING
             healthy, detail = (False, info.get("spawnerr") or info["statename"].lower())
-            if running:
+            if running or (info["statename"] == STARTING and p.probe is not None):
+                # Inside supervisord's startsecs a service that passes its health check is healthy.
                 healthy, detail = p.probe() if p.probe else (True, "running")
             st = ServiceStatus(name=p.name, kind=p.kind, state=info["statename"], address=p.address,
                                pid=info["pid"] or None, uptime_s=(info["now"] - info["start"]) if running else None,
