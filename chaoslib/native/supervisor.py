@@ -1,8 +1,10 @@
 """Talk to the native stack's supervisord over its unix socket (XML-RPC)."""
 from __future__ import annotations
 
+import http.client
 import os
 import signal
+import socket as _socket
 import subprocess
 import sys
 import time
@@ -10,13 +12,44 @@ import xmlrpc.client
 from pathlib import Path
 from typing import Any
 
-from supervisor.xmlrpc import SupervisorTransport
-
 from ..errors import ServiceError
 from .pids import alive, is_ours
 
 #: supervisord process states (see REFERENCE.md).
 RUNNING, STARTING, BACKOFF, STOPPED, EXITED, FATAL = "RUNNING", "STARTING", "BACKOFF", "STOPPED", "EXITED", "FATAL"
+
+
+class _UnixConnection(http.client.HTTPConnection):
+    """HTTP over supervisord's unix socket."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__("localhost")
+        self._path = path
+
+    def connect(self) -> None:
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+        try:
+            sock.connect(self._path)
+        except OSError:
+            sock.close()
+            raise
+        self.sock = sock
+
+
+class _UnixTransport(xmlrpc.client.Transport):
+    """XML-RPC over a unix socket, one connection per call.
+
+    What supervisor.xmlrpc.SupervisorTransport does, without importing the supervisor
+    package: the saturation exporter, which asks for start times on every scrape, is
+    4 MiB smaller without it (issue #15).
+    """
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self._path = path
+
+    def make_connection(self, host):  # noqa: D102 - xmlrpc.client protocol
+        return _UnixConnection(self._path)
 
 
 class Supervisor:
@@ -27,7 +60,7 @@ class Supervisor:
         self.config = config
 
     def _proxy(self) -> Any:
-        transport = SupervisorTransport(None, None, f"unix://{self.socket}")
+        transport = _UnixTransport(str(self.socket))
         return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
 
     def running(self) -> bool:
