@@ -49,7 +49,15 @@ class _UnixTransport(xmlrpc.client.Transport):
         self._path = path
 
     def make_connection(self, host):  # noqa: D102 - xmlrpc.client protocol
-        return _UnixConnection(self._path)
+        self.close()
+        self._connection = host, _UnixConnection(self._path)
+        return self._connection[1]
+
+    def single_request(self, host, handler, request_body, verbose=False):  # noqa: D102
+        try:
+            return super().single_request(host, handler, request_body, verbose)
+        finally:
+            self.close()  # the answer is read whole: hang up now, not when collected
 
 
 class Supervisor:
