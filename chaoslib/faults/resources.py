@@ -5,6 +5,7 @@ the CPU quota and CFS throttling per replica.
 """
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from ..backends.base import DEFAULT_LIMITS, MAX_MEMORY_BYTES, MIN_MEMORY_BYTES, Backend, Limits, Probe
@@ -123,12 +124,38 @@ def _fix_tab(ui: FixUI) -> tuple:
 
 
 # -- the detective's rule ------------------------------------------------------------------------
+def engine_view(stack: Stack, since: float) -> dict[str, dict[str, float]]:
+    """A second opinion from the backend's status: replicas OOM killed since `since`, and their memory limits.
+
+    A replica the OOM killer stops at every start spends most of its time waiting for its
+    restart, with no cgroup: cAdvisor, like any per-cgroup exporter, drops its series then,
+    and Prometheus may never see its OOM counter move. The engine remembers the last exit.
+    Only a replica (re)started inside the window counts: the flag outlives the fix's restart.
+    """
+    out: dict[str, dict[str, float]] = {"oom_engine": {}, "memory_limit_engine_mb": {}}
+    window = time.time() - since
+    for st in stack.status():
+        if st.kind != "replica":
+            continue
+        if st.memory_limit_bytes:
+            out["memory_limit_engine_mb"][st.name] = st.memory_limit_bytes / 2**20
+        if st.oom_killed and (st.uptime_s is None or st.uptime_s < window):
+            out["oom_engine"][st.name] = 1.0
+    return out
+
+
+def _oom_evidence(s: Signals, r: str) -> str:
+    limit = s.memory_limit_mb.get(r) or s.memory_limit_engine_mb.get(r, 0)
+    kills = f"{s.oom_kills[r]:.0f} OOM kills" if s.oom_kills.get(r, 0) > 0 else "OOM killed (says the engine)"
+    return f"{r}: {kills}, memory limit {limit:.0f} MiB"
+
+
 def rule(s: Signals, claimed: set[str]) -> Finding | Pending | None:
     """OOM kills first (a memory limit too low), else a tiny CPU quota or heavy throttling."""
-    oom = sorted(r for r, v in s.oom_kills.items() if v > 0 and r not in claimed)
+    oom = sorted(r for r in {*s.oom_kills, *s.oom_engine}
+                 if (s.oom_kills.get(r, 0) > 0 or s.oom_engine.get(r, 0) > 0) and r not in claimed)
     if oom:
-        ev = [f"{r}: {s.oom_kills[r]:.0f} OOM kills, memory limit {s.memory_limit_mb.get(r, 0):.0f} MiB" for r in oom]
-        return Finding(RESOURCES, oom, "memory limit too low", ev, 0.9)
+        return Finding(RESOURCES, oom, "memory limit too low", [_oom_evidence(s, r) for r in oom], 0.9)
     starved = sorted(r for r, v in s.cpu_limit.items() if v < STARVED_CPU and r not in claimed) or \
         sorted(r for r, v in s.throttled.items() if v > THROTTLED and r not in claimed)
     if not starved:
@@ -149,7 +176,7 @@ def effect_probe(scenario: str, target: str, probe: Probe):
 
 FAMILY = Family(
     name=RESOURCES, scenarios=SCENARIOS, effect_gone=effect_gone,
-    fixes={"set_limits": set_limits}, autofix=autofix, rule=rule, priority=20,
+    fixes={"set_limits": set_limits}, autofix=autofix, rule=rule, priority=20, gather=engine_view,
     hint="resources: look at each replica's CPU quota and throttling, its memory against its limit, "
          "and OOM kills and restarts.",
     queries={

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from chaoslib import game
+from chaoslib import detective, game
 from chaoslib.backends.docker import DockerBackend
 from chaoslib.bench import recovered
 from chaoslib.config import Settings
-from chaoslib.injector import panic
+from chaoslib.injector import inject, panic
 from chaoslib.registry import Registry
 from chaoslib.stack import Stack
 from chaoslib.trials import run_trials
@@ -95,6 +95,24 @@ def test_detective_on_compose_three_seeds_per_family(compose_stack, capsys):
     assert len(every) == 3 * SEEDS
     right = [t for t in every if t.right]
     assert len(right) >= 8, "\n".join(t.line() for t in every)
+
+
+def test_a_replica_oom_killed_at_every_start_is_named(compose_stack):
+    """memory-starve at the floor: the replica dies at each start, so cAdvisor's series for it come and go
+    (its OOM counter may never be seen to rise); the detective names it from the engine's word."""
+    wait_until(lambda: recovered(compose_stack), timeout=180, interval=2)
+    target = compose_stack.targets()[-1]
+    since = time.time()
+    try:
+        inject(compose_stack, "memory-starve", targets=[target], params={"memory_mb": 16})
+        deadline = time.monotonic() + 90
+        while not (h := detective.diagnose(detective.Signals.gather(compose_stack, since=since))).named \
+                and time.monotonic() < deadline:
+            time.sleep(5)
+        assert h.said() == (("resources", (target,)),), (h.said(), h.cause)
+        assert "OOM" in h.evidence[0] and "16 MiB" in h.evidence[0], h.evidence
+    finally:
+        panic(compose_stack)
 
 
 def test_a_fault_expires_on_time_under_docker(compose_stack):

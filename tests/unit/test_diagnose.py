@@ -86,3 +86,41 @@ def test_loss_on_two_replicas_stands_above_a_slow_floor():
     """Over a floor of 12 % slow, the two replicas losing packets (35 and 40 %) are named, the third is not."""
     h = diagnose(signals(lb_slow={"app1": 0.40, "app2": 0.12, "app3": 0.35}, window_s=LOSS_EVIDENCE_S + 5))
     assert h.said() == (("network", ("app1", "app3")),)
+
+
+def test_an_oom_kill_only_the_engine_saw_is_named():
+    """A replica OOM-killed at every start has no cgroup most of the time, so no series: the engine's word names it."""
+    h = diagnose(signals(oom_engine={"app1": 1.0}, memory_limit_engine_mb={"app1": 23.0},
+                         lb_up={"app1": 0.0, "app2": 1.0, "app3": 1.0}, scrape_up={"app1": 0.1, "app2": 1.0,
+                                                                                     "app3": 1.0}))
+    assert h.said() == (("resources", ("app1",)),)
+    assert h.evidence == ["app1: OOM killed (says the engine), memory limit 23 MiB"]
+
+
+class _Statuses:
+    """Stands in for a Stack: only its `status()` (engine_view reads nothing else)."""
+
+    def __init__(self, *statuses):
+        self.statuses = list(statuses)
+
+    def status(self):
+        return self.statuses
+
+
+def test_the_engines_oom_flag_counts_only_for_a_replica_started_in_the_window():
+    """The flag outlives the restart of a fix: a replica up since before the window is not blamed for it."""
+    import time
+
+    from chaoslib.backends.base import ServiceStatus
+    from chaoslib.faults.resources import engine_view
+
+    mib = 2**20
+    view = engine_view(_Statuses(
+        ServiceStatus("app1", "replica", "RUNNING", uptime_s=4.0, oom_killed=True, memory_limit_bytes=23 * mib),
+        ServiceStatus("app2", "replica", "RUNNING", uptime_s=900.0, oom_killed=True, memory_limit_bytes=512 * mib),
+        ServiceStatus("app3", "replica", "EXITED", uptime_s=None, oom_killed=True),
+        ServiceStatus("app4", "replica", "RUNNING", uptime_s=4.0, oom_killed=False),
+        ServiceStatus("postgres", "database", "RUNNING", uptime_s=4.0, oom_killed=True),
+    ), time.time() - 60)
+    assert view["oom_engine"] == {"app1": 1.0, "app3": 1.0}
+    assert view["memory_limit_engine_mb"] == {"app1": 23.0, "app2": 512.0}

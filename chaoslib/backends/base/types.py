@@ -31,6 +31,8 @@ class ServiceStatus:
     restarts: int = 0
     healthy: bool = False
     detail: str = ""
+    #: The engine says the last exit was the OOM killer's (docker's State.OOMKilled); False when it cannot tell.
+    oom_killed: bool = False
     # Saturation figures, for replicas.
     cpu_seconds: float | None = None
     memory_bytes: int | None = None

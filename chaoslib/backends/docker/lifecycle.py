@@ -91,7 +91,8 @@ class DockerLifecycle:
         st = ServiceStatus(name=service, kind=self._kind(service), state=str(state.get("Status", "")).upper(),
                            address=address, pid=state.get("Pid") or None,
                            uptime_s=(time.time() - started) if running and started else None,
-                           restarts=int(c.attrs.get("RestartCount", 0)), healthy=healthy, detail=detail)
+                           restarts=int(c.attrs.get("RestartCount", 0)), healthy=healthy, detail=detail,
+                           oom_killed=bool(state.get("OOMKilled")))
         if st.kind == "replica":
             self._add_saturation(st, c)
         return st
