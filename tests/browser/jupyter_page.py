@@ -42,6 +42,17 @@ def stop_chromium(driver, profile: str) -> None:
     shutil.rmtree(profile, ignore_errors=True)
 
 
+def lab_args(tmp_path: Path) -> tuple[str, ...]:
+    """JupyterLab's flags for a browser test: the app exposed to scripts, and a workspace of the test's own.
+
+    With the default workspace (~/.jupyter/lab/workspaces) a new lab restores the previous
+    test's open notebooks and starts all their kernels at once; one of them was once left
+    with no kernel, so the test waited for an idle kernel that never came. Each test's lab
+    starts empty, as a person's first one does.
+    """
+    return ("--LabApp.expose_app_in_browser=True", f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}")
+
+
 def wait(check, *, timeout: float, interval: float = 0.5, what: str = "a condition"):
     """Poll `check` until it returns something true; fail naming `what` after `timeout` seconds."""
     return wait_until(check, timeout, interval, what=what)

@@ -14,7 +14,7 @@ from chaoslib import game
 from chaoslib.injector import panic
 from chaoslib.lab import start_lab, stop_lab
 
-from .jupyter_page import start_chromium, stop_chromium
+from .jupyter_page import lab_args, start_chromium, stop_chromium
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -30,10 +30,10 @@ def browser():
 
 
 @pytest.fixture
-def lab(live_stack, monkeypatch):
+def lab(live_stack, monkeypatch, tmp_path):
     """JupyterLab on the test stack's state directory, with the app object exposed to scripts."""
     monkeypatch.delenv("CHAOSCTL_AUTOPILOT", raising=False)
-    url = start_lab(live_stack.settings, port=PORT, extra_args=("--LabApp.expose_app_in_browser=True",))
+    url = start_lab(live_stack.settings, port=PORT, extra_args=lab_args(tmp_path))
     yield url
     stop_lab(live_stack.settings)
 

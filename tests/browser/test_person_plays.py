@@ -20,7 +20,7 @@ from chaoslib import config, game
 from chaoslib.injector import panic
 from chaoslib.lab import start_lab, stop_lab
 
-from .jupyter_page import Lab, start_chromium, stop_chromium, wait
+from .jupyter_page import Lab, lab_args, start_chromium, stop_chromium, wait
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -48,7 +48,7 @@ def lab(live_stack, family, monkeypatch, tmp_path):
     monkeypatch.setenv("CHAOSCTL_FAST", "1")
     for name in ("CHAOSCTL_AUTOPILOT", "CHAOSCTL_SEED", "MPLBACKEND"):
         monkeypatch.delenv(name, raising=False)
-    url = start_lab(live_stack.settings, port=PORT, root=folder, extra_args=("--LabApp.expose_app_in_browser=True",))
+    url = start_lab(live_stack.settings, port=PORT, root=folder, extra_args=lab_args(tmp_path))
     yield url
     stop_lab(live_stack.settings)
     panic(live_stack)
