@@ -16,9 +16,9 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from .config import APP_PORT, REPO_ROOT
-from .render import alertmanager_context as render_alertmanager_context
-from .render import render_to
+from chaoslib.config import APP_PORT, REPO_ROOT
+from chaoslib.render import alertmanager_context as render_alertmanager_context
+from chaoslib.render import render_to
 
 #: The compose network (its explicit name) and subnet.
 NETWORK = "chaos-control"

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import importlib.metadata
-from .errors import PrerequisiteError
+from chaoslib.errors import PrerequisiteError
 
 CONFLICTING = "chaostoolkit-lib"
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import jinja2
 
-from .config import REPO_ROOT
+from chaoslib.config import REPO_ROOT
 
 STACK_DIR = REPO_ROOT / "stack"
 

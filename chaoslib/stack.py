@@ -5,9 +5,9 @@ everything behind it is written against the base.
 """
 from __future__ import annotations
 
-from .backends import load
-from .backends.base import Backend, Progress, ServiceStatus, no_progress
-from .config import Settings
+from chaoslib.backends import load
+from chaoslib.backends.base import Backend, Progress, ServiceStatus, no_progress
+from chaoslib.config import Settings
 
 
 class Stack:

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from .. import config
-from ..config import Settings
-from ..errors import UsageError
-from .base import Backend
+from chaoslib import config
+from chaoslib.config import Settings
+from chaoslib.errors import UsageError
+from chaoslib.backends.base import Backend
 
 #: Every backend `--backend` and CHAOSCTL_BACKEND can name: name -> dotted path of its class.
 BACKENDS = {

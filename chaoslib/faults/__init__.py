@@ -11,10 +11,11 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
-from ..errors import UsageError
-from . import disk, network, resources
-from .catalogue import (DIFFICULTIES, Apply, Family, Finding, FixTab, FixUI, Journal, Param, Pending, Scenario, Strength,
-                        known_target)
+from chaoslib.errors import UsageError
+from chaoslib.faults import disk, network, resources
+from chaoslib.faults.restart import restart
+from chaoslib.faults.catalogue import (DIFFICULTIES, Apply, Family, Finding, FixTab, FixUI, Journal, Param, Pending,
+    Scenario, Strength, known_target)
 
 __all__ = ["FAMILIES", "SCENARIOS", "DIFFICULTIES", "Apply", "Family", "Finding", "FixTab", "FixUI", "Journal", "Param", "Pending",
            "Scenario", "Strength", "family", "scenario", "validate", "fix", "fixes", "registered", "known_target",
@@ -84,8 +85,6 @@ def scenario(name: str) -> Scenario:
 
 def fixes() -> dict[str, Callable[..., Any]]:
     """Every player's fix by name: each family's, and a restart (which fixes less than one hopes)."""
-    from ..fixes import restart
-
     out: dict[str, Callable[..., Any]] = {"restart": restart}
     for fam in FAMILIES.values():
         out.update(fam.fixes)

@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
-from ..errors import UsageError
+from chaoslib.errors import UsageError
 
 if TYPE_CHECKING:  # only for annotations: no import cycle at run time
-    from ..backends.base import Backend
-    from ..detective import Signals
-    from ..stack import Stack
+    from chaoslib.backends.base import Backend
+    from chaoslib.game.detective import Signals
+    from chaoslib.stack import Stack
 
 #: Records one undo step (a primitive name and its keyword arguments), before the change.
 Journal = Callable[[dict], None]

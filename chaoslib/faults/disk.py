@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ..backends.base import Backend, Probe
-from ..errors import UsageError
-from .catalogue import Apply, Family, Finding, FixTab, FixUI, Journal, Pending, Scenario, known_target
+from chaoslib.backends.base import Backend, Probe
+from chaoslib.errors import UsageError
+from chaoslib.faults.catalogue import Apply, Family, Finding, FixTab, FixUI, Journal, Pending, Scenario, known_target
 
 if TYPE_CHECKING:
-    from ..detective import Signals
-    from ..stack import Stack
+    from chaoslib.game.detective import Signals
+    from chaoslib.stack import Stack
 
 __all__ = ["FAMILY", "DISK", "disk_fill", "disk_crashloop", "junk_path", "JUNK_PLACES", "disk_files",
            "delete_files", "DISK_FULL_RATIO"]
@@ -94,7 +94,7 @@ def delete_files(stack: Stack, *, target: str, paths: list[str]) -> int:
 
 def autofix(stack: Stack, target: str, apply: Apply) -> str:
     """Delete the biggest files that are not the app's own until the disk has room; restart if it crashed."""
-    from .. import config
+    from chaoslib import config
 
     deleted = 0
     for path in [p for p in disk_files(stack, target=target)["path"] if not config.is_app_file(p)][:3]:

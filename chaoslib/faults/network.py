@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ..backends.base import DATABASE, LOAD_BALANCER, Backend, Probe
-from ..errors import ChaosError
-from .catalogue import Apply, Family, Finding, FixTab, FixUI, Journal, Param, Pending, Scenario, Strength, known_target
+from chaoslib.backends.base import DATABASE, LOAD_BALANCER, Backend, Probe
+from chaoslib.errors import ChaosError
+from chaoslib.faults.catalogue import (Apply, Family, Finding, FixTab, FixUI, Journal, Param, Pending, Scenario,
+    Strength, known_target)
 
 if TYPE_CHECKING:
-    from ..detective import Signals
-    from ..stack import Stack
+    from chaoslib.game.detective import Signals
+    from chaoslib.stack import Stack
 
 __all__ = ["FAMILY", "NETWORK", "lb_packet_loss", "lb_cutoff", "db_cutoff", "lb_latency", "firewall_rules",
            "remove_firewall_rules", "LOSS_EVIDENCE_S", "SLOW_MS", "SLOW_SHARE", "MIN_REQUESTS", "slow_replicas"]
@@ -142,7 +143,7 @@ def slow_by_replica(stack: Stack, since: float) -> dict[str, dict[str, float]]:
     do not. Replicas with fewer than MIN_REQUESTS requests in the window are left out. The
     apps' own log lines saying the database is unreachable are counted here too.
     """
-    from ..observe.logs import Logs
+    from chaoslib.observe.logs import Logs
 
     logs = Logs(backend=stack.backend)
     out: dict[str, dict[str, float]] = {"lb_slow": {}, "db_log_errors": {}}

@@ -8,13 +8,14 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from ..backends.base import DEFAULT_LIMITS, MAX_MEMORY_BYTES, MIN_MEMORY_BYTES, Backend, Limits, Probe
-from ..errors import UsageError
-from .catalogue import Apply, Family, Finding, FixTab, FixUI, Journal, Param, Pending, Scenario, Strength, known_target
+from chaoslib.backends.base import DEFAULT_LIMITS, MAX_MEMORY_BYTES, MIN_MEMORY_BYTES, Backend, Limits, Probe
+from chaoslib.errors import UsageError
+from chaoslib.faults.catalogue import (Apply, Family, Finding, FixTab, FixUI, Journal, Param, Pending, Scenario,
+    Strength, known_target)
 
 if TYPE_CHECKING:
-    from ..detective import Signals
-    from ..stack import Stack
+    from chaoslib.game.detective import Signals
+    from chaoslib.stack import Stack
 
 __all__ = ["FAMILY", "RESOURCES", "cpu_starve", "memory_starve", "set_limits", "MIN_MEMORY_MB", "MAX_MEMORY_MB",
            "MIN_CPU", "MAX_CPU", "LOW_CPU", "LOW_MEMORY_MB", "HEALTHY_CPU", "HEALTHY_MEMORY_MB"]

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import PrerequisiteError
+from chaoslib.errors import PrerequisiteError
 
 ROOT = Path("/sys/fs/cgroup")
 PARENT = "chaos"

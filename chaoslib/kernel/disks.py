@@ -8,7 +8,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import FaultError, PrerequisiteError, UsageError
+from chaoslib.errors import FaultError, PrerequisiteError, UsageError
 
 CHUNK = 1 << 20
 

@@ -14,7 +14,7 @@ import subprocess
 from functools import lru_cache
 from pathlib import Path
 
-from ..errors import FaultError
+from chaoslib.errors import FaultError
 
 MARK_BASE = 0xC4A0
 

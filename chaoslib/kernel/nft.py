@@ -11,7 +11,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
-from ..errors import FaultError, PrerequisiteError
+from chaoslib.errors import FaultError, PrerequisiteError
 
 TABLE = "chaos"
 FAMILY = "inet"

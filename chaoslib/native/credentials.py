@@ -11,8 +11,8 @@ import os
 import secrets
 from pathlib import Path
 
-from .. import config
-from ..config import Settings
+from chaoslib import config
+from chaoslib.config import Settings
 
 #: The database roles the stack's services log in as.
 ROLES = (config.DB_USER, "exporter")

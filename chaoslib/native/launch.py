@@ -11,7 +11,7 @@ import pwd
 import shutil
 import sys
 
-from ..kernel.cgroups import Cgroups
+from chaoslib.kernel.cgroups import Cgroups
 
 
 def drop_cached_pages(path: str) -> None:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import shutil
 import subprocess
 
-from .. import config
-from ..errors import PrerequisiteError
-from .users import uid_of
+from chaoslib import config
+from chaoslib.errors import PrerequisiteError
+from chaoslib.native.users import uid_of
 
 TABLE = "chaos_lockdown"
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..config import Settings
-from ..errors import PrerequisiteError
-from .supervisor import Supervisor
+from chaoslib.config import Settings
+from chaoslib.errors import PrerequisiteError
+from chaoslib.native.supervisor import Supervisor
 
 OWNER_FILE = Path(os.environ.get("CHAOSCTL_OWNER_FILE", "/run/chaos-control/owner"))
 

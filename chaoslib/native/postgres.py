@@ -6,8 +6,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from .. import config
-from ..errors import PrerequisiteError, ServiceError
+from chaoslib import config
+from chaoslib.errors import PrerequisiteError, ServiceError
 
 PG_VERSIONS = ("17", "16", "15", "14", "13")
 

@@ -9,10 +9,10 @@ import subprocess
 import sys
 import urllib.request
 
-from .. import config
-from ..kernel.cgroups import Cgroups
-from ..kernel.probes import CONNECT, CONNECT_TIME, WRITE
-from .users import uid_of
+from chaoslib import config
+from chaoslib.kernel.cgroups import Cgroups
+from chaoslib.kernel.probes import CONNECT, CONNECT_TIME, WRITE
+from chaoslib.native.users import uid_of
 
 
 class OutsideProbe:

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .. import config
-from ..config import Settings
-from . import credentials, health, postgres
+from chaoslib import config
+from chaoslib.config import Settings
+from chaoslib.native import credentials, health, postgres
 
 Probe = Callable[[], "tuple[bool, str]"]
 
@@ -129,7 +129,7 @@ def programs(settings: Settings, *, secret_key: str) -> list[Program]:
                 argv=[sys.executable, "-m", "chaoslib.native.saturation", "--state-dir", str(settings.state_dir)],
                 probe=lambda: health.http_ok(f"{config.SATURATION_EXPORTER.url}/metrics")),
         Program(name="pager", kind="monitoring", stage=1, user="chaossvc", address=config.PAGER.address,
-                argv=[sys.executable, "-m", "chaoslib.pager", "--bind", config.PAGER.address,
+                argv=[sys.executable, "-m", "chaoslib.services.pager", "--bind", config.PAGER.address,
                       "--store", str(data / "pager")],
                 probe=lambda: health.http_ok(f"{config.PAGER.url}/healthz")),
         Program(name="alertmanager", kind="monitoring", stage=1, user="chaossvc", address=config.ALERTMANAGER.address,
@@ -147,7 +147,7 @@ def programs(settings: Settings, *, secret_key: str) -> list[Program]:
                       f"--web.external-url={config.PROMETHEUS.url}"], env=go_small(32), cold_binary=True,
                 probe=lambda: health.http_ok(f"{config.PROMETHEUS.url}/-/ready")),
         Program(name="warden", kind="control", stage=1,
-                argv=[sys.executable, "-m", "chaoslib.warden", "--state-dir", str(settings.state_dir)],
+                argv=[sys.executable, "-m", "chaoslib.engine.warden", "--state-dir", str(settings.state_dir)],
                 startsecs=1, probe=None),
         Program(name="locust", kind="load", stage=4, user="chaossvc",
                 argv=[venv_bin("locust"), "-f", str(config.REPO_ROOT / "chaoslib/loadgen/locustfile.py"),

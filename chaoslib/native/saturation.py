@@ -14,12 +14,12 @@ from pathlib import Path
 import socketserver
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from .. import config
-from ..config import Settings
-from ..kernel import disks
-from ..kernel.cgroups import Cgroups
-from .restarts import load as load_restarts
-from .supervisor import Supervisor
+from chaoslib import config
+from chaoslib.config import Settings
+from chaoslib.kernel import disks
+from chaoslib.kernel.cgroups import Cgroups
+from chaoslib.native.restarts import load as load_restarts
+from chaoslib.native.supervisor import Supervisor
 
 
 class SaturationCollector:

@@ -12,8 +12,8 @@ import xmlrpc.client
 from pathlib import Path
 from typing import Any
 
-from ..errors import ServiceError
-from .pids import alive, is_ours
+from chaoslib.errors import ServiceError
+from chaoslib.native.pids import alive, is_ours
 
 #: supervisord process states (see REFERENCE.md).
 RUNNING, STARTING, BACKOFF, STOPPED, EXITED, FATAL = "RUNNING", "STARTING", "BACKOFF", "STOPPED", "EXITED", "FATAL"

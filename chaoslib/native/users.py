@@ -4,7 +4,7 @@ from __future__ import annotations
 import pwd
 import subprocess
 
-from ..errors import PrerequisiteError
+from chaoslib.errors import PrerequisiteError
 
 
 def ensure_user(name: str) -> tuple[int, int]:

@@ -12,8 +12,8 @@ from typing import Callable
 import pandas as pd
 import requests
 
-from ..backends import endpoint
-from ..errors import ObserveError
+from chaoslib.backends import endpoint
+from chaoslib.errors import ObserveError
 
 Progress = Callable[[str], None]
 

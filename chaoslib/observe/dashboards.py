@@ -15,9 +15,9 @@ from datetime import datetime
 
 import pandas as pd
 
-from ..config import REPO_ROOT
-from ..errors import UsageError
-from .metrics import Metrics, timestamp
+from chaoslib.config import REPO_ROOT
+from chaoslib.errors import UsageError
+from chaoslib.observe.metrics import Metrics, timestamp
 
 DASHBOARD_DIR = REPO_ROOT / "grafana" / "dashboards"
 _LEGEND = re.compile(r"\{\{\s*(\w+)\s*\}\}")

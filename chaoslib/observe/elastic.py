@@ -18,7 +18,7 @@ from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
-from ..errors import ObserveError
+from chaoslib.errors import ObserveError
 
 __all__ = ["INDEX", "CONTAINER_FIELD", "PAGE", "reachable", "as_line", "container_lines"]
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
 if TYPE_CHECKING:
-    from ..stack import Stack
+    from chaoslib.stack import Stack
 
 __all__ = ["KIBANA_SEARCH", "LEAD_S", "DEFAULT_MINUTES", "NOTE", "Link", "grafana_url", "kibana_url",
            "incident_links", "incident_range", "as_html", "show"]
@@ -66,7 +66,7 @@ def kibana_url(base: str, *, search_id: str, start: float, end: float) -> str:
 def incident_links(endpoints: dict[str, str], *, start: float, end: float,
                    dashboard: str = "golden-signals", search: bool = True) -> list[Link]:
     """The links the endpoints allow: the Grafana dashboard (by uid) and, if `search`, Kibana's saved search."""
-    from .dashboards import load
+    from chaoslib.observe.dashboards import load
 
     out = []
     if endpoints.get("grafana"):
@@ -105,7 +105,7 @@ def show(stack: Stack, *, dashboard: str = "golden-signals", search: bool = True
     """Display (in a notebook) the links to this game's incident, or the note; returns the links."""
     from IPython.display import HTML, display
 
-    from .. import game
+    from chaoslib.game import session as game
 
     state = game.current(stack)
     paged = state.first("paged") if state else None

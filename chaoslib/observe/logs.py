@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ..errors import ObserveError, UsageError
+from chaoslib.errors import ObserveError, UsageError
 
 LEVELS = ("debug", "info", "warning", "error", "critical")
 COLUMNS = ["time", "service", "replica", "level", "logger", "message", "request_id", "method", "path", "status",

@@ -11,8 +11,8 @@ from datetime import datetime, timezone
 import pandas as pd
 import requests
 
-from ..backends import endpoint
-from ..errors import ObserveError
+from chaoslib.backends import endpoint
+from chaoslib.errors import ObserveError
 
 #: Golden-signal queries by replica, over the recording rules in stack/prometheus/rules.
 GOLDEN = {

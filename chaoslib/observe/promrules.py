@@ -10,7 +10,7 @@ from typing import Any, TypedDict
 
 import yaml
 
-from ..config import REPO_ROOT
+from chaoslib.config import REPO_ROOT
 
 ALERTS_FILE = REPO_ROOT / "stack" / "prometheus" / "rules" / "alerts.yml"
 

@@ -3,7 +3,7 @@
 Slack and Discord cannot be reached from here, so a local HTTP server stands in for their
 webhook endpoints (a test double for what truly cannot run here). Everything else is real:
 the Alertmanager binary, the rendered config in stack/alertmanager, its routes and templates,
-and the game's own pager (`python -m chaoslib.pager`) receiving pages and tickets.
+and the game's own pager (`python -m chaoslib.services.pager`) receiving pages and tickets.
 """
 from __future__ import annotations
 
@@ -86,7 +86,7 @@ def alertmanager(tmp_path):
     srv = _server(inbox)
     hook = f"http://127.0.0.1:{srv.server_address[1]}"
     pager_port = _port()
-    pager = subprocess.Popen([sys.executable, "-m", "chaoslib.pager", "--bind", f"127.0.0.1:{pager_port}",
+    pager = subprocess.Popen([sys.executable, "-m", "chaoslib.services.pager", "--bind", f"127.0.0.1:{pager_port}",
                               "--store", str(tmp_path / "pager")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     inbox.pager = f"http://127.0.0.1:{pager_port}"
     conf = render_to("stack/alertmanager/alertmanager.yml.j2", tmp_path / "alertmanager.yml",

@@ -10,9 +10,9 @@ import time
 
 import pytest
 
-from chaoslib import game
-from chaoslib.injector import panic
-from chaoslib.lab import start_lab, stop_lab
+from chaoslib.game import session as game
+from chaoslib.engine.injector import panic
+from chaoslib.services.lab import start_lab, stop_lab
 
 from .jupyter_page import lab_args, start_chromium, stop_chromium
 

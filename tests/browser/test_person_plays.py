@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from chaoslib import config, game
-from chaoslib.injector import panic
-from chaoslib.lab import start_lab, stop_lab
+from chaoslib import config
+from chaoslib.game import session as game
+from chaoslib.engine.injector import panic
+from chaoslib.services.lab import start_lab, stop_lab
 
 from .jupyter_page import Lab, lab_args, start_chromium, stop_chromium, wait
 

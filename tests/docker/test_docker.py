@@ -207,7 +207,7 @@ class TestEffects:
 class TestSafety:
     def test_panic_leaves_nothing_behind(self, backend, probe):
         """Faults injected through the injector; panic (and reset) restore the exact footprint."""
-        from chaoslib import injector
+        from chaoslib.engine import injector
         from chaoslib.stack import Stack
 
         stack = Stack(backend)
@@ -282,7 +282,7 @@ class TestLifecycle:
     def test_app_image_serves_what_compose_runs(self, session_backend):
         """`python` (compose's commands) is the venv's, and the pager module imports in the app image."""
         c = session_backend._containers()["app1"]
-        code, out = c.exec_run(["python", "-c", "import sys, chaoslib.pager, django; print(sys.prefix)"])
+        code, out = c.exec_run(["python", "-c", "import sys, chaoslib.services.pager, django; print(sys.prefix)"])
         assert code == 0 and out.decode().strip() == "/opt/venv", out
         assert c.attrs["Config"]["User"] == "10001:10001"
 
@@ -306,7 +306,7 @@ class TestDisks:
     def test_disk_crashloop_on_a_volume_disk(self, backend, probe):
         """A full volume-backed disk survives the restart: the replica cannot boot and loops;
         its disk is still reachable while it is down, and healing brings it back."""
-        from chaoslib import injector
+        from chaoslib.engine import injector
         from chaoslib.stack import Stack
 
         t = backend.targets()[-1]
@@ -340,7 +340,7 @@ class TestScenarios:
     def test_inject_and_heal_every_scenario(self, backend, probe, name):
         """Every scenario of the catalogue runs on the docker backend (or says why not), and
         healing it restores the footprint."""
-        from chaoslib import injector
+        from chaoslib.engine import injector
         from chaoslib.faults import SCENARIOS
         from chaoslib.stack import Stack
 

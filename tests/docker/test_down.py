@@ -48,5 +48,5 @@ def test_panic_then_down_leaves_no_container_network_volume_or_helper(docker_eng
     left = ce.leftovers(client)
     assert left == {"containers": [], "networks": [], "volumes": []}, left
     assert not [c.name for c in client.containers.list(all=True)], "containers outside the project remain"
-    pgrep = subprocess.run(["pgrep", "-f", "chaoslib.warden.*--exit-when-idle"], capture_output=True, text=True)
+    pgrep = subprocess.run(["pgrep", "-f", "chaoslib.engine.warden.*--exit-when-idle"], capture_output=True, text=True)
     assert pgrep.stdout.strip() == "", "a detached warden is still running"

@@ -15,14 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from chaoslib import detective, game
+from chaoslib.game import detective
+from chaoslib.game import session as game
 from chaoslib.backends.docker import DockerBackend
-from chaoslib.bench import recovered
+from chaoslib.bench.faults import recovered
 from chaoslib.config import Settings
-from chaoslib.injector import inject, panic
-from chaoslib.registry import Registry
+from chaoslib.engine.injector import inject, panic
+from chaoslib.engine.registry import Registry
 from chaoslib.stack import Stack
-from chaoslib.trials import run_trials
+from chaoslib.bench.trials import run_trials
 from integration.helpers import play_notebooks, wait_until
 
 import compose_env as ce

@@ -63,7 +63,7 @@ def play_notebooks(stack, notebooks: list[str], env: dict, cwd) -> dict:
     import subprocess
     import sys
 
-    from chaoslib import game
+    from chaoslib.game import session as game
 
     proc = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env",
                            "--nbval-cell-timeout=600", "-p", "no:cacheprovider", "-q", *notebooks],

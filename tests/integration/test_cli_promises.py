@@ -14,8 +14,10 @@ import pytest
 import requests
 import yaml
 
-from chaoslib import config, postmortem, steady
-from chaoslib.draw import draw
+from chaoslib import config
+from chaoslib.game import postmortem
+from chaoslib.game import steady
+from chaoslib.game.draw import draw
 from chaoslib.faults import SCENARIOS
 from chaoslib.kernel import disks, nft
 from chaoslib.kernel.cgroups import Cgroups

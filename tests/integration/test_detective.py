@@ -2,7 +2,7 @@
 
 This is the proof that every scenario is solvable from the signals the notebooks show.
 The protocol (first stable verdict, evidence windows cut at the game's start) is
-chaoslib.trials, the same one `chaosctl bench detective` runs.
+chaoslib.bench.trials, the same one `chaosctl bench detective` runs.
 """
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import time
 
 import pytest
 
-from chaoslib import detective
-from chaoslib.bench import recovered
-from chaoslib.injector import panic
-from chaoslib.trials import run_trials
+from chaoslib.game import detective
+from chaoslib.bench.faults import recovered
+from chaoslib.engine.injector import panic
+from chaoslib.bench.trials import run_trials
 
 from .helpers import wait_until
 

@@ -10,8 +10,9 @@ import time
 import pytest
 import requests
 
-from chaoslib import config, game
-from chaoslib.injector import active_faults, all_faults, heal, inject, panic
+from chaoslib import config
+from chaoslib.game import session as game
+from chaoslib.engine.injector import active_faults, all_faults, heal, inject, panic
 from chaoslib.kernel.cgroups import Cgroups
 
 from chaoslib.native.probes import OutsideProbe as LocalProbe
@@ -221,13 +222,13 @@ class TestPlayerFixes:
 
     def test_disk_full_restart_is_wrong_delete_is_right(self, clean, probe):
         """Restarting keeps the disk full; deleting the biggest file frees it and votes work again."""
-        from chaoslib import fixes
+        from chaoslib.faults import fix
 
         inject(clean, "disk-full", targets=["app1"])
-        fixes.restart(clean, target="app1")
+        fix("restart")(clean, target="app1")
         assert probe.app_write_errno("app1") == 28
-        top = fixes.disk_files(clean, target="app1")
-        assert fixes.delete_files(clean, target="app1", paths=[top["path"].iloc[0]]) == 1
+        top = fix("disk_files")(clean, target="app1")
+        assert fix("delete_files")(clean, target="app1", paths=[top["path"].iloc[0]]) == 1
         assert probe.app_write_errno("app1") is None
         wait_until(lambda: healthz("app1") == 200, timeout=60)
         resp = requests.post(replica_url("app1", "/api/polls/"), json={"question": "fixed?", "choices": ["y", "n"]},
@@ -236,33 +237,33 @@ class TestPlayerFixes:
 
     def test_cutoff_restart_is_wrong_firewall_is_right(self, clean, probe):
         """Restarting a cut-off replica does not reconnect it; removing the rule does."""
-        from chaoslib import fixes
+        from chaoslib.faults import fix
 
         inject(clean, "lb-cutoff", targets=["app3"])
-        fixes.restart(clean, target="app3")
+        fix("restart")(clean, target="app3")
         wait_until(lambda: healthz("app3") == 200, timeout=60)
         assert probe.lb_connect_failures("app3", 3) == 3
-        assert not fixes.firewall_rules(clean).empty
-        assert fixes.remove_firewall_rules(clean, target="app3") >= 1
+        assert not fix("firewall_rules")(clean).empty
+        assert fix("remove_firewall_rules")(clean, target="app3") >= 1
         assert probe.lb_connect_failures("app3", 5) == 0
 
     def test_memory_restart_is_wrong_limits_are_right(self, clean):
         """Restarting with the tiny limit keeps OOM-killing; raising the limit brings it back."""
-        from chaoslib import fixes
+        from chaoslib.faults import fix
 
         inject(clean, "memory-starve", targets=["app2"], params={"memory_mb": 16})
-        fixes.restart(clean, target="app2")
+        fix("restart")(clean, target="app2")
         kills = Cgroups().stats("app2").oom_kills
         wait_until(lambda: Cgroups().stats("app2").oom_kills > kills, timeout=40)
-        fixes.set_limits(clean, target="app2", memory_mb=512)
+        fix("set_limits")(clean, target="app2", memory_mb=512)
         wait_until(lambda: healthz("app2") == 200, timeout=90)
 
     def test_bad_fix_input(self, clean):
         """A fix naming an unknown target or an absurd limit is a clear UsageError."""
-        from chaoslib import fixes
+        from chaoslib.faults import fix
         from chaoslib.errors import UsageError
 
         with pytest.raises(UsageError, match="unknown target"):
-            fixes.restart(clean, target="app99")
+            fix("restart")(clean, target="app99")
         with pytest.raises(UsageError, match="memory_mb"):
-            fixes.set_limits(clean, target="app1", memory_mb=1)
+            fix("set_limits")(clean, target="app1", memory_mb=1)

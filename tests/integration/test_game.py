@@ -5,9 +5,12 @@ import time
 
 import pytest
 
-from chaoslib import config, game, scoring, widgets
+from chaoslib import config
+from chaoslib.game import session as game
+from chaoslib.game import scoring
+from chaoslib.game import widgets
 from chaoslib.errors import GameError, UsageError
-from chaoslib.injector import panic
+from chaoslib.engine.injector import panic
 
 from .helpers import all_healthy, undrawn_panels, wait_until
 
@@ -105,7 +108,7 @@ class TestGame:
             assert section in text, section
         assert "disk-" in text.split("## Root cause")[1] and "votes attempted / acknowledged" in text
         assert (path.parent / text.split("](")[1].split(")")[0]).stat().st_size > 10_000
-        from chaoslib import postmortem
+        from chaoslib.game import postmortem
 
         fig = postmortem.figure(game.current(stack))
         assert undrawn_panels(fig) == []
@@ -119,7 +122,7 @@ class TestBackToBack:
         import random
         import time
 
-        from chaoslib.draw import draw
+        from chaoslib.game.draw import draw
 
         monkeypatch.setenv("CHAOSCTL_FAMILY", "network")
         panic(live_stack)

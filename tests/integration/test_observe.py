@@ -135,8 +135,8 @@ class TestAlerts:
         """Under default load and no fault, once quiet, no page alert even goes pending for two minutes."""
         import time
 
-        from chaoslib import steady
-        from chaoslib.injector import panic
+        from chaoslib.game import steady
+        from chaoslib.engine.injector import panic
 
         panic(live_stack)
         # Earlier fault tests leave alerts that must resolve, and restarted replicas warm up.

@@ -10,9 +10,9 @@ import time
 import pytest
 
 from chaoslib import config
-from chaoslib.injector import active_faults, all_faults, heal_expired, inject, panic
+from chaoslib.engine.injector import active_faults, all_faults, heal_expired, inject, panic
 from chaoslib.kernel import nft
-from chaoslib.registry import FaultRecord, Registry
+from chaoslib.engine.registry import FaultRecord, Registry
 
 from .helpers import all_healthy, wait_until
 

@@ -59,8 +59,8 @@ def chaosctl(stack, *args: str) -> subprocess.CompletedProcess:
 
 def run(stack, action: tuple) -> None:
     """Do one step; a ChaosError (busy target, damaged registry, dead supervisor) is a fine outcome."""
-    from chaoslib import game
-    from chaoslib.injector import active_faults, heal, inject
+    from chaoslib.game import session as game
+    from chaoslib.engine.injector import active_faults, heal, inject
 
     kind = action[0]
     try:

@@ -37,7 +37,7 @@ def second_user():
 @pytest.fixture(scope="module")
 def lab(live_stack):
     """JupyterLab started by the project (so its token is somewhere to look for), stopped after."""
-    from chaoslib.lab import start_lab, stop_lab
+    from chaoslib.services.lab import start_lab, stop_lab
     from chaoslib.native.health import port_in_use
 
     port = next(p for p in range(8890, 8990) if not port_in_use("127.0.0.1", p))

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from chaoslib import game
-from chaoslib.injector import panic
+from chaoslib.game import session as game
+from chaoslib.engine.injector import panic
 
 from integration.helpers import all_healthy, play_notebooks, wait_until
 

@@ -17,10 +17,10 @@ LAYERS = [
     ("kernel", ["chaoslib.kernel"]),
     ("native", ["chaoslib.native"]),
     ("contract", ["chaoslib.backends.base"]),
-    ("records", ["chaoslib.registry", "chaoslib.lab"]),
+    ("records", ["chaoslib.engine.registry", "chaoslib.services.lab"]),
     ("backends", ["chaoslib.backends"]),
     ("app", ["chaoslib"]),
-    ("cli", ["chaoslib.cli", "chaoslib.cli_args", "chaoslib.cli_faults", "chaoslib.cli_bench", "chaoslib.cli_game"]),
+    ("cli", ["chaoslib.cli", "chaoslib.cli.args", "chaoslib.cli.faults", "chaoslib.cli.bench", "chaoslib.cli_game"]),
 ]
 #: The core modules every backend package has (the contract's areas), so a reader finds
 #: "how does docker do disks" in docker/disks.py and "how does local" in local/disks.py.

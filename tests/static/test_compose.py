@@ -231,13 +231,13 @@ def test_prometheus_and_alertmanager_mount_the_rendered_configs():
 
 
 def test_pager_runs_chaoslib_pager_with_its_cli():
-    """The pager service runs chaoslib.pager from the app image with the flags its CLI takes."""
+    """The pager service runs chaoslib.services.pager from the app image with the flags its CLI takes."""
     svc = services()["pager"]
     assert svc["image"] == services()["app1"]["image"]
     cmd = svc["command"]
-    assert cmd[:3] == ["python", "-m", "chaoslib.pager"]
+    assert cmd[:3] == ["python", "-m", "chaoslib.services.pager"]
     assert cmd[cmd.index("--bind") + 1] == "0.0.0.0:9099" and "--store" in cmd
-    source = (REPO / "chaoslib" / "pager.py").read_text()
+    source = (REPO / "chaoslib" / "services" / "pager.py").read_text()
     assert all(f'"{flag}"' in source for flag in ("--bind", "--store"))
 
 

@@ -53,5 +53,5 @@ def test_app_image_serves_every_app_image_service():
     text = dockerfile.read_text()
     assert "ARG BASE_IMAGE" in text
     assert not any(line.startswith("ENTRYPOINT") for line in text.splitlines())
-    assert any(line.startswith("COPY chaoslib") for line in text.splitlines()), "the pager runs chaoslib.pager"
+    assert any(line.startswith("COPY chaoslib") for line in text.splitlines()), "the pager runs chaoslib.services.pager"
     assert any(line.startswith("COPY pollapp") for line in text.splitlines())

@@ -1,7 +1,7 @@
 """JupyterLab is never open to anyone: no `allow_origin='*'`, never 0.0.0.0 without a token.
 
 Reads every place that starts it: .gitpod.yml, devcontainer.json, the Makefile, and the command
-line and environment `chaoslib.lab.start_lab` (`chaosctl lab`, `make lab`, `make docker-lab`) builds.
+line and environment `chaoslib.services.lab.start_lab` (`chaosctl lab`, `make lab`, `make docker-lab`) builds.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from chaoslib import lab
+from chaoslib.services import lab
 from chaoslib.config import Settings
 
 from .compose import REPO

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from chaoslib.bench_scale import SizeResult, parse_sizes, report
+from chaoslib.bench.scale import SizeResult, parse_sizes, report
 from chaoslib.errors import UsageError
 
 

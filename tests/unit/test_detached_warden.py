@@ -5,8 +5,9 @@ import os
 import time
 from dataclasses import replace
 
-from chaoslib import injector, warden
-from chaoslib.registry import Registry
+from chaoslib.engine import injector
+from chaoslib.engine import warden
+from chaoslib.engine.registry import Registry
 
 
 def _wait(predicate, timeout: float = 20.0) -> bool:

@@ -1,7 +1,7 @@
 """The detective's rules on hand-made signals (the live trials are in tests/integration)."""
 from __future__ import annotations
 
-from chaoslib.detective import LOSS_EVIDENCE_S, NETWORK, Signals, diagnose
+from chaoslib.game.detective import LOSS_EVIDENCE_S, NETWORK, Signals, diagnose
 
 
 def signals(**kw) -> Signals:

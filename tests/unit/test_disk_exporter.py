@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from chaoslib.disk_exporter import DiskCollector
+from chaoslib.services.disk_exporter import DiskCollector
 
 
 def test_a_mounted_disk_is_published_and_an_unmounted_one_is_not(tmp_path):

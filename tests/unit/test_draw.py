@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 
 from chaoslib.backends.base import Features
-from chaoslib.draw import DIFFICULTIES, draw
+from chaoslib.game.draw import DIFFICULTIES, draw
 from chaoslib.errors import UsageError
 from chaoslib.faults import FAMILIES, SCENARIOS
 

@@ -32,7 +32,7 @@ class TestImportName:
 
     def test_cli_prints_one_line(self, fake_chaostoolkit, capsys):
         """The CLI turns the refusal into one line on stderr and exit status 2."""
-        from chaoslib import cli
+        from chaoslib.cli import main as cli
 
         assert cli.main(["status"]) == 2
         err = capsys.readouterr().err.strip().splitlines()

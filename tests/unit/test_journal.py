@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from chaoslib.game import GameState, Journal
+from chaoslib.game.session import GameState, Journal
 
 
 @pytest.mark.parametrize("content", ['{"seed": 1, "difficu', "[]", '{"seed": 1}', "", '{"seed": 1, "bogus": 2}'])

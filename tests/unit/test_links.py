@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-from chaoslib import game
+from chaoslib.game import session as game
 from chaoslib.observe import links
 
 #: 2026-11-28T04:00:00Z and twelve minutes later, plus some milliseconds.

@@ -14,7 +14,7 @@ from chaoslib.backends.memory import MemoryBackend
 from chaoslib.backends.memory.lifecycle import BOOT_BYTES, WORKING_SET_BYTES
 from chaoslib.config import Settings
 from chaoslib.errors import FaultError, NotSupported, UsageError
-from chaoslib.registry import FaultRecord, Registry
+from chaoslib.engine.registry import FaultRecord, Registry
 
 TESTS = Path(__file__).resolve().parents[1]
 MiB = 2**20

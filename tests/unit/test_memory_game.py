@@ -4,13 +4,15 @@ from __future__ import annotations
 import pytest
 
 from chaoslib import faults as catalogue
-from chaoslib import fixes, game, scoring
+from chaoslib.faults import fix
+from chaoslib.game import session as game
+from chaoslib.game import scoring
 from chaoslib.backends.memory import MemoryBackend
-from chaoslib.draw import DIFFICULTIES, draw
+from chaoslib.game.draw import DIFFICULTIES, draw
 from chaoslib.errors import FaultError, GameError, UsageError
 from chaoslib.faults import SCENARIOS
-from chaoslib.injector import active_faults, all_faults, heal, heal_expired, inject, panic
-from chaoslib.registry import HEALED, Registry
+from chaoslib.engine.injector import active_faults, all_faults, heal, heal_expired, inject, panic
+from chaoslib.engine.registry import HEALED, Registry
 from chaoslib.stack import Stack
 
 #: Every scenario the memory backend's features allow (all but the netem one).

@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from chaoslib import config, scoring
+from chaoslib import config
+from chaoslib.game import scoring
 from chaoslib.backends.base import Features
-from chaoslib.bench import FaultBench, Run
-from chaoslib.draw import draw
+from chaoslib.bench.faults import FaultBench, Run
+from chaoslib.game.draw import draw
 from chaoslib.faults import FAMILIES, SCENARIOS
-from chaoslib.game import GameState
-from chaoslib.registry import FaultRecord
+from chaoslib.game.session import GameState
+from chaoslib.engine.registry import FaultRecord
 
 REPO = Path(__file__).resolve().parents[2]
 TARGETS = ["app1", "app2", "app3"]

@@ -5,7 +5,7 @@ import json
 import multiprocessing
 import time
 
-from chaoslib.registry import FaultRecord, Registry
+from chaoslib.engine.registry import FaultRecord, Registry
 
 
 def _append(path, n, tag):
@@ -58,7 +58,7 @@ class TestDamagedRegistry:
 
     def test_each_damage_is_a_one_line_error_naming_panic(self, tmp_path):
         """Every shape of damage gives RegistryDamaged with a hint that names `chaosctl panic`, no traceback type."""
-        from chaoslib.registry import RegistryDamaged
+        from chaoslib.engine.registry import RegistryDamaged
 
         for name, raw in self.DAMAGES.items():
             path = tmp_path / f"{name.replace(' ', '-')}.json"

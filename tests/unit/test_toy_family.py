@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from chaoslib import detective, faults, game, scoring
+from chaoslib import faults
+from chaoslib.game import detective
+from chaoslib.game import session as game
+from chaoslib.game import scoring
 from chaoslib.faults import Family, Finding, Scenario, known_target
-from chaoslib.injector import active_faults
+from chaoslib.engine.injector import active_faults
 
 SPILL = "spill/puddle.dat"
 

@@ -6,7 +6,7 @@ import time
 
 import ipywidgets as w
 
-from chaoslib import widgets
+from chaoslib.game import widgets
 from chaoslib.errors import UsageError
 
 
@@ -78,7 +78,7 @@ def test_a_long_action_counts_its_seconds_on_the_button():
 
 def test_the_hypothesis_form_records_two_findings(memory_stack, monkeypatch):
     """Add a finding, fill both rows, record: the journal holds both findings; removing goes back to one row."""
-    from chaoslib import game
+    from chaoslib.game import session as game
 
     monkeypatch.setenv("CHAOSCTL_FAMILY", "disk")
     monkeypatch.delenv("CHAOSCTL_AUTOPILOT", raising=False)

@@ -11,7 +11,7 @@ import requests
 
 from chaoslib import config
 from chaoslib.config import Settings
-from chaoslib.lab import stop_lab
+from chaoslib.services.lab import stop_lab
 
 
 

@@ -8,18 +8,19 @@ backend must provide raises NotImplementedError naming itself; `features` (a Fea
 commented booleans) says what a backend can do on this machine (e.g. has_netem only where
 the kernel has the netem qdisc).
 """
-from .backend import Backend
-from .contract import Contract
-from .disks import DiskPrimitives
-from .features import Features
-from .lifecycle import LifecyclePrimitives
-from .limits import LimitPrimitives
-from .logs import LogPrimitives
-from .network import NetworkPrimitives
-from .probes import Probe, ProbePrimitives
-from .safety import SafetyPrimitives
-from .types import (DATABASE, DEFAULT_LIMITS, LOAD_BALANCER, MAX_MEMORY_BYTES, MIN_MEMORY_BYTES, check_limits, check_memory, DiskUsage, FileInfo, Limits, NetworkRule, Progress, ServiceStatus,
-                    check_fraction, names, no_progress)
+from chaoslib.backends.base.backend import Backend
+from chaoslib.backends.base.contract import Contract
+from chaoslib.backends.base.disks import DiskPrimitives
+from chaoslib.backends.base.features import Features
+from chaoslib.backends.base.lifecycle import LifecyclePrimitives
+from chaoslib.backends.base.limits import LimitPrimitives
+from chaoslib.backends.base.logs import LogPrimitives
+from chaoslib.backends.base.network import NetworkPrimitives
+from chaoslib.backends.base.probes import Probe, ProbePrimitives
+from chaoslib.backends.base.safety import SafetyPrimitives
+from chaoslib.backends.base.types import (DATABASE, DEFAULT_LIMITS, LOAD_BALANCER, MAX_MEMORY_BYTES,
+    MIN_MEMORY_BYTES, check_limits, check_memory, DiskUsage, FileInfo, Limits, NetworkRule, Progress, ServiceStatus,
+    check_fraction, names, no_progress)
 
 __all__ = ["DATABASE", "LOAD_BALANCER", "Backend", "Contract", "DiskPrimitives", "DiskUsage", "Features", "FileInfo",
            "DEFAULT_LIMITS", "MAX_MEMORY_BYTES", "MIN_MEMORY_BYTES", "check_limits", "check_memory", "LifecyclePrimitives", "LimitPrimitives", "Limits", "LogPrimitives", "NetworkPrimitives", "NetworkRule",

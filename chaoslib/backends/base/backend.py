@@ -1,13 +1,13 @@
 """Backend: the whole contract, one mixin per area, that every concrete backend subclasses."""
 from __future__ import annotations
 
-from .disks import DiskPrimitives
-from .lifecycle import LifecyclePrimitives
-from .limits import LimitPrimitives
-from .logs import LogPrimitives
-from .network import NetworkPrimitives
-from .probes import ProbePrimitives
-from .safety import SafetyPrimitives
+from chaoslib.backends.base.disks import DiskPrimitives
+from chaoslib.backends.base.lifecycle import LifecyclePrimitives
+from chaoslib.backends.base.limits import LimitPrimitives
+from chaoslib.backends.base.logs import LogPrimitives
+from chaoslib.backends.base.network import NetworkPrimitives
+from chaoslib.backends.base.probes import ProbePrimitives
+from chaoslib.backends.base.safety import SafetyPrimitives
 
 
 class Backend(LifecyclePrimitives, NetworkPrimitives, DiskPrimitives, LimitPrimitives, LogPrimitives,

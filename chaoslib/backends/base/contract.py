@@ -1,7 +1,7 @@
 """The root of every contract mixin: a backend's name, its features, and the error a missing primitive raises."""
 from __future__ import annotations
 
-from .features import Features
+from chaoslib.backends.base.features import Features
 
 
 class Contract:

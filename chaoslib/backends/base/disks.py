@@ -1,8 +1,8 @@
 """The contract's disk primitives: measure, fill, list and clean a replica's own disk."""
 from __future__ import annotations
 
-from .contract import Contract
-from .types import DiskUsage, FileInfo
+from chaoslib.backends.base.contract import Contract
+from chaoslib.backends.base.types import DiskUsage, FileInfo
 
 
 class DiskPrimitives(Contract):

@@ -22,7 +22,7 @@ class Features:
     #: Prometheus and Alertmanager watch the stack, so steady state and pages can be read.
     has_monitoring: bool = True
     #: Nothing in the stack undoes expired faults (no supervisor's warden): the injector starts a
-    #: detached warden process (chaoslib.warden) that lives while faults are active.
+    #: detached warden process (chaoslib.engine.warden) that lives while faults are active.
     warden_process: bool = False
 
     def lacks(self, needs: Iterable[str]) -> list[str]:

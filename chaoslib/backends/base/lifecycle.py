@@ -1,8 +1,8 @@
 """The contract's lifecycle and process primitives: start and stop the stack, report it, restart services."""
 from __future__ import annotations
 
-from .contract import Contract
-from .types import Progress, ServiceStatus, no_progress
+from chaoslib.backends.base.contract import Contract
+from chaoslib.backends.base.types import Progress, ServiceStatus, no_progress
 
 
 class LifecyclePrimitives(Contract):

@@ -1,8 +1,8 @@
 """The contract's resource primitives: read and set a replica's CPU and memory limits."""
 from __future__ import annotations
 
-from .contract import Contract
-from .types import Limits
+from chaoslib.backends.base.contract import Contract
+from chaoslib.backends.base.types import Limits
 
 
 class LimitPrimitives(Contract):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .contract import Contract
+from chaoslib.backends.base.contract import Contract
 
 
 class LogPrimitives(Contract):

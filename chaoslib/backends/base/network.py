@@ -1,8 +1,8 @@
 """The contract's network primitives: drop or delay packets between services, tagged by fault."""
 from __future__ import annotations
 
-from .contract import Contract
-from .types import NetworkRule
+from chaoslib.backends.base.contract import Contract
+from chaoslib.backends.base.types import NetworkRule
 
 
 class NetworkPrimitives(Contract):

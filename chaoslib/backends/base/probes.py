@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ...errors import NotSupported
-from .contract import Contract
+from chaoslib.errors import NotSupported
+from chaoslib.backends.base.contract import Contract
 
 
 class Probe(Protocol):

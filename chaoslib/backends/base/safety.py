@@ -1,7 +1,7 @@
 """The contract's safety primitives: sweep every trace of any fault, and snapshot what faults can change."""
 from __future__ import annotations
 
-from .contract import Contract
+from chaoslib.backends.base.contract import Contract
 
 
 class SafetyPrimitives(Contract):

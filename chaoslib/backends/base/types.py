@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Iterable
 
-from ...errors import UsageError
-from ...kernel.disks import DiskUsage, FileInfo
+from chaoslib.errors import UsageError
+from chaoslib.kernel.disks import DiskUsage, FileInfo
 
 __all__ = ["DATABASE", "LOAD_BALANCER", "DiskUsage", "FileInfo", "Limits", "NetworkRule", "Progress",
            "ServiceStatus", "check_fraction", "names", "no_progress"]
@@ -63,7 +63,7 @@ def check_limits(limits: Limits) -> None:
     """A one-line UsageError unless both limits are ones every backend accepts (CPU up to this machine's cores)."""
     import os
 
-    from ...errors import UsageError
+    from chaoslib.errors import UsageError
 
     cores = os.cpu_count() or 1
     if limits.cpu is not None and not 0.001 <= limits.cpu <= cores:
@@ -74,7 +74,7 @@ def check_limits(limits: Limits) -> None:
 
 def check_memory(memory: int | None) -> None:
     """A one-line UsageError unless `memory` (bytes) is None or a limit every backend accepts."""
-    from ...errors import UsageError
+    from chaoslib.errors import UsageError
 
     if memory is not None and not MIN_MEMORY_BYTES <= memory <= MAX_MEMORY_BYTES:
         raise UsageError(f"memory limit must be between {MIN_MEMORY_BYTES // 2**20} MiB and "

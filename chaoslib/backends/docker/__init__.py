@@ -24,6 +24,6 @@ is `postgres`; the load balancer is `traefik`.
 - Logs: from the Engine API (`container.logs()`); `log_files()` exports them to files
   under the state directory so the same DuckDB search serves both backends.
 """
-from .backend import DockerBackend
+from chaoslib.backends.docker.backend import DockerBackend
 
 __all__ = ["DockerBackend"]

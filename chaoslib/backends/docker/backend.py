@@ -4,19 +4,19 @@ from __future__ import annotations
 import os
 from functools import cached_property
 
-from ... import config
-from ...config import Settings
-from ..base import Backend, Features
-from .containers import DockerContainers
-from .disks import DockerDisks
-from .engine import DEFAULT_HELPER_IMAGE, DEFAULT_PROJECT
-from .helpers import DockerHelpers
-from .lifecycle import DockerLifecycle
-from .limits import DockerLimits
-from .logs import DockerLogs
-from .network import DockerNetwork
-from .probes import DockerProbes
-from .safety import DockerSafety
+from chaoslib import config
+from chaoslib.config import Settings
+from chaoslib.backends.base import Backend, Features
+from chaoslib.backends.docker.containers import DockerContainers
+from chaoslib.backends.docker.disks import DockerDisks
+from chaoslib.backends.docker.engine import DEFAULT_HELPER_IMAGE, DEFAULT_PROJECT
+from chaoslib.backends.docker.helpers import DockerHelpers
+from chaoslib.backends.docker.lifecycle import DockerLifecycle
+from chaoslib.backends.docker.limits import DockerLimits
+from chaoslib.backends.docker.logs import DockerLogs
+from chaoslib.backends.docker.network import DockerNetwork
+from chaoslib.backends.docker.probes import DockerProbes
+from chaoslib.backends.docker.safety import DockerSafety
 
 #: What the CLI and the notebooks open, by name: the ports docker-compose.yml publishes.
 PUBLISHED = {"app": 8000, "grafana": 3000, "kibana": 5601, "locust": 8089, **config.DOCKER_PUBLISHED}

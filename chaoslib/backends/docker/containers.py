@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import concurrent.futures
 
-from ...errors import ChaosError, FaultError, PrerequisiteError, ServiceError, UsageError
-from ..base import DATABASE
-from .engine import KINDS, NUMBER_LABEL, PROJECT_LABEL, PROXY, REPLICA, SERVICE_LABEL, docker_sdk, engine_address
+from chaoslib.errors import ChaosError, FaultError, PrerequisiteError, ServiceError, UsageError
+from chaoslib.backends.base import DATABASE
+from chaoslib.backends.docker.engine import (KINDS, NUMBER_LABEL, PROJECT_LABEL, PROXY, REPLICA, SERVICE_LABEL,
+    docker_sdk, engine_address)
 
 
 class DockerContainers:

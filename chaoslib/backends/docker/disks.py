@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import json
 
-from ...errors import FaultError, UsageError
-from ..base import DiskUsage, FileInfo
-from .engine import EXEC_TIMEOUT, HELPER_LABEL, HELPER_PROJECT_LABEL, HELPER_TIMEOUT, SERVICE_LABEL, check_path, docker_sdk
+from chaoslib.errors import FaultError, UsageError
+from chaoslib.backends.base import DiskUsage, FileInfo
+from chaoslib.backends.docker.engine import (EXEC_TIMEOUT, HELPER_LABEL, HELPER_PROJECT_LABEL, HELPER_TIMEOUT,
+    SERVICE_LABEL, check_path, docker_sdk)
 
 
 # Run inside a replica (python3 -c SCRIPT OP ROOT ARGS...): the kernel's disk code on its /data.

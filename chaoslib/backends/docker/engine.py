@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 from datetime import datetime
 
-from ...errors import PrerequisiteError, UsageError
+from chaoslib.errors import PrerequisiteError, UsageError
 
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"

@@ -1,8 +1,9 @@
 """Helper containers: short-lived containers in a target's network namespace that run nft and tc."""
 from __future__ import annotations
 
-from ...errors import ChaosError, FaultError, PrerequisiteError
-from .engine import HELPER_LABEL, HELPER_PROJECT_LABEL, HELPER_TIMEOUT, REPLICA, SERVICE_LABEL, docker_sdk
+from chaoslib.errors import ChaosError, FaultError, PrerequisiteError
+from chaoslib.backends.docker.engine import (HELPER_LABEL, HELPER_PROJECT_LABEL, HELPER_TIMEOUT, REPLICA,
+    SERVICE_LABEL, docker_sdk)
 
 
 class DockerHelpers:

@@ -5,10 +5,10 @@ import concurrent.futures
 import subprocess
 import time
 
-from ... import config, dockerconf
-from ...errors import ChaosError, NotSupported, ServiceError, UsageError
-from ..base import Progress, ServiceStatus, no_progress
-from .engine import compose_command, docker_sdk, parse_time
+from chaoslib import config, dockerconf
+from chaoslib.errors import ChaosError, NotSupported, ServiceError, UsageError
+from chaoslib.backends.base import Progress, ServiceStatus, no_progress
+from chaoslib.backends.docker.engine import compose_command, docker_sdk, parse_time
 
 
 class DockerLifecycle:

@@ -6,9 +6,9 @@ import time
 
 import requests
 
-from ...errors import FaultError, UsageError
-from ..base import DEFAULT_LIMITS, Limits, check_limits
-from .engine import CPU_LABEL, CPU_PERIOD, MEMORY_LABEL, MIN_CPU_QUOTA, docker_sdk
+from chaoslib.errors import FaultError, UsageError
+from chaoslib.backends.base import DEFAULT_LIMITS, Limits, check_limits
+from chaoslib.backends.docker.engine import CPU_LABEL, CPU_PERIOD, MEMORY_LABEL, MIN_CPU_QUOTA, docker_sdk
 
 
 class DockerLimits:

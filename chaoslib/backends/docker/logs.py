@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ...errors import ObserveError
-from .engine import docker_sdk
+from chaoslib.errors import ObserveError
+from chaoslib.backends.docker.engine import docker_sdk
 
 
 class DockerLogs:
@@ -13,7 +13,7 @@ class DockerLogs:
     def log_files(self) -> dict[str, list[Path]]:
         """Each container's log in state_dir/docker-logs/: from Elasticsearch when it is up
         (what Filebeat shipped, as the lines the container wrote), else from the Engine API."""
-        from ...observe import elastic
+        from chaoslib.observe import elastic
 
         out: dict[str, list[Path]] = {}
         folder = self.settings.state_dir / "docker-logs"

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import json
 
-from ... import config
-from ...errors import FaultError, NotSupported, UsageError
-from ...kernel import nft
-from ...kernel.netem import MARK_BASE
-from ..base import DATABASE, LOAD_BALANCER, NetworkRule, check_fraction
-from .engine import POSTGRES_PORT, PROXY, SERVICE_LABEL
+from chaoslib import config
+from chaoslib.errors import FaultError, NotSupported, UsageError
+from chaoslib.kernel import nft
+from chaoslib.kernel.netem import MARK_BASE
+from chaoslib.backends.base import DATABASE, LOAD_BALANCER, NetworkRule, check_fraction
+from chaoslib.backends.docker.engine import POSTGRES_PORT, PROXY, SERVICE_LABEL
 
 
 #: The latency shaper's own table and packet mark (as the native shaper's).

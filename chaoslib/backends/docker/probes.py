@@ -4,9 +4,9 @@ from __future__ import annotations
 import urllib.request
 from typing import Callable
 
-from ...kernel.probes import CONNECT, CONNECT_TIME, WRITE
-from ..base import Probe
-from .engine import docker_sdk
+from chaoslib.kernel.probes import CONNECT, CONNECT_TIME, WRITE
+from chaoslib.backends.base import Probe
+from chaoslib.backends.docker.engine import docker_sdk
 
 #: Reads the container's own cgroup: v2 memory.events, else v1 memory.oom_control; prints the oom_kill count.
 OOM_KILLS = ("import re\nfor p in ('/sys/fs/cgroup/memory.events','/sys/fs/cgroup/memory/memory.oom_control'):\n"

@@ -1,10 +1,10 @@
 """The docker backend's sweep of every fault trace (panic's last line of defence) and its footprint."""
 from __future__ import annotations
 
-from ... import config
-from ...kernel import nft
-from .engine import SERVICE_LABEL, docker_sdk
-from .network import NETEM_CLEAR, NETEM_TABLE
+from chaoslib import config
+from chaoslib.kernel import nft
+from chaoslib.backends.docker.engine import SERVICE_LABEL, docker_sdk
+from chaoslib.backends.docker.network import NETEM_CLEAR, NETEM_TABLE
 
 
 class DockerSafety:

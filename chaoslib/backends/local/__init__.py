@@ -5,6 +5,6 @@ replica has its own cgroup and its own size-limited tmpfs. Faults use the projec
 nftables table, cgroups and disks, so nothing else on the host is ever touched. One module
 per area of the contract (lifecycle, network, disks, limits, logs, safety), as in docker/.
 """
-from .backend import LocalBackend
+from chaoslib.backends.local.backend import LocalBackend
 
 __all__ = ["LocalBackend"]

@@ -5,22 +5,22 @@ import shutil
 from functools import cached_property
 from pathlib import Path
 
-from ... import config
-from ...config import Settings
-from ...kernel.cgroups import Cgroups
-from ...kernel.netem import detect_netem
-from ...native.supervisor import Supervisor
-from ..base import Backend, Features
-from .disks import LocalDisks
-from .lifecycle import LocalLifecycle
-from .limits import LocalLimits
-from .logs import LocalLogs
-from .network import LocalNetwork
-from .probes import LocalProbes
-from .safety import LocalSafety
-from .setup import LocalSetup
-from .state import LocalState
-from .status import LocalStatus
+from chaoslib import config
+from chaoslib.config import Settings
+from chaoslib.kernel.cgroups import Cgroups
+from chaoslib.kernel.netem import detect_netem
+from chaoslib.native.supervisor import Supervisor
+from chaoslib.backends.base import Backend, Features
+from chaoslib.backends.local.disks import LocalDisks
+from chaoslib.backends.local.lifecycle import LocalLifecycle
+from chaoslib.backends.local.limits import LocalLimits
+from chaoslib.backends.local.logs import LocalLogs
+from chaoslib.backends.local.network import LocalNetwork
+from chaoslib.backends.local.probes import LocalProbes
+from chaoslib.backends.local.safety import LocalSafety
+from chaoslib.backends.local.setup import LocalSetup
+from chaoslib.backends.local.state import LocalState
+from chaoslib.backends.local.status import LocalStatus
 
 
 class LocalBackend(LocalLifecycle, LocalSetup, LocalStatus, LocalState, LocalNetwork, LocalDisks, LocalLimits,

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ...errors import FaultError
-from ...kernel import disks
-from ..base import DiskUsage, FileInfo
+from chaoslib.errors import FaultError
+from chaoslib.kernel import disks
+from chaoslib.backends.base import DiskUsage, FileInfo
 
 
 class LocalDisks:

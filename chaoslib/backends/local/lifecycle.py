@@ -7,13 +7,13 @@ import signal
 import time
 from pathlib import Path
 
-from ... import config
-from ...errors import PrerequisiteError, ServiceError, UsageError
-from ...kernel import disks, nft
-from ...native import credentials, lockdown, owner, postgres
-from ...native.programs import Program
-from ...native.supervisor import BACKOFF, FATAL, RUNNING, STARTING
-from ..base import Progress, no_progress
+from chaoslib import config
+from chaoslib.errors import PrerequisiteError, ServiceError, UsageError
+from chaoslib.kernel import disks, nft
+from chaoslib.native import credentials, lockdown, owner, postgres
+from chaoslib.native.programs import Program
+from chaoslib.native.supervisor import BACKOFF, FATAL, RUNNING, STARTING
+from chaoslib.backends.base import Progress, no_progress
 
 
 class LocalLifecycle:
@@ -118,7 +118,7 @@ class LocalLifecycle:
             raise PrerequisiteError("chaosctl down needs root", hint="run it with sudo, or as root")
         if self.supervisor.running():
             progress("stopping every service")
-        from ...lab import stop_lab
+        from chaoslib.services.lab import stop_lab
 
         stop_lab(s)
         self.supervisor.shutdown()
@@ -145,7 +145,7 @@ class LocalLifecycle:
                 self.cgroups.remove(name)
             self.cgroups.remove_parent_if_empty()
             owner.release(s)
-        from ...registry import Registry
+        from chaoslib.engine.registry import Registry
 
         Registry(s.faults_file).close_all(reason="stack down")
         # Restart counts belong to one run of the stack: the next `up` starts from zero.
@@ -159,8 +159,8 @@ class LocalLifecycle:
 
     def _kill_orphans(self) -> None:
         """Kill what outlived a dead supervisord: processes of the stack's users or naming its state folder."""
-        from ...native.pids import stack_processes
-        from ...native.users import uid_of
+        from chaoslib.native.pids import stack_processes
+        from chaoslib.native.users import uid_of
 
         uids = set()
         for user in [*config.SERVICE_USERS, *(config.replica_user(i) for i in range(1, config.MAX_REPLICAS + 1))]:

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 
-from ...errors import FaultError
-from ..base import DEFAULT_LIMITS, Limits, check_limits
+from chaoslib.errors import FaultError
+from chaoslib.backends.base import DEFAULT_LIMITS, Limits, check_limits
 
 
 

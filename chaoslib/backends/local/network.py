@@ -1,18 +1,18 @@
 """Network faults on the native stack: nftables drop rules by socket owner, netem for latency."""
 from __future__ import annotations
 
-from ... import config
-from ...errors import NotSupported
-from ...kernel import nft
-from ...kernel.netem import NetemShaper
-from ..base import DATABASE, LOAD_BALANCER, NetworkRule, check_fraction
+from chaoslib import config
+from chaoslib.errors import NotSupported
+from chaoslib.kernel import nft
+from chaoslib.kernel.netem import NetemShaper
+from chaoslib.backends.base import DATABASE, LOAD_BALANCER, NetworkRule, check_fraction
 
 
 class LocalNetwork:
     """Packet loss and latency between the load balancer, the replicas and the database."""
 
     def _uid_of(self, source: str) -> int:
-        from ...native.users import uid_of
+        from chaoslib.native.users import uid_of
 
         if source == LOAD_BALANCER:
             return uid_of(config.TRAEFIK.user)
@@ -48,7 +48,7 @@ class LocalNetwork:
         return removed
 
     def network_rules(self) -> list[NetworkRule]:
-        from ...native.users import uid_of
+        from chaoslib.native.users import uid_of
 
         sources = {uid_of(config.TRAEFIK.user): LOAD_BALANCER}
         dests = {(config.POSTGRES.host, config.POSTGRES.port): DATABASE}

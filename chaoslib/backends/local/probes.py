@@ -1,8 +1,8 @@
 """The native stack's outside probes: act as the load balancer's, a replica's or the exporter's own user."""
 from __future__ import annotations
 
-from ...native.probes import OutsideProbe
-from ..base import Probe
+from chaoslib.native.probes import OutsideProbe
+from chaoslib.backends.base import Probe
 
 
 class LocalProbes:

@@ -4,12 +4,12 @@ from __future__ import annotations
 import re
 import subprocess
 
-from ... import config
-from ...errors import ChaosError, ServiceError, SweepError
-from ...kernel import disks, netem, nft
-from ...kernel.netem import NetemShaper
-from ...native import owner
-from ..base import DEFAULT_LIMITS
+from chaoslib import config
+from chaoslib.errors import ChaosError, ServiceError, SweepError
+from chaoslib.kernel import disks, netem, nft
+from chaoslib.kernel.netem import NetemShaper
+from chaoslib.native import owner
+from chaoslib.backends.base import DEFAULT_LIMITS
 
 
 class LocalSafety:

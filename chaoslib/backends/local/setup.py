@@ -8,14 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ... import config
-from ...errors import PrerequisiteError, ServiceError
-from ...kernel import disks
-from ...native import credentials, postgres
-from ...native.health import port_in_use
-from ...native.programs import Program
-from ...render import alertmanager_context, render_to
-from ..base import DEFAULT_LIMITS
+from chaoslib import config
+from chaoslib.errors import PrerequisiteError, ServiceError
+from chaoslib.kernel import disks
+from chaoslib.native import credentials, postgres
+from chaoslib.native.health import port_in_use
+from chaoslib.native.programs import Program
+from chaoslib.render import alertmanager_context, render_to
+from chaoslib.backends.base import DEFAULT_LIMITS
 
 
 REQUIRED_BINARIES = {
@@ -62,7 +62,7 @@ class LocalSetup:
 
     def _prepare(self, progs: list[Program]) -> None:
         s = self.settings
-        from ...native.users import ensure_group_member, ensure_user
+        from chaoslib.native.users import ensure_group_member, ensure_user
 
         ids = {u: ensure_user(u) for u in config.SERVICE_USERS}
         replica_users = [config.replica_user(i) for i in range(1, len(s.replica_names()) + 1)]
@@ -123,7 +123,7 @@ class LocalSetup:
         # Each rendered config is 0600 and owned by the one service that reads it: the
         # supervisor's holds Django's SECRET_KEY and the database passwords, Alertmanager's
         # the Slack and Discord webhook URLs.
-        from ...native.users import uid_of
+        from chaoslib.native.users import uid_of
 
         readers = {"traefik.yml": config.TRAEFIK.user, "traefik-dynamic.yml": config.TRAEFIK.user,
                    "prometheus.yml": "chaossvc", "alertmanager.yml": "chaossvc", "supervisord.conf": "root"}

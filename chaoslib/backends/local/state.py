@@ -6,8 +6,8 @@ import os
 import secrets
 import time
 
-from ...errors import UsageError
-from ...native.programs import Program, programs
+from chaoslib.errors import UsageError
+from chaoslib.native.programs import Program, programs
 
 
 class LocalState:

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import concurrent.futures
 
-from ...kernel import disks, procmem
-from ...native.programs import Program
-from ...native.restarts import load as load_restarts
-from ...native.supervisor import RUNNING, STARTING
-from ..base import ServiceStatus
+from chaoslib.kernel import disks, procmem
+from chaoslib.native.programs import Program
+from chaoslib.native.restarts import load as load_restarts
+from chaoslib.native.supervisor import RUNNING, STARTING
+from chaoslib.backends.base import ServiceStatus
 
 
 class LocalStatus:

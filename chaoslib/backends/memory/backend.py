@@ -1,13 +1,13 @@
 """MemoryBackend: the contract's primitives composed over in-memory state, so logic tests need no root or stack."""
 from __future__ import annotations
 
-from ...config import Settings
-from ..base import Backend, Features, NetworkRule
-from .disks import MemoryDisks
-from .lifecycle import Service, MemoryLifecycle
-from .limits import MemoryLimits
-from .logs import MemoryLogs
-from .network import MemoryNetwork
+from chaoslib.config import Settings
+from chaoslib.backends.base import Backend, Features, NetworkRule
+from chaoslib.backends.memory.disks import MemoryDisks
+from chaoslib.backends.memory.lifecycle import Service, MemoryLifecycle
+from chaoslib.backends.memory.limits import MemoryLimits
+from chaoslib.backends.memory.logs import MemoryLogs
+from chaoslib.backends.memory.network import MemoryNetwork
 
 
 class MemoryBackend(MemoryLifecycle, MemoryNetwork, MemoryDisks, MemoryLimits, MemoryLogs, Backend):

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import time
 
-from ...errors import FaultError, UsageError
-from ..base import DiskUsage, FileInfo
-from .lifecycle import MemFile, Service
+from chaoslib.errors import FaultError, UsageError
+from chaoslib.backends.base import DiskUsage, FileInfo
+from chaoslib.backends.memory.lifecycle import MemFile, Service
 
 
 def clean_path(rel: str) -> str:

@@ -6,8 +6,8 @@ import shutil
 import time
 from dataclasses import dataclass, field
 
-from ...errors import UsageError
-from ..base import DATABASE, LOAD_BALANCER, Limits, Progress, ServiceStatus, no_progress
+from chaoslib.errors import UsageError
+from chaoslib.backends.base import DATABASE, LOAD_BALANCER, Limits, Progress, ServiceStatus, no_progress
 
 #: A replica's working set once booted: a memory limit below it OOM-kills the app at boot.
 WORKING_SET_BYTES = 48 * 2**20
@@ -73,7 +73,7 @@ class MemoryLifecycle:
         progress(f"all {len(self.services)} services running (in memory)")
 
     def down(self, *, purge: bool = False, progress: Progress = no_progress) -> None:
-        from ...registry import Registry
+        from chaoslib.engine.registry import Registry
 
         self.services.clear()
         self.rules.clear()

@@ -1,7 +1,7 @@
 """CPU and memory limits in memory: checked like cgroups; they act when a replica (re)starts, via `status`."""
 from __future__ import annotations
 
-from ..base import DEFAULT_LIMITS, Limits, check_limits
+from chaoslib.backends.base import DEFAULT_LIMITS, Limits, check_limits
 
 
 

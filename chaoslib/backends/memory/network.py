@@ -1,8 +1,8 @@
 """Network faults in memory: rules are records `status` reads (a cut-off replica is unhealthy), no packets move."""
 from __future__ import annotations
 
-from ...errors import NotSupported
-from ..base import DATABASE, LOAD_BALANCER, NetworkRule, check_fraction
+from chaoslib.errors import NotSupported
+from chaoslib.backends.base import DATABASE, LOAD_BALANCER, NetworkRule, check_fraction
 
 
 class MemoryNetwork:

@@ -12,9 +12,12 @@ import time
 import ipywidgets as w
 from IPython.display import Markdown, display
 
-from . import detective, faults, game, scoring
-from .errors import ChaosError, UsageError
-from .stack import Stack
+from chaoslib import faults
+from chaoslib.game import detective
+from chaoslib.game import session as game
+from chaoslib.game import scoring
+from chaoslib.errors import ChaosError, UsageError
+from chaoslib.stack import Stack
 
 
 def autopilot() -> bool:

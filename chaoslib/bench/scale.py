@@ -13,10 +13,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from . import faults
-from .bench import FaultBench, cases
-from .errors import UsageError
-from .stack import Stack
+from chaoslib import faults
+from chaoslib.bench.faults import FaultBench, cases
+from chaoslib.errors import UsageError
+from chaoslib.stack import Stack
 
 Progress = Callable[[str], None]
 MIB = 1024 * 1024
@@ -72,8 +72,8 @@ def _timed_up(stack: Stack, replicas: int, progress: Progress) -> float:
 def measure_size(stack: Stack, replicas: int, *, starts: int, seeds: int, settle_s: float,
                  progress: Progress = print) -> SizeResult:
     """Restart the stack at `replicas` and measure it (see the module docstring)."""
-    from .bench_footprint import measure
-    from .trials import run_trials
+    from chaoslib.bench.footprint import measure
+    from chaoslib.bench.trials import run_trials
 
     r = SizeResult(replicas)
     progress(f"{replicas} replica(s)")

@@ -10,10 +10,10 @@ import sys
 import time
 from typing import Callable
 
-from .backends import BACKENDS
-from .config import DEFAULT_BACKEND
-from .errors import ChaosError, PrerequisiteError
-from .guard import check_environment
+from chaoslib.backends import BACKENDS
+from chaoslib.config import DEFAULT_BACKEND
+from chaoslib.errors import ChaosError, PrerequisiteError
+from chaoslib.guard import check_environment
 
 
 def _progress(line: str) -> None:
@@ -38,7 +38,7 @@ def _uptime(seconds: float | None) -> str:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from .cli_args import stack_of
+    from chaoslib.cli.args import stack_of
 
     stack = stack_of(args)
     stack.up(replicas=args.replicas, progress=_progress)
@@ -48,7 +48,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_down(args: argparse.Namespace) -> int:
-    from .cli_args import stack_of
+    from chaoslib.cli.args import stack_of
 
     stack_of(args).down(purge=args.purge, progress=_progress)
     print("stack is down" + (" and its data removed" if args.purge else ""))
@@ -56,7 +56,7 @@ def cmd_down(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from .cli_args import stack_of
+    from chaoslib.cli.args import stack_of
 
     services = stack_of(args).status()
     if args.json:
@@ -77,8 +77,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
-    from .cli_args import settings_of
-    from .lab import start_lab
+    from chaoslib.cli.args import settings_of
+    from chaoslib.services.lab import start_lab
 
     url = start_lab(settings_of(args), port=args.port, progress=_progress)
     print(f"JupyterLab: {url}")
@@ -124,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _extensions() -> list[Callable]:
     """Sub-commands defined beside the features they drive (faults, game, benchmarks)."""
     found = []
-    for module in ("chaoslib.cli_faults", "chaoslib.cli_game", "chaoslib.cli_bench"):
+    for module in ("chaoslib.cli.faults", "chaoslib.cli.game", "chaoslib.cli.bench"):
         try:
             mod = __import__(module, fromlist=["register"])
         except ModuleNotFoundError as e:

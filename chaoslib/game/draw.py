@@ -14,9 +14,9 @@ import os
 import random
 from dataclasses import dataclass, field
 
-from .backends.base import Features
-from .errors import UsageError
-from .faults import DIFFICULTIES, FAMILIES, SCENARIOS
+from chaoslib.backends.base import Features
+from chaoslib.errors import UsageError
+from chaoslib.faults import DIFFICULTIES, FAMILIES, SCENARIOS
 
 __all__ = ["DIFFICULTIES", "Drawn", "draw", "forced_family"]
 

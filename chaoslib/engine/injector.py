@@ -12,13 +12,13 @@ import secrets
 import time
 from typing import Any
 
-from . import warden
-from .backends.base import Backend, Limits
-from .config import fast_mode
-from .errors import ChaosError, FaultError, PrerequisiteError, SweepError, UsageError
-from .faults import validate
-from .registry import ACTIVE, HEALED, FaultRecord, Registry, RegistryDamaged
-from .stack import Stack
+from chaoslib.engine import warden
+from chaoslib.backends.base import Backend, Limits
+from chaoslib.config import fast_mode
+from chaoslib.errors import ChaosError, FaultError, PrerequisiteError, SweepError, UsageError
+from chaoslib.faults import validate
+from chaoslib.engine.registry import ACTIVE, HEALED, FaultRecord, Registry, RegistryDamaged
+from chaoslib.stack import Stack
 
 DEFAULT_TTL_S = 45 * 60
 MAX_TTL_S = 24 * 3600

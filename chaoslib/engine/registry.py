@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from .errors import ChaosError
-from .native.pids import alive
+from chaoslib.errors import ChaosError
+from chaoslib.native.pids import alive
 
 ACTIVE = "active"
 HEALED = "healed"

@@ -11,10 +11,12 @@ import statistics
 import time
 from typing import Callable
 
-from . import config, faults, game, injector
-from .bench import recovered, wait_for
-from .errors import ChaosError
-from .stack import Stack
+from chaoslib import config, faults
+from chaoslib.game import session as game
+from chaoslib.engine import injector
+from chaoslib.bench.faults import recovered, wait_for
+from chaoslib.errors import ChaosError
+from chaoslib.stack import Stack
 
 Progress = Callable[[str], None]
 GAME_NOTEBOOKS = ("02-incident", "03-investigate", "04-hypothesis", "05-fix-and-verify")

@@ -12,9 +12,9 @@ import statistics
 import time
 from dataclasses import dataclass
 
-from .backends.base import Backend, Progress, no_progress
-from .errors import UsageError
-from .kernel.procmem import ProcMemory, group_memory
+from chaoslib.backends.base import Backend, Progress, no_progress
+from chaoslib.errors import UsageError
+from chaoslib.kernel.procmem import ProcMemory, group_memory
 
 MIB = 2**20
 

@@ -10,12 +10,12 @@ import time
 import urllib.request
 from pathlib import Path
 
-from . import config
-from .backends.base import Progress, no_progress
-from .config import Settings
-from .errors import PrerequisiteError, ServiceError
-from .native.health import port_in_use
-from .native.pids import is_ours, read_pid
+from chaoslib import config
+from chaoslib.backends.base import Progress, no_progress
+from chaoslib.config import Settings
+from chaoslib.errors import PrerequisiteError, ServiceError
+from chaoslib.native.health import port_in_use
+from chaoslib.native.pids import is_ours, read_pid
 
 
 NOTEBOOKS = config.REPO_ROOT / "notebooks"

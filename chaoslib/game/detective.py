@@ -13,12 +13,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from . import faults
-from .errors import ChaosError
-from .faults import Finding, Pending
-from .faults.network import LOSS_EVIDENCE_S, NETWORK, SLOW_MS, SLOW_SHARE  # noqa: F401 (the tests' vocabulary)
-from .observe.metrics import Metrics
-from .stack import Stack
+from chaoslib import faults
+from chaoslib.errors import ChaosError
+from chaoslib.faults import Finding, Pending
+from chaoslib.faults.network import LOSS_EVIDENCE_S, NETWORK, SLOW_MS, SLOW_SHARE  # noqa: F401 (the tests' vocabulary)
+from chaoslib.observe.metrics import Metrics
+from chaoslib.stack import Stack
 
 __all__ = ["Hypothesis", "Signals", "diagnose", "investigate", "verdict", "LOSS_EVIDENCE_S", "NETWORK"]
 
@@ -141,7 +141,7 @@ def investigate(stack: Stack, *, metrics: Metrics | None = None, minutes: float 
     """The likely faults given what the stack shows now (by default: since the game began)."""
     if minutes is not None:
         return diagnose(Signals.gather(stack, metrics=metrics, minutes=minutes))
-    from .game import current
+    from chaoslib.game.session import current
 
     state = current(stack)
     if state is None:

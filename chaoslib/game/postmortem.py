@@ -11,13 +11,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .errors import ChaosError
-from .faults import SCENARIOS
-from .game import GameState, findings_of, game_faults, require_game
-from .observe.metrics import Metrics
-from .registry import FaultRecord
-from .stack import Stack
-from .steady import SLO
+from chaoslib.errors import ChaosError
+from chaoslib.faults import SCENARIOS
+from chaoslib.game.session import GameState, findings_of, game_faults, require_game
+from chaoslib.observe.metrics import Metrics
+from chaoslib.engine.registry import FaultRecord
+from chaoslib.stack import Stack
+from chaoslib.game.steady import SLO
 
 #: The error budget's period: a 99 % objective allows 1 % of 30 days' requests to fail.
 BUDGET_DAYS = 30
@@ -122,7 +122,7 @@ def _marks(state: GameState) -> dict[str, float | None]:
 
 def figure(state: GameState, *, metrics: Metrics | None = None):
     """The golden-signals dashboard over the incident, marked with fault, page, fix and validation."""
-    from .observe import dashboards
+    from chaoslib.observe import dashboards
 
     start, end = window(state)
     minutes = max(5.0, (end - start) / 60 + 3)
@@ -193,7 +193,7 @@ def write(stack: Stack, *, directory: Path | None = None, plots: bool = True) ->
     lines += ["", "## What to do next", "", "_For you to fill in: what would have caught this sooner, made it "
               "smaller, or made it impossible? One line each, with an owner._", "", "- [ ] ", "- [ ] "]
     if score:
-        from .scoring import describe
+        from chaoslib.game.scoring import describe
 
         lines += ["", "## Score", ""] + [f"- {line}" for line in describe(score)]
     if plots:

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import argparse
 
-from .errors import UsageError
-from .stack import Stack
+from chaoslib.errors import UsageError
+from chaoslib.stack import Stack
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import FaultBench, log_search_bench
-    from .cli_args import stack_of
+    from chaoslib.bench.faults import FaultBench, log_search_bench
+    from chaoslib.cli.args import stack_of
 
     if args.what in ("logs", "all"):
         print("log search: last 15 minutes of the captured JSON logs into a DataFrame")
@@ -20,7 +20,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.what in ("footprint", "all"):
         footprint(stack_of(args), samples=args.samples, interval=args.interval)
     if args.what in ("startup", "all"):
-        from .bench import startup_bench
+        from chaoslib.bench.faults import startup_bench
 
         print(f"start-up: `chaosctl down` then `up` to all healthy, {args.runs_startup} warm starts")
         r = startup_bench(stack_of(args), runs=args.runs_startup)
@@ -32,19 +32,19 @@ def cmd_bench(args: argparse.Namespace) -> int:
         bench.all()
         print(bench.report())
     if args.what == "detective":
-        from .trials import run_trials
+        from chaoslib.bench.trials import run_trials
 
         args.seeds = args.seeds or 10
         print(f"detective: {args.seeds} seeded {args.difficulty} games per family; is its settled verdict the truth?")
         run_trials(stack_of(args), seeds=args.seeds, difficulty=args.difficulty)
     if args.what == "game":
-        from .bench_game import game_bench
+        from chaoslib.bench.game import game_bench
 
         print(f"game: notebooks 02 to 05 unattended, real waits, {args.runs} games per family")
         game_bench(stack_of(args), runs=args.runs)
     if args.what == "scale":
-        from . import config
-        from .bench_scale import parse_sizes, report, scale
+        from chaoslib import config
+        from chaoslib.bench.scale import parse_sizes, report, scale
 
         sizes = parse_sizes(args.replicas, maximum=config.MAX_REPLICAS)
         args.seeds = 3 if args.seeds is None else args.seeds
@@ -52,7 +52,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
               f" and the detective ({args.seeds} seeds per family) at {', '.join(map(str, sizes))} replicas")
         print(report(scale(stack_of(args), sizes, starts=args.starts, seeds=args.seeds)))
     if args.what == "soak":
-        from .bench import soak
+        from chaoslib.bench.faults import soak
 
         print(f"soak: {args.minutes:g} minutes of a healthy stack under default load (target: no page)")
         r = soak(minutes=args.minutes)
@@ -64,7 +64,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def footprint(stack: Stack, *, samples: int, interval: float) -> None:
     """Print the running stack's memory per service and in total (median PSS, RSS beside it)."""
-    from .bench_footprint import measure, table
+    from chaoslib.bench.footprint import measure, table
 
     print(f"footprint: PSS and RSS per service of the running stack, median of {samples} samples {interval:g} s apart")
     try:
@@ -74,7 +74,7 @@ def footprint(stack: Stack, *, samples: int, interval: float) -> None:
     if not fp.services:
         raise UsageError("no service is running", hint="start the stack with `chaosctl up`")
     print(table(fp))
-    from .bench import PSS_BEFORE_MIB, RSS_BEFORE_MIB
+    from chaoslib.bench.faults import PSS_BEFORE_MIB, RSS_BEFORE_MIB
 
     pss, rss = fp.total.pss_bytes / (1 << 20), fp.total.rss_bytes / (1 << 20)
     print(f"total against before #15 (3 replicas): PSS {pss:.0f} / {PSS_BEFORE_MIB:.0f} MiB = {pss / PSS_BEFORE_MIB:.2f}, "

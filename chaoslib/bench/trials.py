@@ -13,10 +13,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from . import detective, faults, game, injector
-from .bench import recovered, wait_for
-from .errors import ChaosError
-from .stack import Stack
+from chaoslib import faults
+from chaoslib.game import detective
+from chaoslib.game import session as game
+from chaoslib.engine import injector
+from chaoslib.bench.faults import recovered, wait_for
+from chaoslib.errors import ChaosError
+from chaoslib.stack import Stack
 
 Progress = Callable[[str], None]
 

@@ -11,13 +11,15 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from . import config, faults, steady
-from .backends.base import Backend
-from .game import FINISHED, HINT_COST, PLAYING, GameState, findings_of, game_faults, journal, require_game, truth_of
-from .injector import heal
-from .observe.metrics import Metrics
-from .registry import FaultRecord
-from .stack import Stack
+from chaoslib import config, faults
+from chaoslib.game import steady
+from chaoslib.backends.base import Backend
+from chaoslib.game.session import (FINISHED, HINT_COST, PLAYING, GameState, findings_of, game_faults, journal, require_game,
+    truth_of)
+from chaoslib.engine.injector import heal
+from chaoslib.observe.metrics import Metrics
+from chaoslib.engine.registry import FaultRecord
+from chaoslib.stack import Stack
 
 Progress = Callable[[str], None]
 
@@ -172,7 +174,7 @@ def finish(stack: Stack) -> dict:
     The page is looked up in the pager first, so time to detect is known even when
     notebook 02 never waited for it (a game started with `chaosctl play`).
     """
-    from .game import detect
+    from chaoslib.game.session import detect
 
     detect(stack)
     faults = game_faults(stack, require_game(stack))
@@ -186,7 +188,7 @@ def finish(stack: Stack) -> dict:
 
 
 def postmortem(stack: Stack, *, directory: Path | None = None, plots: bool = True) -> Path:
-    """Write the game's blameless postmortem in Markdown (see chaoslib.postmortem)."""
-    from . import postmortem as pm
+    """Write the game's blameless postmortem in Markdown (see chaoslib.game.postmortem)."""
+    from chaoslib.game import postmortem as pm
 
     return pm.write(stack, directory=directory, plots=plots)

@@ -10,11 +10,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from . import faults, injector
-from .errors import ChaosError, ObserveError
-from .backends.base import Probe
-from .observe import alerts
-from .stack import Stack
+from chaoslib import faults
+from chaoslib.engine import injector
+from chaoslib.errors import ChaosError, ObserveError
+from chaoslib.backends.base import Probe
+from chaoslib.observe import alerts
+from chaoslib.stack import Stack
 
 Progress = Callable[[str], None]
 
@@ -60,7 +61,7 @@ def _lb_sees_all_servers(stack: Stack) -> bool:
     """
     url = stack.backend.endpoints().get("traefik_metrics")
     if url is None:
-        from .observe.metrics import Metrics
+        from chaoslib.observe.metrics import Metrics
 
         ups = list(Metrics().query("traefik_service_server_up")["value"])
         return bool(ups) and all(float(v) == 1 for v in ups)
@@ -85,7 +86,7 @@ def _paging_alerts_firing() -> bool:
     df = alerts.active_alerts()
     if len(df) and len(df[(df["severity"] == "page") & (df["state"] == "active")]):
         return True
-    from .observe.metrics import Metrics
+    from chaoslib.observe.metrics import Metrics
 
     return not Metrics().query('ALERTS{severity="page"}').empty
 
@@ -212,7 +213,7 @@ def log_search_bench(*, lines: int = 120_000, runs: int = 5, progress: Progress 
     import tempfile
     from pathlib import Path
 
-    from .observe.logs import Logs
+    from chaoslib.observe.logs import Logs
 
     rng = random.Random(7)
     now = time.time()
@@ -272,7 +273,7 @@ def log_search_bench(*, lines: int = 120_000, runs: int = 5, progress: Progress 
 
 def soak(*, minutes: float = 60, progress: Progress = print) -> dict:
     """Watch a healthy stack under default load: how many pages fired (target: none)."""
-    from .observe.metrics import Metrics
+    from chaoslib.observe.metrics import Metrics
 
     m = Metrics()
     t0 = time.time()

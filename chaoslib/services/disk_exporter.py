@@ -42,7 +42,7 @@ class DiskCollector:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m chaoslib.disk_exporter",
+    parser = argparse.ArgumentParser(prog="python -m chaoslib.services.disk_exporter",
                                      description="Publish the replicas' disks (mount points named after them).")
     parser.add_argument("--bind", default="0.0.0.0:9339", help="address:port to serve /metrics on")
     parser.add_argument("disks", nargs="+", type=Path, help="mount points, each named after its replica")

@@ -9,13 +9,13 @@ from __future__ import annotations
 import os
 import time
 
-from . import steady
-from .backends.base import Progress, no_progress
-from .draw import draw, forced_family
-from .errors import GameError, UsageError
-from .injector import inject
-from .journal import FAILED, FINISHED, INJECTING, PLAYING, GameState, Journal
-from .stack import Stack
+from chaoslib.game import steady
+from chaoslib.backends.base import Progress, no_progress
+from chaoslib.game.draw import draw, forced_family
+from chaoslib.errors import GameError, UsageError
+from chaoslib.engine.injector import inject
+from chaoslib.game.journal import FAILED, FINISHED, INJECTING, PLAYING, GameState, Journal
+from chaoslib.stack import Stack
 
 __all__ = ["FAILED", "FINISHED", "INJECTING", "PLAYING", "GameState", "Journal", "journal", "current", "play",
            "game_faults", "require_game", "abandon", "findings_of", "truth_of", "record_page", "detect",
@@ -46,7 +46,7 @@ def play(stack: Stack, *, seed: int | None = None, difficulty: str = "normal", p
     active, so the first page is this game's; `require="in-rotation"` waits only for the
     services (the detective trials, which cut their evidence at the game's start).
     """
-    from .injector import heal
+    from chaoslib.engine.injector import heal
 
     if require not in ("quiet", "in-rotation"):
         raise UsageError(f"require must be quiet or in-rotation, got {require!r}", field="require", value=require)
@@ -89,7 +89,7 @@ def play(stack: Stack, *, seed: int | None = None, difficulty: str = "normal", p
 
 
 def _wait_for_steady(stack: Stack, *, require: str, timeout: float, progress: Progress) -> None:
-    from .observe.metrics import Metrics
+    from chaoslib.observe.metrics import Metrics
 
     metrics = Metrics()
     check = (lambda: steady.quiet_problems(stack, metrics)) if require == "quiet" else \
@@ -106,7 +106,7 @@ def _wait_for_steady(stack: Stack, *, require: str, timeout: float, progress: Pr
 
 def game_faults(stack: Stack, state: GameState) -> list:
     """The fault records this game injected (hidden from the player until the reveal)."""
-    from .injector import all_faults
+    from chaoslib.engine.injector import all_faults
 
     return [f for f in all_faults(stack) if f.id in state.fault_ids]
 
@@ -164,7 +164,7 @@ def detect(stack: Stack) -> dict | None:
     Only an alert that started after the injection counts (an earlier one is the previous
     incident's echo), and it is found whether or not notebook 02 waited for it.
     """
-    from .observe import alerts
+    from chaoslib.observe import alerts
 
     state = current(stack)
     if state is None or state.first("paged") is not None or state.status not in (PLAYING, FINISHED) \
@@ -181,7 +181,7 @@ def detect(stack: Stack) -> dict | None:
 
 def wait_for_page(stack: Stack, *, timeout: float = 300, progress: Progress = no_progress):
     """Wait (with progress) for this game's first page, record it, and return the firing rows."""
-    from .observe import alerts
+    from chaoslib.observe import alerts
 
     state = require_game(stack)
     firing = alerts.wait_for_page(since=state.started_at, timeout=timeout, progress=progress)
@@ -196,7 +196,7 @@ def record_hypothesis(stack: Stack, *, family: str | None = None, targets: list[
     `family` and `targets` record a single finding; `findings` records several (hard mode can
     draw two faults). A family is named once at most, a replica in one finding at most.
     """
-    from . import faults
+    from chaoslib import faults
 
     if findings is None:
         findings = [{"family": family, "targets": list(targets or [])}]
@@ -232,7 +232,7 @@ def record_hypothesis(stack: Stack, *, family: str | None = None, targets: list[
 
 def hint(stack: Stack) -> str:
     """The next hint (each costs points): where to look, then each fault's family, then each one's replicas."""
-    from . import faults as catalogue
+    from chaoslib import faults as catalogue
 
     with journal(stack).edit() as state:
         if state is None or state.status != PLAYING:
@@ -249,9 +249,9 @@ def hint(stack: Stack) -> str:
 
 
 def apply_fix(stack: Stack, name: str, **kwargs) -> dict:
-    """Run one of the player's fixes (chaoslib.fixes) and record it, with its outcome."""
-    from . import faults
-    from .errors import ChaosError
+    """Run one of the player's fixes (chaoslib.faults.fixes) and record it, with its outcome."""
+    from chaoslib import faults
+    from chaoslib.errors import ChaosError
 
     chosen = faults.fix(name)
     try:

@@ -15,10 +15,10 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from .backends.base import Progress, no_progress
-from .observe import alerts
-from .observe.metrics import Metrics
-from .stack import Stack
+from chaoslib.backends.base import Progress, no_progress
+from chaoslib.observe import alerts
+from chaoslib.observe.metrics import Metrics
+from chaoslib.stack import Stack
 
 #: Steady state: the objectives a fix is proven against.
 SLO = {"error_ratio_max": 0.01, "p95_max_s": 0.25}

@@ -4,8 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .config import Settings
-from .stack import Stack
+from chaoslib.config import Settings
+from chaoslib.stack import Stack
 
 
 def settings_of(args: argparse.Namespace) -> Settings:

@@ -85,7 +85,7 @@ def make_handler(store: PagerStore):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="chaoslib.pager")
+    parser = argparse.ArgumentParser(prog="chaoslib.services.pager")
     parser.add_argument("--bind", required=True)
     parser.add_argument("--store", required=True)
     args = parser.parse_args()

@@ -6,8 +6,8 @@ import json
 import sys
 import time
 
-from .cli_args import stack_of
-from .errors import UsageError
+from chaoslib.cli.args import stack_of
+from chaoslib.errors import UsageError
 
 
 def _params(pairs: list[str]) -> dict[str, str]:
@@ -21,7 +21,7 @@ def _params(pairs: list[str]) -> dict[str, str]:
 
 
 def cmd_play(args: argparse.Namespace) -> int:
-    from .game import play
+    from chaoslib.game.session import play
 
     state = play(stack_of(args), seed=args.seed, difficulty=args.difficulty, progress=lambda line: print(line, flush=True))
     print(f"The incident has begun (seed {state.seed}, {state.difficulty}). Watch for the page.")
@@ -29,7 +29,7 @@ def cmd_play(args: argparse.Namespace) -> int:
 
 
 def cmd_inject(args: argparse.Namespace) -> int:
-    from .injector import inject
+    from chaoslib.engine.injector import inject
 
     record = inject(stack_of(args), args.scenario, targets=args.target, params=_params(args.param), ttl_s=args.ttl)
     print(f"injected {record.id}: {record.scenario} on {', '.join(record.targets)} {record.params or ''} "
@@ -38,8 +38,8 @@ def cmd_inject(args: argparse.Namespace) -> int:
 
 
 def cmd_faults(args: argparse.Namespace) -> int:
-    from .faults import SCENARIOS
-    from .injector import active_faults
+    from chaoslib.faults import SCENARIOS
+    from chaoslib.engine.injector import active_faults
 
     if args.catalogue:
         rows = [{"scenario": s.name, "family": s.family, "description": s.description,
@@ -63,7 +63,7 @@ def cmd_faults(args: argparse.Namespace) -> int:
 
 
 def cmd_heal(args: argparse.Namespace) -> int:
-    from .injector import heal
+    from chaoslib.engine.injector import heal
 
     record = heal(stack_of(args), args.id)
     print(f"healed {record.id} ({record.scenario} on {', '.join(record.targets)})")
@@ -72,9 +72,9 @@ def cmd_heal(args: argparse.Namespace) -> int:
 
 def cmd_panic(args: argparse.Namespace) -> int:
     """Undo everything; exit 1 with one line per thing not undone and what to run next."""
-    from .game import abandon
-    from .injector import panic_report
-    from .registry import quarantine
+    from chaoslib.game.session import abandon
+    from chaoslib.engine.injector import panic_report
+    from chaoslib.engine.registry import quarantine
 
     stack = stack_of(args)
     done, failures = panic_report(stack)

@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from .config import Settings, fast_mode
+from chaoslib.config import Settings, fast_mode
 
 PIDFILE = "warden.pid"
 LOGFILE = "warden.log"
@@ -33,20 +33,20 @@ def sweep(settings: Settings, backend: str | None = None) -> tuple[list[str], li
     The registry is read first: until a fault is due, the injector and the backends (pandas
     among them) stay unloaded, so the warden that runs for the whole game stays small.
     """
-    from .registry import Registry
+    from chaoslib.engine.registry import Registry
 
     now = time.time()
     if not any(r.expired(now) and not r.being_injected() for r in Registry(settings.faults_file).active()):
         return [], []
-    from .injector import heal_expired
-    from .stack import Stack
+    from chaoslib.engine.injector import heal_expired
+    from chaoslib.stack import Stack
 
     return heal_expired(Stack(backend, settings=settings))
 
 
 def idle(settings: Settings) -> bool:
     """No fault is active (nor being injected): a detached warden has nothing left to watch."""
-    from .registry import Registry
+    from chaoslib.engine.registry import Registry
 
     return not Registry(settings.faults_file).active()
 
@@ -58,7 +58,7 @@ def running(settings: Settings) -> int | None:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except (OSError, ValueError):
         return None
-    return pid if b"chaoslib.warden" in cmdline else None
+    return pid if b"chaoslib.engine.warden" in cmdline else None
 
 
 def start_detached(settings: Settings, backend: str) -> int:
@@ -72,7 +72,7 @@ def start_detached(settings: Settings, backend: str) -> int:
         return pid
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     with open(settings.state_dir / LOGFILE, "ab") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "chaoslib.warden", "--state-dir", str(settings.state_dir),
+        proc = subprocess.Popen([sys.executable, "-m", "chaoslib.engine.warden", "--state-dir", str(settings.state_dir),
                                  "--backend", backend, "--exit-when-idle"],
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True, env=dict(os.environ))
@@ -84,7 +84,7 @@ def start_detached(settings: Settings, backend: str) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="chaoslib.warden")
+    parser = argparse.ArgumentParser(prog="chaoslib.engine.warden")
     parser.add_argument("--state-dir", required=True)
     parser.add_argument("--backend", default=None, help="the backend to load (default: CHAOSCTL_BACKEND, else local)")
     parser.add_argument("--interval", type=float, default=1.0 if fast_mode() else 2.0)
