@@ -38,6 +38,35 @@ def fast_mode() -> bool:
     return os.environ.get("CI", "") not in ("", "0", "false")
 
 
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "") not in ("", "0", "false", "no")
+
+
+def autopilot() -> bool:
+    """CHAOSCTL_AUTOPILOT=1: the game's forms fill and submit themselves (CI, a facilitator's demo)."""
+    return _flag("CHAOSCTL_AUTOPILOT")
+
+
+def forced_families() -> list[str] | None:
+    """CHAOSCTL_FAMILY (a family, or several separated by commas) limits the draw (CI plays each family)."""
+    value = os.environ.get("CHAOSCTL_FAMILY", "").strip()
+    return [f.strip() for f in value.split(",") if f.strip()] or None
+
+
+def default_seed() -> int | None:
+    """CHAOSCTL_SEED: the seed the play panel offers (a replay, or CI's seeded games); None for a random one."""
+    value = os.environ.get("CHAOSCTL_SEED", "").strip()
+    try:
+        return int(value) or None
+    except ValueError:
+        return None
+
+
+def environment(**overrides: str) -> dict[str, str]:
+    """This process's environment with `overrides`: what a child process (a kernel, a service) is started with."""
+    return {**os.environ, **overrides}
+
+
 def replica_name(index: int) -> str:
     """The name of replica number `index` (1-based): app1, app2, ..."""
     return f"app{index}"

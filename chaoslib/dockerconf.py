@@ -11,7 +11,6 @@ docker backend's `up()`, .gitpod.yml's stack task; by hand, `python -m chaoslib.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path

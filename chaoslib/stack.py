@@ -1,4 +1,4 @@
-"""Stack: the facade notebooks and the CLI use (status, faults, metrics, logs, alerts).
+"""Stack: the stack in hand: its backend, its endpoints (where to look) and its status.
 
 It loads the backend from the table in chaoslib.backends (`--backend`, or CHAOSCTL_BACKEND);
 everything behind it is written against the base.
@@ -8,6 +8,7 @@ from __future__ import annotations
 from chaoslib.backends import load
 from chaoslib.backends.base import Backend, Progress, ServiceStatus, no_progress
 from chaoslib.config import Settings
+from chaoslib.errors import UsageError
 
 
 class Stack:
@@ -39,3 +40,16 @@ class Stack:
 
     def targets(self) -> list[str]:
         return self.backend.targets()
+
+    # -- where to look ------------------------------------------------------------------
+    def endpoint(self, name: str) -> str:
+        """The URL of `name` (prometheus, alertmanager, pager, elasticsearch, ...) on this stack's backend.
+
+        The backend in hand says where to look (CHAOSCTL_<NAME>_URL, read by config, overrides it);
+        a name it does not publish is a one-line error, never a guess at another stack.
+        """
+        urls = self.backend.endpoints()
+        if name not in urls:
+            raise UsageError(f"the {self.backend.name} backend has no {name}", field="endpoint", value=name,
+                             hint=f"it offers {', '.join(sorted(urls)) or 'none'}")
+        return urls[name]

@@ -30,14 +30,3 @@ def backend_class(name: str) -> type[Backend]:
 def load(name: str | None = None, *, settings: Settings | None = None) -> Backend:
     """The backend called `name` (default: CHAOSCTL_BACKEND, else the default backend), ready to use."""
     return backend_class(name or config.backend_name())(settings)
-
-
-def endpoint(name: str) -> str:
-    """The URL of `name` (prometheus, alertmanager, pager, elasticsearch, ...) for the chosen backend.
-
-    CHAOSCTL_<NAME>_URL wins; else what the backend chosen by CHAOSCTL_BACKEND publishes.
-    """
-    urls = load().endpoints()
-    if name not in urls:
-        return config.url_override(name, "")
-    return urls[name]

@@ -1,7 +1,7 @@
-"""Benchmarks on the live stack: fault effect, recovery and paging latency; log search speed.
+"""Benchmark of every scenario on the live stack: inject -> effect, inject -> first page, panic -> recovered.
 
-Figures are printed as medians over several runs (targets from the issues: effect within
-5 s, recovery within 20 s, first page within 45 s, a 15-minute log search within 1 s).
+Figures are printed as medians over several runs, with the ratio to the figures before
+issue #15 (targets: every scenario pages within 25 s median, 30 s max).
 """
 from __future__ import annotations
 
@@ -10,14 +10,17 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+import requests
+
 from chaoslib import faults
 from chaoslib.engine import injector
+from chaoslib.progress import Progress
 from chaoslib.errors import ChaosError, ObserveError
 from chaoslib.backends.base import Probe
 from chaoslib.observe import alerts
+from chaoslib.observe.metrics import Metrics
 from chaoslib.stack import Stack
 
-Progress = Callable[[str], None]
 
 def cases(stack: Stack) -> list[tuple[str, str, str, dict]]:
     """One representative run per scenario this backend can run: (family, scenario, target, params).
@@ -61,12 +64,8 @@ def _lb_sees_all_servers(stack: Stack) -> bool:
     """
     url = stack.backend.endpoints().get("traefik_metrics")
     if url is None:
-        from chaoslib.observe.metrics import Metrics
-
-        ups = list(Metrics().query("traefik_service_server_up")["value"])
+        ups = list(Metrics(stack.endpoint("prometheus")).query("traefik_service_server_up")["value"])
         return bool(ups) and all(float(v) == 1 for v in ups)
-    import requests
-
     text = requests.get(f"{url}/metrics", timeout=2).text
     ups = [line for line in text.splitlines() if line.startswith("traefik_service_server_up{")]
     return bool(ups) and all(line.endswith(" 1") for line in ups)
@@ -77,18 +76,16 @@ def recovered(stack: Stack) -> bool:
     return stack.healthy() and _lb_sees_all_servers(stack)
 
 
-def _paging_alerts_firing() -> bool:
+def _paging_alerts_firing(stack: Stack) -> bool:
     """A page is active in Alertmanager, or pending or firing in Prometheus.
 
     Pending counts: a page still pending from the previous run's fault would fire seconds
     after the next inject and be timed as its page.
     """
-    df = alerts.active_alerts()
+    df = alerts.active_alerts(stack.endpoint("alertmanager"))
     if len(df) and len(df[(df["severity"] == "page") & (df["state"] == "active")]):
         return True
-    from chaoslib.observe.metrics import Metrics
-
-    return not Metrics().query('ALERTS{severity="page"}').empty
+    return not Metrics(stack.endpoint("prometheus")).query('ALERTS{severity="page"}').empty
 
 
 @dataclass
@@ -113,7 +110,7 @@ class FaultBench:
 
     def settle(self) -> None:
         """Wait until the stack is healthy and no page is firing, so each run starts clean."""
-        wait_for(lambda: recovered(self.stack) and not _paging_alerts_firing(), timeout=240, interval=2)
+        wait_for(lambda: recovered(self.stack) and not _paging_alerts_firing(self.stack), timeout=240, interval=2)
 
     def one(self, family: str, scenario: str, target: str, params: dict) -> Run:
         probe = self.stack.backend.probe()
@@ -125,7 +122,7 @@ class FaultBench:
         effect = wait_for(check, timeout=60)
         effect = None if effect is None else time.monotonic() - start
         try:
-            firing = alerts.wait_for_page(since=t0, timeout=self.page_timeout)
+            firing = alerts.wait_for_page(self.stack.endpoint("pager"), since=t0, timeout=self.page_timeout)
             first = firing.sort_values("received_at").iloc[0]
             page_s, page_name = first["received_at"].timestamp() - t0, str(first["alertname"])
         except ObserveError:
@@ -171,128 +168,9 @@ def _fmt(v: float | None) -> str:
     return "-" if v is None else f"{v:.1f} s"
 
 
-#: The log search's median before issue #15 (120,000 lines, last 15 minutes, every line parsed).
-LOG_SEARCH_BEFORE_S = 0.76
-
 #: Median time to first page before issue #15 (`bench faults --runs 2` on a fresh clone at
 #: 27e83e4, as the issue gives them), per scenario and family: the peers of the ratios.
 PAGE_BEFORE_S = {
     "lb-loss": 34.8, "lb-cutoff": 22.4, "db-cutoff": 33.4, "disk-full": 44.35, "disk-crashloop": 28.6,
     "cpu-starve": 28.6, "memory-starve": 26.3, "[network]": 31.5, "[disk]": 34.0, "[resources]": 28.4,
 }
-#: Start-up to all healthy before issue #15 (seconds), and the stack's memory (MiB, 3 replicas).
-STARTUP_BEFORE_S = 10.5
-PSS_BEFORE_MIB, RSS_BEFORE_MIB = 782.0, 1424.0
-
-
-def startup_bench(stack: Stack, *, runs: int = 5, progress: Progress = print) -> dict:
-    """`down` then `up` `runs` times (warm: the state folder is kept); the median to all healthy."""
-    times = []
-    if not stack.backend.is_up():
-        stack.up(progress=lambda line: None)  # the first start may initialise the database
-    for i in range(runs):
-        stack.down()
-        t = time.monotonic()
-        stack.up(progress=lambda line: None)
-        times.append(time.monotonic() - t)
-        progress(f"  start {i + 1} of {runs}: all healthy in {times[-1]:.1f} s")
-    med = statistics.median(times)
-    return {"runs": times, "median_s": med, "max_s": max(times), "before_s": STARTUP_BEFORE_S,
-            "ratio_before_over_now": STARTUP_BEFORE_S / med}
-
-
-def log_search_bench(*, lines: int = 120_000, runs: int = 5, progress: Progress = print) -> dict:
-    """Search the last 15 minutes of `lines` JSON log lines (30 minutes' worth on disk).
-
-    Compares DuckDB (what chaoslib.observe.logs uses) with a plain Python loop over
-    json.loads as the peer; returns medians in seconds, the ratio, and the speed-up over
-    LOG_SEARCH_BEFORE_S (the search before it skipped what is older than the window).
-    """
-    import json
-    import random
-    import tempfile
-    from pathlib import Path
-
-    from chaoslib.observe.logs import Logs
-
-    rng = random.Random(7)
-    now = time.time()
-    with tempfile.TemporaryDirectory(prefix="chaos-logbench-") as tmp:
-        files: dict[str, list[Path]] = {}
-        per = lines // 3
-        for r in ("app1", "app2", "app3"):
-            path = Path(tmp) / f"{r}.log"
-            with open(path, "w") as f:
-                for i in range(per):
-                    t = now - 1800 + 1800 * i / per
-                    status = 500 if rng.random() < 0.02 else 200
-                    rec = {"time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".000Z",
-                           "level": "ERROR" if status == 500 else "INFO", "logger": "pollapp.access",
-                           "message": f"GET /api/polls/ {status}", "replica": r, "pid": 100,
-                           "request_id": f"{i:016x}", "method": "GET", "path": "/api/polls/", "status": status,
-                           "duration_ms": round(rng.uniform(2, 80), 2), "event": "access"}
-                    f.write(json.dumps(rec) + "\n")
-                    if i % 500 == 0:
-                        f.write("a plain line that is not JSON\n")
-            files[r] = [path]
-        total = sum(sum(1 for _ in open(p[0])) for p in files.values())
-        logs = Logs(files)
-
-        def duck() -> int:
-            return len(logs.search(minutes=15, limit=None))
-
-        def loop() -> int:
-            cutoff, n = now - 900, 0
-            for ps in files.values():
-                for line in open(ps[0]):
-                    try:
-                        rec = json.loads(line)
-                    except ValueError:
-                        n += 1
-                        continue
-                    ts = time.mktime(time.strptime(rec["time"][:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
-                    if ts >= cutoff:
-                        n += 1
-            return n
-
-        out = {"lines_on_disk": total}
-        for name, fn in (("duckdb", duck), ("python_loop", loop)):
-            times, found = [], 0
-            for _ in range(runs):
-                t = time.perf_counter()
-                found = fn()
-                times.append(time.perf_counter() - t)
-            out[f"{name}_median_s"] = statistics.median(times)
-            out[f"{name}_rows"] = found
-            progress(f"  {name:12} median {statistics.median(times):.3f} s over {runs} runs ({found} rows)")
-        out["ratio_loop_over_duckdb"] = out["python_loop_median_s"] / out["duckdb_median_s"]
-        out["before_s"] = LOG_SEARCH_BEFORE_S
-        out["ratio_before_over_duckdb"] = LOG_SEARCH_BEFORE_S / out["duckdb_median_s"]
-        return out
-
-
-def soak(*, minutes: float = 60, progress: Progress = print) -> dict:
-    """Watch a healthy stack under default load: how many pages fired (target: none)."""
-    from chaoslib.observe.metrics import Metrics
-
-    m = Metrics()
-    t0 = time.time()
-    end = t0 + minutes * 60
-    p95s, errs = [], []
-    while time.time() < end:
-        time.sleep(min(30, max(0, end - time.time())))
-        p95s.append(m.value("lb:latency_seconds:p95_1m", 0.0) or 0.0)
-        errs.append(m.value("lb:errors:ratio_rate1m", 0.0) or 0.0)
-        progress(f"  {(time.time() - t0) / 60:5.1f} min: p95 {p95s[-1] * 1000:.0f} ms, errors {errs[-1]:.2%}")
-    window = f"{int(minutes * 60)}s"
-    pending = m.query(f'max_over_time(ALERTS{{severity="page"}}[{window}])')
-    try:
-        fired = alerts.pages(since=t0)
-        fired = fired[fired["status"] == "firing"]
-    except ObserveError:
-        fired = []
-    return {"minutes": minutes, "pages": len(fired),
-            "alerts_pending_or_firing": sorted(set(pending["alertname"])) if not pending.empty else [],
-            "p95_median_ms": statistics.median(p95s) * 1000 if p95s else None,
-            "p95_max_ms": max(p95s) * 1000 if p95s else None,
-            "error_ratio_max": max(errs) if errs else None}

@@ -6,36 +6,33 @@ hypothesis, the fix, the validation window, the reveal and the postmortem.
 """
 from __future__ import annotations
 
-import os
 import statistics
 import time
-from typing import Callable
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 from chaoslib import config, faults
-from chaoslib.game import session as game
-from chaoslib.engine import injector
 from chaoslib.bench.faults import recovered, wait_for
 from chaoslib.errors import ChaosError
+from chaoslib.game import Game
+from chaoslib.progress import Progress
 from chaoslib.stack import Stack
 
-Progress = Callable[[str], None]
 GAME_NOTEBOOKS = ("02-incident", "03-investigate", "04-hypothesis", "05-fix-and-verify")
 
 
 def play_unattended(stack: Stack, *, family: str, seed: int, fast: bool = False) -> float:
     """Run notebooks 02 to 05 under the autopilot; return the wall time in seconds."""
-    import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
-
     if not wait_for(lambda: recovered(stack), timeout=180, interval=1):
         raise ChaosError("the stack did not recover before the game", hint="check `chaosctl status`")
-    game.abandon(stack, reason="bench")
-    saved = {k: os.environ.get(k) for k in ("CHAOSCTL_AUTOPILOT", "CHAOSCTL_FAMILY", "CHAOSCTL_SEED",
-                                            "CHAOSCTL_FAST", "CHAOSCTL_STATE_DIR", "MPLBACKEND")}
-    os.environ.update(CHAOSCTL_AUTOPILOT="1", CHAOSCTL_FAMILY=family, CHAOSCTL_SEED=str(seed),
-                      CHAOSCTL_FAST="1" if fast else "0", CHAOSCTL_STATE_DIR=str(stack.settings.state_dir),
-                      MPLBACKEND="Agg")
+    game = Game(stack, autopilot=False)
+    game.abandon(reason="bench")
+    # The kernels play under the autopilot, on this stack, drawing from this family.
+    env = config.environment(CHAOSCTL_AUTOPILOT="1", CHAOSCTL_FAMILY=family, CHAOSCTL_SEED=str(seed),
+                             CHAOSCTL_FAST="1" if fast else "0", CHAOSCTL_STATE_DIR=str(stack.settings.state_dir),
+                             CHAOSCTL_BACKEND=stack.backend.name, MPLBACKEND="Agg")
     folder = config.REPO_ROOT / "notebooks"
     start = time.monotonic()
     try:
@@ -43,19 +40,16 @@ def play_unattended(stack: Stack, *, family: str, seed: int, fast: bool = False)
             nb = nbformat.read(folder / f"{name}.ipynb", as_version=4)
             try:
                 NotebookClient(nb, timeout=900, kernel_name="python3",
-                               resources={"metadata": {"path": str(folder)}}).execute()
+                               resources={"metadata": {"path": str(folder)}}).execute(env=env)
             except CellExecutionError as e:
                 raise ChaosError(f"{name} failed under the autopilot", hint=str(e).splitlines()[-1]) from e
         elapsed = time.monotonic() - start
-        state = game.current(stack)
-        if state is None or state.first("finished") is None:
+        info = game.info()
+        if info is None or info.status != "finished":
             raise ChaosError("the game did not finish", hint="see the journal in the state directory")
         return elapsed
     finally:
-        for k, v in saved.items():
-            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
-        injector.panic(stack)
-        game.abandon(stack, reason="bench")
+        game.panic()
 
 
 def game_bench(stack: Stack, *, runs: int = 3, families: tuple[str, ...] | None = None,

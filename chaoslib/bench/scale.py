@@ -11,14 +11,13 @@ import re
 import statistics
 import time
 from dataclasses import dataclass, field
-from typing import Callable
 
 from chaoslib import faults
 from chaoslib.bench.faults import FaultBench, cases
+from chaoslib.progress import Progress
 from chaoslib.errors import UsageError
 from chaoslib.stack import Stack
 
-Progress = Callable[[str], None]
 MIB = 1024 * 1024
 
 

@@ -7,21 +7,16 @@ suite and `chaosctl bench detective` run the same protocol, defined once here.
 """
 from __future__ import annotations
 
-import os
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 from chaoslib import faults
-from chaoslib.game import detective
-from chaoslib.game import session as game
-from chaoslib.engine import injector
 from chaoslib.bench.faults import recovered, wait_for
 from chaoslib.errors import ChaosError
+from chaoslib.game import Game
+from chaoslib.progress import Progress
 from chaoslib.stack import Stack
 
-Progress = Callable[[str], None]
 
 #: The detective is first asked this long after the injection (a couple of scrapes of evidence).
 FIRST_LOOK_S = 15.0
@@ -57,21 +52,7 @@ def _words(named: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
     return "; ".join(f"{family} on {','.join(targets)}" for family, targets in named)
 
 
-@contextmanager
-def forced_family(family: str) -> Iterator[None]:
-    """Force the family of the draw, as CI does with CHAOSCTL_FAMILY, and restore it after."""
-    before = os.environ.get("CHAOSCTL_FAMILY")
-    os.environ["CHAOSCTL_FAMILY"] = family
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop("CHAOSCTL_FAMILY", None)
-        else:
-            os.environ["CHAOSCTL_FAMILY"] = before
-
-
-def settle(stack: Stack, *, started_at: float) -> tuple[tuple, float | None]:
+def settle(game: Game, *, started_at: float) -> tuple[tuple, float | None]:
     """Ask the detective until it gives the same non-empty answer twice in a row (its verdict).
 
     The verdict is the first stable answer, not the first right one: a detective that
@@ -80,7 +61,7 @@ def settle(stack: Stack, *, started_at: float) -> tuple[tuple, float | None]:
     time.sleep(max(0.0, started_at + FIRST_LOOK_S - time.time()))
     last: tuple = ()
     while time.time() - started_at < TIMEOUT_S:
-        said = detective.investigate(stack).said()
+        said = game.detective_view().said()
         if said and said == last:
             return said, time.time() - started_at
         last = said
@@ -92,19 +73,18 @@ def trial(stack: Stack, *, family: str, seed: int, difficulty: str = "normal") -
     """Play one seeded game of `family`, take the detective's verdict, then undo the fault."""
     if not wait_for(lambda: recovered(stack), timeout=180, interval=1):
         raise ChaosError("the stack did not recover before the trial", hint="check `chaosctl status`")
-    game.abandon(stack, reason="trial")
-    with forced_family(family):
-        # The detective's evidence is cut at the game's start: a ticket still resolving from the
-        # previous trial cannot mislead it, so the trial does not wait for every alert to clear.
-        state = game.play(stack, seed=seed, difficulty=difficulty, require="in-rotation")
+    game = Game(stack, autopilot=False)
+    game.abandon(reason="trial")
+    # The detective's evidence is cut at the game's start: a ticket still resolving from the
+    # previous trial cannot mislead it, so the trial does not wait for every alert to clear.
+    info = game.start(seed=seed, difficulty=difficulty, families=[family], require="in-rotation")
     try:
-        truth_faults = game.game_faults(stack, state)
-        truth = tuple(sorted((family, tuple(targets)) for family, targets in game.truth_of(truth_faults).items()))
-        said, settled_s = settle(stack, started_at=state.started_at)
+        truth = tuple(sorted((name, tuple(targets)) for name, targets in game.truth().items()))
+        scenarios = game.injected_scenarios()
+        said, settled_s = settle(game, started_at=info.started_at)
     finally:
-        injector.panic(stack)
-        game.abandon(stack, reason="trial")
-    return Trial(family, seed, [f.scenario for f in truth_faults], truth, said, settled_s)
+        game.panic()
+    return Trial(family, seed, scenarios, truth, said, settled_s)
 
 
 def run_trials(stack: Stack, *, seeds: int = 10, families: tuple[str, ...] | None = None,

@@ -3,14 +3,20 @@ from __future__ import annotations
 
 import argparse
 
+from chaoslib import config
+from chaoslib.bench.faults import FaultBench
+from chaoslib.bench.footprint import measure, table
+from chaoslib.bench.game import game_bench
+from chaoslib.bench.logs import log_search_bench
+from chaoslib.bench.scale import parse_sizes, report, scale
+from chaoslib.bench.stack import PSS_BEFORE_MIB, RSS_BEFORE_MIB, soak, startup_bench
+from chaoslib.bench.trials import run_trials
+from chaoslib.cli.args import stack_of
 from chaoslib.errors import UsageError
 from chaoslib.stack import Stack
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from chaoslib.bench.faults import FaultBench, log_search_bench
-    from chaoslib.cli.args import stack_of
-
     if args.what in ("logs", "all"):
         print("log search: last 15 minutes of the captured JSON logs into a DataFrame")
         r = log_search_bench(lines=args.lines)
@@ -20,8 +26,6 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.what in ("footprint", "all"):
         footprint(stack_of(args), samples=args.samples, interval=args.interval)
     if args.what in ("startup", "all"):
-        from chaoslib.bench.faults import startup_bench
-
         print(f"start-up: `chaosctl down` then `up` to all healthy, {args.runs_startup} warm starts")
         r = startup_bench(stack_of(args), runs=args.runs_startup)
         print(f"  median {r['median_s']:.1f} s (max {r['max_s']:.1f} s); {r['ratio_before_over_now']:.1f}x faster "
@@ -32,30 +36,21 @@ def cmd_bench(args: argparse.Namespace) -> int:
         bench.all()
         print(bench.report())
     if args.what == "detective":
-        from chaoslib.bench.trials import run_trials
-
         args.seeds = args.seeds or 10
         print(f"detective: {args.seeds} seeded {args.difficulty} games per family; is its settled verdict the truth?")
         run_trials(stack_of(args), seeds=args.seeds, difficulty=args.difficulty)
     if args.what == "game":
-        from chaoslib.bench.game import game_bench
-
         print(f"game: notebooks 02 to 05 unattended, real waits, {args.runs} games per family")
         game_bench(stack_of(args), runs=args.runs)
     if args.what == "scale":
-        from chaoslib import config
-        from chaoslib.bench.scale import parse_sizes, report, scale
-
         sizes = parse_sizes(args.replicas, maximum=config.MAX_REPLICAS)
         args.seeds = 3 if args.seeds is None else args.seeds
         print(f"scale: start-up (median of {args.starts} warm starts), PSS, time to page (one scenario per family)"
               f" and the detective ({args.seeds} seeds per family) at {', '.join(map(str, sizes))} replicas")
         print(report(scale(stack_of(args), sizes, starts=args.starts, seeds=args.seeds)))
     if args.what == "soak":
-        from chaoslib.bench.faults import soak
-
         print(f"soak: {args.minutes:g} minutes of a healthy stack under default load (target: no page)")
-        r = soak(minutes=args.minutes)
+        r = soak(stack_of(args), minutes=args.minutes)
         print(f"  pages {r['pages']}; alerts pending or firing: {r['alerts_pending_or_firing'] or 'none'}; "
               f"p95 median {r['p95_median_ms']:.0f} ms (max {r['p95_max_ms']:.0f} ms); "
               f"worst error ratio {r['error_ratio_max']:.2%}")
@@ -64,8 +59,6 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def footprint(stack: Stack, *, samples: int, interval: float) -> None:
     """Print the running stack's memory per service and in total (median PSS, RSS beside it)."""
-    from chaoslib.bench.footprint import measure, table
-
     print(f"footprint: PSS and RSS per service of the running stack, median of {samples} samples {interval:g} s apart")
     try:
         fp = measure(stack.backend, samples=samples, interval=interval, progress=print)
@@ -74,8 +67,6 @@ def footprint(stack: Stack, *, samples: int, interval: float) -> None:
     if not fp.services:
         raise UsageError("no service is running", hint="start the stack with `chaosctl up`")
     print(table(fp))
-    from chaoslib.bench.faults import PSS_BEFORE_MIB, RSS_BEFORE_MIB
-
     pss, rss = fp.total.pss_bytes / (1 << 20), fp.total.rss_bytes / (1 << 20)
     print(f"total against before #15 (3 replicas): PSS {pss:.0f} / {PSS_BEFORE_MIB:.0f} MiB = {pss / PSS_BEFORE_MIB:.2f}, "
           f"RSS {rss:.0f} / {RSS_BEFORE_MIB:.0f} MiB = {rss / RSS_BEFORE_MIB:.2f}")

@@ -7,12 +7,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from typing import Callable
 
 from chaoslib.backends import BACKENDS
 from chaoslib.config import DEFAULT_BACKEND
-from chaoslib.errors import ChaosError, PrerequisiteError
+from chaoslib.errors import ChaosError
 from chaoslib.guard import check_environment
 
 

@@ -12,7 +12,7 @@ import secrets
 import time
 from typing import Any
 
-from chaoslib.engine import warden
+from chaoslib.engine import detached
 from chaoslib.backends.base import Backend, Limits
 from chaoslib.config import fast_mode
 from chaoslib.errors import ChaosError, FaultError, PrerequisiteError, SweepError, UsageError
@@ -60,7 +60,7 @@ def inject(stack: Stack, scenario: str, *, targets: list[str], params: dict[str,
                              hint="heal it first (`chaosctl heal`), or pick another target")
         records.append(record)
 
-    def journal(step: dict) -> None:
+    def record_undo(step: dict) -> None:
         with registry.transaction() as records:
             for r in records:
                 if r.id == record.id:
@@ -68,7 +68,7 @@ def inject(stack: Stack, scenario: str, *, targets: list[str], params: dict[str,
                     record.undo = list(r.undo)
 
     try:
-        sc.action(backend, key=record.id, targets=targets, journal=journal, **clean)
+        sc.action(backend, key=record.id, targets=targets, record_undo=record_undo, **clean)
     except BaseException as e:
         # Undo what was done so far; nothing is left half-injected.
         _finish_injecting(registry, record.id)
@@ -86,7 +86,7 @@ def inject(stack: Stack, scenario: str, *, targets: list[str], params: dict[str,
         # `panic` healed it while the action ran: undo what the action did after that.
         return heal(stack, record.id, by="panic", wait_s=0)
     if backend.features.warden_process:
-        warden.start_detached(stack.settings, backend.name)
+        detached.start_detached(stack.settings, backend.name)
     return record
 
 

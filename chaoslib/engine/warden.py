@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from chaoslib.config import Settings, fast_mode
+from chaoslib.engine.detached import PIDFILE
+from chaoslib.engine.registry import Registry
 
-PIDFILE = "warden.pid"
-LOGFILE = "warden.log"
 
 
 def log(level: str, message: str, **fields) -> None:
@@ -33,11 +30,10 @@ def sweep(settings: Settings, backend: str | None = None) -> tuple[list[str], li
     The registry is read first: until a fault is due, the injector and the backends (pandas
     among them) stay unloaded, so the warden that runs for the whole game stays small.
     """
-    from chaoslib.engine.registry import Registry
-
     now = time.time()
     if not any(r.expired(now) and not r.being_injected() for r in Registry(settings.faults_file).active()):
         return [], []
+    # Deferred on purpose: the injector loads the backends and pandas (57 MiB), needed only once a fault is due.
     from chaoslib.engine.injector import heal_expired
     from chaoslib.stack import Stack
 
@@ -46,41 +42,7 @@ def sweep(settings: Settings, backend: str | None = None) -> tuple[list[str], li
 
 def idle(settings: Settings) -> bool:
     """No fault is active (nor being injected): a detached warden has nothing left to watch."""
-    from chaoslib.engine.registry import Registry
-
     return not Registry(settings.faults_file).active()
-
-
-def running(settings: Settings) -> int | None:
-    """The pid of the detached warden of this state dir, if one is alive."""
-    try:
-        pid = int((settings.state_dir / PIDFILE).read_text().strip())
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except (OSError, ValueError):
-        return None
-    return pid if b"chaoslib.engine.warden" in cmdline else None
-
-
-def start_detached(settings: Settings, backend: str) -> int:
-    """Start a detached warden for `backend` over this state dir (or find the one running); its pid.
-
-    It outlives the process that injected (a notebook's kernel, `chaosctl inject`), logs to
-    warden.log in the state dir, and exits when no fault is left.
-    """
-    pid = running(settings)
-    if pid is not None:
-        return pid
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
-    with open(settings.state_dir / LOGFILE, "ab") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "chaoslib.engine.warden", "--state-dir", str(settings.state_dir),
-                                 "--backend", backend, "--exit-when-idle"],
-                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True, env=dict(os.environ))
-    (settings.state_dir / PIDFILE).write_text(f"{proc.pid}\n")
-    deadline = time.monotonic() + 5
-    while running(settings) is None and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)  # until the child has exec'ed: the next inject must find it by its command line
-    return proc.pid
 
 
 def main() -> None:

@@ -14,10 +14,10 @@ from typing import Any, Callable, Iterator
 from chaoslib.errors import UsageError
 from chaoslib.faults import disk, network, resources
 from chaoslib.faults.restart import restart
-from chaoslib.faults.catalogue import (DIFFICULTIES, Apply, Family, Finding, FixTab, FixUI, Journal, Param, Pending,
+from chaoslib.faults.catalogue import (DIFFICULTIES, Apply, Family, Finding, FixTab, FixUI, RecordUndo, Param, Pending, Signals,
     Scenario, Strength, known_target)
 
-__all__ = ["FAMILIES", "SCENARIOS", "DIFFICULTIES", "Apply", "Family", "Finding", "FixTab", "FixUI", "Journal", "Param", "Pending",
+__all__ = ["FAMILIES", "SCENARIOS", "DIFFICULTIES", "Apply", "Family", "Finding", "FixTab", "FixUI", "RecordUndo", "Signals", "Param", "Pending",
            "Scenario", "Strength", "family", "scenario", "validate", "fix", "fixes", "registered", "known_target",
            "by_priority"]
 

@@ -7,17 +7,16 @@ benchmarks loop over the catalogue and never name a family.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from chaoslib.errors import UsageError
 
-if TYPE_CHECKING:  # only for annotations: no import cycle at run time
-    from chaoslib.backends.base import Backend
-    from chaoslib.game.detective import Signals
-    from chaoslib.stack import Stack
+from chaoslib.backends.base import Backend
+from chaoslib.stack import Stack
 
-#: Records one undo step (a primitive name and its keyword arguments), before the change.
-Journal = Callable[[dict], None]
+#: Records one undo step of a fault being injected (a primitive's name and its keyword
+#: arguments), before the change it undoes: the injector writes it to the fault's record.
+RecordUndo = Callable[[dict], None]
 DIFFICULTIES = ("easy", "normal", "hard")
 
 
@@ -30,6 +29,12 @@ class Param:
     high: float
     default: float
     help: str = ""
+    #: The value in words and units for a person ("{value:.0%} of the packets"): the reveal and the postmortem.
+    words: str = "{name} {value}"
+
+    def describe(self, name: str, value: Any) -> str:
+        """The value as a person reads it, in words and units."""
+        return self.words.format(name=name, value=value)
 
     def parse(self, name: str, raw: Any) -> Any:
         """The value as its type, or a one-line error naming the parameter and its range."""
@@ -101,9 +106,34 @@ class Pending:
     evidence: list[str] = field(default_factory=list)
 
 
+class Signals:
+    """Per-replica figures over the last few minutes, as the notebooks query them, by signal name.
+
+    Each family says which it reads (its `queries`, and the names its `gather` fills); a
+    signal nobody measured reads as empty, and a name no family declares is an error (a
+    misspelt signal in a rule must fail, not read as "nothing seen").
+    """
+
+    def __init__(self, window_s: float = 300.0, **values: dict[str, float]) -> None:
+        #: How many seconds of evidence these figures cover.
+        self.window_s = float(window_s)
+        self.values = {k: dict(v) for k, v in values.items()}
+
+    def __getattr__(self, name: str) -> dict[str, float]:
+        if name.startswith("__") or name in ("values", "window_s"):
+            raise AttributeError(name)
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(f"unknown signal {name!r}: signals are {', '.join(sorted(self.values))}") from None
+
+    def __repr__(self) -> str:
+        return f"Signals(window_s={self.window_s:.0f}, {self.values!r})"
+
+
 #: A detective rule: the signals and the replicas already explained by stronger rules, to a
 #: Finding, a Pending, or None when this family sees nothing.
-Rule = Callable[["Signals", "set[str]"], "Finding | Pending | None"]
+Rule = Callable[[Signals, "set[str]"], "Finding | Pending | None"]
 
 
 #: game.apply_fix: (stack, fix name, **arguments) -> {"fix": name, "result": ...}; it runs one of
@@ -115,7 +145,7 @@ Apply = Callable[..., dict]
 class FixUI:
     """What the fix panel hands a family's tab builder (so a family never imports the widgets module)."""
 
-    stack: "Stack"
+    stack: Stack
     #: The panel's output area: a button's error shows there as one line.
     out: Any
     #: Print one line in the output area.
@@ -144,12 +174,12 @@ class Family:
     name: str
     scenarios: tuple[Scenario, ...]
     #: (backend, the fault's targets) -> (its effect is undone?, what is still in place, in words).
-    effect_gone: Callable[["Backend", list[str]], tuple[bool, str]]
+    effect_gone: Callable[[Backend, list[str]], tuple[bool, str]]
     #: The player's fixes by name: plain functions (stack, *, target, ...) recorded by game.apply_fix.
     fixes: dict[str, Callable[..., Any]]
     #: The autopilot's fix for one replica, from what the player can see, through `apply`
     #: (game.apply_fix): autofix(stack, target, apply) -> what it did, in words.
-    autofix: Callable[["Stack", str, Apply], str]
+    autofix: Callable[[Stack, str, Apply], str]
     #: The detective's rule, and its priority (lower runs first and claims its replicas).
     rule: Rule
     priority: int
@@ -158,7 +188,9 @@ class Family:
     #: Prometheus queries the rule reads: signal name -> PromQL with {w} (the window) and {w1} (<= 1 min).
     queries: dict[str, str] = field(default_factory=dict)
     #: Extra signals from the logs or the backend: (stack, since) -> {signal name: {replica: value}}.
-    gather: Callable[["Stack", float], dict[str, dict[str, float]]] | None = None
+    gather: Callable[[Stack, float], dict[str, dict[str, float]]] | None = None
+    #: The signal names `gather` fills (read as empty when it cannot be read).
+    gathered: tuple[str, ...] = ()
     #: The fix panel's tab for this family (None: its fixes are offered elsewhere).
     fix_tab: FixTab | None = None
     #: A check, seen from outside, that a scenario's effect now bites: (scenario, target, the
@@ -166,7 +198,7 @@ class Family:
     effect_probe: Callable[[str, str, Any], Callable[[], bool]] | None = None
 
 
-def known_target(stack: "Stack", target: str) -> str:
+def known_target(stack: Stack, target: str) -> str:
     """`target` if it is one of the stack's replicas, else a one-line error listing them."""
     known = stack.targets()
     if target not in known:

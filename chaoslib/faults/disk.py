@@ -7,17 +7,14 @@ from __future__ import annotations
 
 import errno
 import random
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from chaoslib.backends.base import Backend, Probe
+from chaoslib.stack import Stack
 from chaoslib.errors import UsageError
-from chaoslib.faults.catalogue import Apply, Family, Finding, FixTab, FixUI, Journal, Pending, Scenario, known_target
+from chaoslib.faults.catalogue import Signals, Apply, Family, Finding, FixTab, FixUI, RecordUndo, Pending, Scenario, known_target
 
-if TYPE_CHECKING:
-    from chaoslib.game.detective import Signals
-    from chaoslib.stack import Stack
 
 __all__ = ["FAMILY", "DISK", "disk_fill", "disk_crashloop", "junk_path", "JUNK_PLACES", "disk_files",
            "delete_files", "DISK_FULL_RATIO"]
@@ -44,20 +41,20 @@ def junk_path(key: str) -> str:
 
 
 # -- scenarios ------------------------------------------------------------------------------
-def disk_fill(backend: Backend, *, key: str, targets: list[str], journal: Journal) -> None:
+def disk_fill(backend: Backend, *, key: str, targets: list[str], record_undo: RecordUndo) -> None:
     """Fill each target's disk with junk until writes fail with ENOSPC."""
     for t in targets:
         path = junk_path(f"{key}.{t}")
-        journal({"op": "remove_file", "target": t, "path": path})
+        record_undo({"op": "remove_file", "target": t, "path": path})
         usage = backend.disk_usage(target=t)
         backend.write_file(target=t, path=path, size_bytes=usage.size_bytes, tag=key)
 
 
-def disk_crashloop(backend: Backend, *, key: str, targets: list[str], journal: Journal) -> None:
+def disk_crashloop(backend: Backend, *, key: str, targets: list[str], record_undo: RecordUndo) -> None:
     """Fill the disk, then restart the replica: it cannot boot on a full disk (crash loop)."""
-    disk_fill(backend, key=key, targets=targets, journal=journal)
+    disk_fill(backend, key=key, targets=targets, record_undo=record_undo)
     for t in targets:
-        journal({"op": "ensure_running", "target": t})
+        record_undo({"op": "ensure_running", "target": t})
         backend.restart(target=t)
 
 

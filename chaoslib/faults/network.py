@@ -7,18 +7,15 @@ log (lost segments make a replica's requests slow) and the database errors each 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from chaoslib.backends.base import DATABASE, LOAD_BALANCER, Backend, Probe
+from chaoslib.stack import Stack
 from chaoslib.errors import ChaosError
-from chaoslib.faults.catalogue import (Apply, Family, Finding, FixTab, FixUI, Journal, Param, Pending, Scenario,
+from chaoslib.faults.catalogue import (Signals, Apply, Family, Finding, FixTab, FixUI, RecordUndo, Param, Pending, Scenario,
     Strength, known_target)
 
-if TYPE_CHECKING:
-    from chaoslib.game.detective import Signals
-    from chaoslib.stack import Stack
 
 __all__ = ["FAMILY", "NETWORK", "lb_packet_loss", "lb_cutoff", "db_cutoff", "lb_latency", "firewall_rules",
            "remove_firewall_rules", "LOSS_EVIDENCE_S", "SLOW_MS", "SLOW_SHARE", "MIN_REQUESTS", "slow_replicas"]
@@ -42,38 +39,39 @@ def slow_replicas(lb_slow: dict[str, float], claimed: set[str] = frozenset()) ->
 
 
 # -- scenarios ------------------------------------------------------------------------------
-def lb_packet_loss(backend: Backend, *, key: str, targets: list[str], fraction: float, journal: Journal) -> None:
+def lb_packet_loss(backend: Backend, *, key: str, targets: list[str], fraction: float, record_undo: RecordUndo) -> None:
     """Drop a fraction of the packets the load balancer sends to each target replica."""
     for t in targets:
         rule = f"{key}.{t}"
-        journal({"op": "remove_network_rules", "key": rule})
+        record_undo({"op": "remove_network_rules", "key": rule})
         backend.drop_packets(key=rule, source=LOAD_BALANCER, target=t, fraction=fraction)
 
 
-def lb_cutoff(backend: Backend, *, key: str, targets: list[str], journal: Journal) -> None:
+def lb_cutoff(backend: Backend, *, key: str, targets: list[str], record_undo: RecordUndo) -> None:
     """Cut the load balancer off from each target replica entirely."""
-    lb_packet_loss(backend, key=key, targets=targets, fraction=1.0, journal=journal)
+    lb_packet_loss(backend, key=key, targets=targets, fraction=1.0, record_undo=record_undo)
 
 
-def db_cutoff(backend: Backend, *, key: str, targets: list[str], journal: Journal) -> None:
+def db_cutoff(backend: Backend, *, key: str, targets: list[str], record_undo: RecordUndo) -> None:
     """Cut target replicas off from PostgreSQL, as a firewall change would; exporters keep working."""
     for t in targets:
         rule = f"{key}.{t}"
-        journal({"op": "remove_network_rules", "key": rule})
+        record_undo({"op": "remove_network_rules", "key": rule})
         backend.drop_packets(key=rule, source=t, target=DATABASE, fraction=1.0)
 
 
-def lb_latency(backend: Backend, *, key: str, targets: list[str], delay_ms: int, journal: Journal) -> None:
+def lb_latency(backend: Backend, *, key: str, targets: list[str], delay_ms: int, record_undo: RecordUndo) -> None:
     """Add latency between the load balancer and the targets (only where netem exists)."""
     for t in targets:
         rule = f"{key}.{t}"
-        journal({"op": "remove_network_rules", "key": rule})
+        record_undo({"op": "remove_network_rules", "key": rule})
         backend.delay_packets(key=rule, source=LOAD_BALANCER, target=t, delay_ms=int(delay_ms))
 
 
 SCENARIOS = (
     Scenario("lb-loss", NETWORK, lb_packet_loss, "packet loss between the load balancer and replicas",
-             {"fraction": Param(float, 0.05, 0.95, 0.5, "a fraction, e.g. 0.5 for 50 percent")},
+             {"fraction": Param(float, 0.05, 0.95, 0.5, "a fraction, e.g. 0.5 for 50 percent",
+                               "{value:.0%} of the packets dropped")},
              strength={"easy": Strength("fraction", 0.6, 0.8), "normal": Strength("fraction", 0.45, 0.6),
                        "hard": Strength("fraction", 0.35, 0.45)}),
     Scenario("lb-cutoff", NETWORK, lb_cutoff, "a replica cut off from the load balancer", max_targets=8,
@@ -81,7 +79,7 @@ SCENARIOS = (
     Scenario("db-cutoff", NETWORK, db_cutoff, "replicas cut off from PostgreSQL", easy_everywhere=True,
              second_fault=False),
     Scenario("lb-latency", NETWORK, lb_latency, "added latency between the load balancer and replicas (netem)",
-             {"delay_ms": Param(int, 10, 5000, 400, "milliseconds")}, requires=frozenset({"has_netem"}),
+             {"delay_ms": Param(int, 10, 5000, 400, "milliseconds", "{value} ms of added delay")}, requires=frozenset({"has_netem"}),
              strength={"easy": Strength("delay_ms", 1000, 2000), "normal": Strength("delay_ms", 400, 1000),
                        "hard": Strength("delay_ms", 150, 400)}),
 )
@@ -216,5 +214,5 @@ FAMILY = Family(
         "scrape_up": "avg by (replica) (avg_over_time(up{{job='pollapp'}}[{w1}]))",
         "db_errors": "sum by (replica) (increase(django_db_new_connection_errors_total[{w}]))",
     },
-    gather=slow_by_replica, fix_tab=FixTab("Firewall", _fix_tab), effect_probe=effect_probe,
+    gather=slow_by_replica, gathered=("lb_slow", "db_log_errors"), fix_tab=FixTab("Firewall", _fix_tab), effect_probe=effect_probe,
 )

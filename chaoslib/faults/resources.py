@@ -6,16 +6,13 @@ the CPU quota and CFS throttling per replica.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 from chaoslib.backends.base import DEFAULT_LIMITS, MAX_MEMORY_BYTES, MIN_MEMORY_BYTES, Backend, Limits, Probe
+from chaoslib.stack import Stack
 from chaoslib.errors import UsageError
-from chaoslib.faults.catalogue import (Apply, Family, Finding, FixTab, FixUI, Journal, Param, Pending, Scenario,
+from chaoslib.faults.catalogue import (Signals, Apply, Family, Finding, FixTab, FixUI, RecordUndo, Param, Pending, Scenario,
     Strength, known_target)
 
-if TYPE_CHECKING:
-    from chaoslib.game.detective import Signals
-    from chaoslib.stack import Stack
 
 __all__ = ["FAMILY", "RESOURCES", "cpu_starve", "memory_starve", "set_limits", "MIN_MEMORY_MB", "MAX_MEMORY_MB",
            "MIN_CPU", "MAX_CPU", "LOW_CPU", "LOW_MEMORY_MB", "HEALTHY_CPU", "HEALTHY_MEMORY_MB"]
@@ -35,11 +32,11 @@ STARVED_CPU, THROTTLED = 0.2, 0.5
 
 
 # -- scenarios ------------------------------------------------------------------------------
-def _cycle_with_limits(backend: Backend, *, targets: list[str], limits: Limits, journal: Journal) -> None:
+def _cycle_with_limits(backend: Backend, *, targets: list[str], limits: Limits, record_undo: RecordUndo) -> None:
     for t in targets:
         before = backend.get_limits(target=t)
-        journal({"op": "set_limits", "target": t, "cpu": before.cpu, "memory": before.memory})
-        journal({"op": "ensure_running", "target": t})
+        record_undo({"op": "set_limits", "target": t, "cpu": before.cpu, "memory": before.memory})
+        record_undo({"op": "ensure_running", "target": t})
         backend.stop(target=t)
         backend.set_limits(target=t, limits=Limits(cpu=limits.cpu if limits.cpu is not None else before.cpu,
                                                    memory=limits.memory if limits.memory is not None
@@ -47,24 +44,24 @@ def _cycle_with_limits(backend: Backend, *, targets: list[str], limits: Limits, 
         backend.ensure_running(target=t)
 
 
-def cpu_starve(backend: Backend, *, key: str, targets: list[str], cpu: float, journal: Journal) -> None:
+def cpu_starve(backend: Backend, *, key: str, targets: list[str], cpu: float, record_undo: RecordUndo) -> None:
     """Give each target a tiny CPU quota, then cycle it."""
-    _cycle_with_limits(backend, targets=targets, limits=Limits(cpu=cpu), journal=journal)
+    _cycle_with_limits(backend, targets=targets, limits=Limits(cpu=cpu), record_undo=record_undo)
 
 
-def memory_starve(backend: Backend, *, key: str, targets: list[str], memory_mb: int, journal: Journal) -> None:
+def memory_starve(backend: Backend, *, key: str, targets: list[str], memory_mb: int, record_undo: RecordUndo) -> None:
     """Set each target's memory limit below its working set, then cycle it: OOM kills follow."""
     _cycle_with_limits(backend, targets=targets, limits=Limits(memory=int(memory_mb) * 1024 * 1024),
-                       journal=journal)
+                       record_undo=record_undo)
 
 
 SCENARIOS = (
     Scenario("cpu-starve", RESOURCES, cpu_starve, "a tiny CPU quota, then a restart",
-             {"cpu": Param(float, MIN_CPU, 0.5, 0.02, "cores, e.g. 0.02")},
+             {"cpu": Param(float, MIN_CPU, 0.5, 0.02, "cores, e.g. 0.02", "a CPU quota of {value:g} cores")},
              strength={"easy": Strength("cpu", 0.01, 0.02), "normal": Strength("cpu", 0.02, 0.05),
                        "hard": Strength("cpu", 0.05, 0.1)}),
     Scenario("memory-starve", RESOURCES, memory_starve, "a memory limit below the working set, then a restart",
-             {"memory_mb": Param(int, MIN_MEMORY_MB, 256, 24, "MiB")},
+             {"memory_mb": Param(int, MIN_MEMORY_MB, 256, 24, "MiB", "a memory limit of {value} MiB")},
              strength={"easy": Strength("memory_mb", 16, 16), "normal": Strength("memory_mb", 20, 28),
                        "hard": Strength("memory_mb", 28, 36)}),
 )
@@ -178,6 +175,7 @@ def effect_probe(scenario: str, target: str, probe: Probe):
 FAMILY = Family(
     name=RESOURCES, scenarios=SCENARIOS, effect_gone=effect_gone,
     fixes={"set_limits": set_limits}, autofix=autofix, rule=rule, priority=20, gather=engine_view,
+    gathered=("oom_engine", "memory_limit_engine_mb"),
     hint="resources: look at each replica's CPU quota and throttling, its memory against its limit, "
          "and OOM kills and restarts.",
     queries={

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable
 
 from chaoslib import faults
 from chaoslib.errors import ChaosError
-from chaoslib.faults import Finding, Pending
+from chaoslib.backends.base import Progress, no_progress
+from chaoslib.faults import Finding, Pending, Signals
 from chaoslib.faults.network import LOSS_EVIDENCE_S, NETWORK, SLOW_MS, SLOW_SHARE  # noqa: F401 (the tests' vocabulary)
 from chaoslib.observe.metrics import Metrics
 from chaoslib.stack import Stack
 
-__all__ = ["Hypothesis", "Signals", "diagnose", "investigate", "verdict", "LOSS_EVIDENCE_S", "NETWORK"]
+__all__ = ["Hypothesis", "Signals", "gather", "diagnose", "investigate", "verdict", "LOSS_EVIDENCE_S", "NETWORK"]
 
 
 @dataclass
@@ -72,49 +72,28 @@ class Hypothesis:
                              for f in self.findings] if self.named else []}
 
 
-class Signals:
-    """Per-replica figures over the last few minutes, as the notebooks query them, by signal name.
+def gather(stack: Stack, *, metrics: Metrics | None, minutes: float = 5, since: float | None = None) -> Signals:
+    """Read every family's signals over the last `minutes`, or only since `since` (epoch seconds).
 
-    Each family says which it reads (its `queries` and `gather`); a signal nobody measured
-    reads as empty, so a rule never fails on a missing series.
+    Every window, the fixed one-minute ones included, is cut at `since`: evidence from
+    before a game began (the tail of the previous one) must not count in this one. Without
+    monitoring (`metrics` None) the Prometheus signals read as empty.
     """
-
-    def __init__(self, window_s: float = 300.0, **values: dict[str, float]) -> None:
-        #: How many seconds of evidence these figures cover.
-        self.window_s = float(window_s)
-        self.values = {k: dict(v) for k, v in values.items()}
-
-    def __getattr__(self, name: str) -> dict[str, float]:
-        if name.startswith("__") or name in ("values", "window_s"):
-            raise AttributeError(name)
-        return self.values.get(name, {})
-
-    def __repr__(self) -> str:
-        return f"Signals(window_s={self.window_s:.0f}, {self.values!r})"
-
-    @classmethod
-    def gather(cls, stack: Stack, *, metrics: Metrics | None = None, minutes: float = 5,
-               since: float | None = None) -> "Signals":
-        """Read every family's signals over the last `minutes`, or only since `since` (epoch seconds).
-
-        Every window, the fixed one-minute ones included, is cut at `since`: evidence from
-        before a game began (the tail of the previous one) must not count in this one.
-        """
-        now = time.time()
-        seconds = max(15, int(now - since)) if since is not None else max(30, int(minutes * 60))
-        w, w1 = f"{seconds}s", f"{min(seconds, 60)}s"
-        values: dict[str, dict[str, float]] = {}
-        m = metrics or (Metrics() if stack.backend.features.has_monitoring else None)
-        for fam in faults.FAMILIES.values():
-            for name, promql in fam.queries.items():
-                if m is not None and name not in values:
-                    values[name] = _by_replica(m, promql.format(w=w, w1=w1))
-            if fam.gather is not None:
-                try:
-                    values.update(fam.gather(stack, now - seconds))
-                except ChaosError:  # a second opinion that cannot be read counts as nothing seen
-                    pass
-        return cls(window_s=seconds, **values)
+    now = time.time()
+    seconds = max(15, int(now - since)) if since is not None else max(30, int(minutes * 60))
+    w, w1 = f"{seconds}s", f"{min(seconds, 60)}s"
+    values: dict[str, dict[str, float]] = {}
+    for fam in faults.FAMILIES.values():
+        for name, promql in fam.queries.items():
+            if name not in values:
+                values[name] = _by_replica(metrics, promql.format(w=w, w1=w1)) if metrics is not None else {}
+        values.update({name: {} for name in fam.gathered if name not in values})
+        if fam.gather is not None:
+            try:
+                values.update(fam.gather(stack, now - seconds))
+            except ChaosError:  # a second opinion that cannot be read counts as nothing seen
+                pass
+    return Signals(window_s=seconds, **values)
 
 
 def _by_replica(metrics: Metrics, promql: str) -> dict[str, float]:
@@ -137,25 +116,19 @@ def diagnose(s: Signals) -> Hypothesis:
     return Hypothesis(found, pending)
 
 
-def investigate(stack: Stack, *, metrics: Metrics | None = None, minutes: float | None = None) -> Hypothesis:
-    """The likely faults given what the stack shows now (by default: since the game began)."""
-    if minutes is not None:
-        return diagnose(Signals.gather(stack, metrics=metrics, minutes=minutes))
-    from chaoslib.game.session import current
-
-    state = current(stack)
-    if state is None:
-        return diagnose(Signals.gather(stack, metrics=metrics, minutes=5))
-    return diagnose(Signals.gather(stack, metrics=metrics, since=state.started_at))
+def investigate(stack: Stack, *, metrics: Metrics | None, since: float | None = None,
+                minutes: float = 5) -> Hypothesis:
+    """The likely faults given what the stack shows now: since `since` (a game's start), else the last `minutes`."""
+    return diagnose(gather(stack, metrics=metrics, since=since, minutes=minutes))
 
 
-def verdict(stack: Stack, *, timeout: float = 90, interval: float = 5,
-            progress: Callable[[str], None] = lambda _: None) -> Hypothesis:
+def verdict(stack: Stack, *, metrics: Metrics | None, since: float | None, timeout: float = 90, interval: float = 5,
+            progress: Progress = no_progress) -> Hypothesis:
     """Ask until the detective names something (or `timeout` passes): what the autopilot submits."""
     start = time.monotonic()
-    h = investigate(stack)
+    h = investigate(stack, metrics=metrics, since=since)
     while not h.named and time.monotonic() - start < timeout:
         progress(f"the detective is still looking ({time.monotonic() - start:.0f} s)")
         time.sleep(interval)
-        h = investigate(stack)
+        h = investigate(stack, metrics=metrics, since=since)
     return h

@@ -10,7 +10,6 @@ The same seed and difficulty always draw the same incident on the same stack.
 """
 from __future__ import annotations
 
-import os
 import random
 from dataclasses import dataclass, field
 
@@ -18,7 +17,7 @@ from chaoslib.backends.base import Features
 from chaoslib.errors import UsageError
 from chaoslib.faults import DIFFICULTIES, FAMILIES, SCENARIOS
 
-__all__ = ["DIFFICULTIES", "Drawn", "draw", "forced_family"]
+__all__ = ["DIFFICULTIES", "Drawn", "draw", "families_of"]
 
 
 @dataclass
@@ -32,15 +31,6 @@ class Drawn:
     @property
     def family(self) -> str:
         return SCENARIOS[self.scenario].family
-
-
-def forced_family() -> str | None:
-    """CHAOSCTL_FAMILY forces the family of the draw (CI runs the notebooks once per family)."""
-    value = os.environ.get("CHAOSCTL_FAMILY") or None
-    if value is not None and value not in FAMILIES:
-        raise UsageError(f"CHAOSCTL_FAMILY must be one of {', '.join(FAMILIES)}, got {value!r}",
-                         field="CHAOSCTL_FAMILY", value=value)
-    return value
 
 
 def _variants(family: str, features: Features) -> list[str]:
@@ -65,19 +55,28 @@ def _targets(rng: random.Random, scenario: str, difficulty: str, pool: list[str]
     return sorted(rng.sample(pool, count))
 
 
+def families_of(names: list[str] | None) -> list[str]:
+    """The families a draw may pick from: `names` checked against the catalogue ("all" or none: every family)."""
+    if not names or names == ["all"]:
+        return list(FAMILIES)
+    unknown = [n for n in names if n not in FAMILIES]
+    if unknown:
+        raise UsageError(f"unknown fault family {unknown[0]!r}", field="family", value=unknown[0],
+                         hint=f"families are {', '.join(FAMILIES)} (or all)")
+    return [f for f in FAMILIES if f in names]
+
+
 def draw(*, seed: int, difficulty: str, targets: list[str], features: Features,
-         family: str | None = None) -> list[Drawn]:
-    """Draw an incident: one fault (two on hard, sometimes)."""
+         families: list[str] | None = None) -> list[Drawn]:
+    """Draw an incident from `families` (default: all): one fault (two on hard, sometimes)."""
     if difficulty not in DIFFICULTIES:
         raise UsageError(f"difficulty must be one of {', '.join(DIFFICULTIES)}, got {difficulty!r}",
                          field="difficulty", value=difficulty)
     if not targets:
         raise UsageError("no replicas to draw targets from", hint="is the stack up?")
     rng = random.Random(f"chaos-control:{seed}:{difficulty}")
-    if family is not None and family not in FAMILIES:
-        raise UsageError(f"unknown fault family {family!r}", field="family", value=family,
-                         hint=f"families are {', '.join(FAMILIES)}")
-    family = family or rng.choice(list(FAMILIES))
+    pool = families_of(families)
+    family = pool[0] if len(pool) == 1 else rng.choice(pool)
     if not _variants(family, features):
         raise UsageError(f"no scenario of the {family} family can run on this backend", field="family",
                          value=family, hint="pick another family")

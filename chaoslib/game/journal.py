@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-__all__ = ["PLAYING", "FINISHED", "INJECTING", "FAILED", "GameState", "Journal"]
+__all__ = ["PLAYING", "FINISHED", "INJECTING", "FAILED", "GameState", "GameJournal"]
 
 PLAYING, FINISHED = "playing", "finished"
 #: A game being injected (journalled before the injection), and one whose injection failed.
@@ -44,8 +44,8 @@ class GameState:
         return [e for e in self.events if e["kind"] == kind]
 
 
-class Journal:
-    """The game file, read and written under a lock, replaced atomically.
+class GameJournal:
+    """The game's journal file (`game.json`): one game's events, read and written under a lock, replaced atomically.
 
     A damaged file (truncated, not JSON, the wrong shape) is never fatal: it is kept beside,
     renamed `game.json.damaged-<time>`, and the game starts afresh.

@@ -11,13 +11,17 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from matplotlib.figure import Figure
+
 from chaoslib.errors import ChaosError
 from chaoslib.faults import SCENARIOS
 from chaoslib.game.session import GameState, findings_of, game_faults, require_game
 from chaoslib.observe.metrics import Metrics
 from chaoslib.engine.registry import FaultRecord
 from chaoslib.stack import Stack
+from chaoslib.game.scoring import describe
 from chaoslib.game.steady import SLO
+from chaoslib.observe import dashboards
 
 #: The error budget's period: a 99 % objective allows 1 % of 30 days' requests to fail.
 BUDGET_DAYS = 30
@@ -37,13 +41,14 @@ def window(state: GameState) -> tuple[float, float]:
     return state.started_at, passed["t"] if passed else time.time()
 
 
-def impact(stack: Stack, state: GameState, *, metrics: Metrics | None = None) -> dict:
+def impact(stack: Stack, state: GameState, *, metrics: Metrics | None) -> dict:
     """What users felt over the incident: requests, failures, budget burned, votes (None where unknown)."""
-    metrics = metrics or Metrics()
     start, end = window(state)
     span = max(10, int(end - start))
     out: dict = {"duration_s": end - start}
     try:
+        if metrics is None:
+            raise ChaosError(f"the {stack.backend.name} backend runs no Prometheus")
         total = metrics.value(f'sum(increase(traefik_entrypoint_requests_total{{entrypoint="web"}}[{span}s]))')
         failed = metrics.value(f'sum(increase(traefik_entrypoint_requests_total{{entrypoint="web",code=~"5.."}}'
                                f'[{span}s]))', 0.0)
@@ -120,23 +125,21 @@ def _marks(state: GameState) -> dict[str, float | None]:
             "fix": fix["t"] if fix else None, "validated": passed["t"] if passed else None}
 
 
-def figure(state: GameState, *, metrics: Metrics | None = None):
+def figure(state: GameState, *, metrics: Metrics) -> Figure:
     """The golden-signals dashboard over the incident, marked with fault, page, fix and validation."""
-    from chaoslib.observe import dashboards
-
     start, end = window(state)
     minutes = max(5.0, (end - start) / 60 + 3)
     return dashboards.plot("golden-signals", minutes=minutes, end=min(end + 60, time.time()), marks=_marks(state),
                            metrics=metrics, standalone=True)
 
 
-def picture(state: GameState, path: Path, *, metrics: Metrics | None = None) -> Path:
+def picture(state: GameState, path: Path, *, metrics: Metrics) -> Path:
     """The postmortem's figure saved as a PNG (drawn outside pyplot: the player's backend is untouched)."""
     figure(state, metrics=metrics).savefig(path, dpi=80)
     return path
 
 
-def write(stack: Stack, *, directory: Path | None = None, plots: bool = True) -> Path:
+def write(stack: Stack, *, metrics: Metrics | None, directory: Path | None = None, plots: bool = True) -> Path:
     """Write the postmortem of the current game; returns its path (pictures beside it)."""
     state = require_game(stack)
     faults = game_faults(stack, state)
@@ -148,7 +151,7 @@ def write(stack: Stack, *, directory: Path | None = None, plots: bool = True) ->
     score = fin["score"] if fin else None
     paged = state.first("paged")
     hyps = state.all("hypothesis")
-    i = impact(stack, state)
+    i = impact(stack, state, metrics=metrics)
     start, end = window(state)
     scenarios = ", ".join(f"{f.scenario} on {', '.join(f.targets)}" for f in faults) or "no fault recorded"
 
@@ -193,12 +196,10 @@ def write(stack: Stack, *, directory: Path | None = None, plots: bool = True) ->
     lines += ["", "## What to do next", "", "_For you to fill in: what would have caught this sooner, made it "
               "smaller, or made it impossible? One line each, with an owner._", "", "- [ ] ", "- [ ] "]
     if score:
-        from chaoslib.game.scoring import describe
-
         lines += ["", "## Score", ""] + [f"- {line}" for line in describe(score)]
-    if plots:
+    if plots and metrics is not None:
         try:
-            png = picture(state, out / f"{stem}-golden-signals.png")
+            png = picture(state, out / f"{stem}-golden-signals.png", metrics=metrics)
             lines += ["", "## Evidence", "", "The golden signals over the incident; dashed lines mark the fault, "
                       "the page, the first fix and the passed validation.", "", f"![golden signals]({png.name})"]
         except Exception as e:  # a postmortem without a picture is still a postmortem

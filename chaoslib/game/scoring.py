@@ -8,20 +8,18 @@ fails validation even if the symptoms happen to pause.
 from __future__ import annotations
 
 import time
-from pathlib import Path
-from typing import Callable
 
 from chaoslib import config, faults
 from chaoslib.game import steady
 from chaoslib.backends.base import Backend
-from chaoslib.game.session import (FINISHED, HINT_COST, PLAYING, GameState, findings_of, game_faults, journal, require_game,
-    truth_of)
+from chaoslib.game.session import (FINISHED, HINT_COST, PLAYING, GameState, detect, findings_of, game_faults, journal,
+                                   require_game, truth_of)
 from chaoslib.engine.injector import heal
 from chaoslib.observe.metrics import Metrics
 from chaoslib.engine.registry import FaultRecord
+from chaoslib.progress import Progress, ProgressLine, no_progress
 from chaoslib.stack import Stack
 
-Progress = Callable[[str], None]
 
 POINTS_START = 100
 WRONG_FIX_COST = 5
@@ -37,27 +35,34 @@ def effect_gone(backend: Backend, fault: FaultRecord) -> tuple[bool, str]:
     return faults.family(fault.family).effect_gone(backend, list(fault.targets))
 
 
-def validate(stack: Stack, *, window_s: float | None = None, recover_s: float = 180.0,
-             progress: Progress = lambda _: None, metrics: Metrics | None = None) -> dict:
+def validate(stack: Stack, *, metrics: Metrics | None, window_s: float | None = None, recover_s: float = 180.0,
+             progress: Progress = no_progress) -> dict:
     """Wait for recovery, hold the SLOs over a window, check the cause is gone; record the result.
 
     Progress gets a line at least every 5 s in both phases: "recovering: ..." while waiting
     for the stack to come back (at most `recover_s`), then "steady state holding: N / W s".
     """
     state = require_game(stack)
-    metrics = metrics or Metrics()
     window = validation_window() if window_s is None else window_s
     faults = game_faults(stack, state)
-    check = (lambda: steady.slo_problems(stack, metrics)) if stack.backend.features.has_monitoring else \
-        (lambda: steady.status_problems(stack))  # no Prometheus: trust the backend's status()
+
+    def check() -> list[str]:
+        if metrics is None:  # no Prometheus: trust the backend's status()
+            return steady.status_problems(stack)
+        return steady.slo_problems(stack, metrics)
+
     start, problems = time.monotonic(), check()
     while problems and time.monotonic() - start < recover_s:
-        progress(f"recovering: {time.monotonic() - start:.0f} / {recover_s:.0f} s: {'; '.join(problems[:2])}")
+        done = time.monotonic() - start
+        progress(ProgressLine(f"recovering: {done:.0f} / {recover_s:.0f} s: {'; '.join(problems[:2])}",
+                              phase="recovering", done=done, total=recover_s))
         time.sleep(3)
         problems = check()
     held = time.monotonic()
     while not problems and time.monotonic() - held < window:
-        progress(f"steady state holding: {time.monotonic() - held:.0f} / {window:.0f} s")
+        done = time.monotonic() - held
+        progress(ProgressLine(f"steady state holding: {done:.0f} / {window:.0f} s", phase="holding", done=done,
+                              total=window))
         time.sleep(3)
         problems = check()
     if not problems and not all(effect_gone(stack.backend, f)[0] for f in faults):
@@ -174,8 +179,6 @@ def finish(stack: Stack) -> dict:
     The page is looked up in the pager first, so time to detect is known even when
     notebook 02 never waited for it (a game started with `chaosctl play`).
     """
-    from chaoslib.game.session import detect
-
     detect(stack)
     faults = game_faults(stack, require_game(stack))
     truth = _reveal(stack, faults, by="player")
@@ -185,10 +188,3 @@ def finish(stack: Stack) -> dict:
             st.add("finished", score=result)
             st.status = FINISHED
     return {"truth": truth, "score": result}
-
-
-def postmortem(stack: Stack, *, directory: Path | None = None, plots: bool = True) -> Path:
-    """Write the game's blameless postmortem in Markdown (see chaoslib.game.postmortem)."""
-    from chaoslib.game import postmortem as pm
-
-    return pm.write(stack, directory=directory, plots=plots)

@@ -1,4 +1,4 @@
-"""The game: a hidden draw, a journal on disk, hypotheses, fixes, validation and a score.
+"""A game's session: the hidden draw and injection, the page, hypotheses, hints and fixes, journalled.
 
 The journal (`game.json` in the state directory) is the single record of a game. Every
 step appends an event with its time, so it survives kernel restarts and re-running a
@@ -9,20 +9,26 @@ from __future__ import annotations
 import os
 import time
 
+import pandas as pd
+
+from chaoslib import faults
+from chaoslib.engine.injector import all_faults, heal, inject
+from chaoslib.engine.registry import FaultRecord
+from chaoslib.errors import ChaosError, GameError, UsageError
 from chaoslib.game import steady
-from chaoslib.backends.base import Progress, no_progress
-from chaoslib.game.draw import draw, forced_family
-from chaoslib.errors import GameError, UsageError
-from chaoslib.engine.injector import inject
-from chaoslib.game.journal import FAILED, FINISHED, INJECTING, PLAYING, GameState, Journal
+from chaoslib.game.draw import draw
+from chaoslib.observe import alerts
+from chaoslib.observe.metrics import Metrics
+from chaoslib.progress import Progress, no_progress
+from chaoslib.game.journal import FAILED, FINISHED, INJECTING, PLAYING, GameJournal, GameState
 from chaoslib.stack import Stack
 
-__all__ = ["FAILED", "FINISHED", "INJECTING", "PLAYING", "GameState", "Journal", "journal", "current", "play",
+__all__ = ["FAILED", "FINISHED", "INJECTING", "PLAYING", "GameState", "GameJournal", "journal", "current", "play",
            "game_faults", "require_game", "abandon", "findings_of", "truth_of", "record_page", "detect",
            "wait_for_page", "record_hypothesis", "hint", "apply_fix", "HINTS", "HINT_COST", "STEADY_TIMEOUT_S"]
 
-def journal(stack: Stack) -> Journal:
-    return Journal(stack.settings.state_dir / "game.json")
+def journal(stack: Stack) -> GameJournal:
+    return GameJournal(stack.settings.state_dir / "game.json")
 
 
 def current(stack: Stack) -> GameState | None:
@@ -34,7 +40,8 @@ def current(stack: Stack) -> GameState | None:
 STEADY_TIMEOUT_S = 300.0
 
 
-def play(stack: Stack, *, seed: int | None = None, difficulty: str = "normal", progress: Progress = no_progress,
+def play(stack: Stack, *, metrics: Metrics | None, seed: int | None = None, difficulty: str = "normal",
+         families: list[str] | None = None, progress: Progress = no_progress,
          steady_timeout: float = STEADY_TIMEOUT_S, require: str = "quiet") -> GameState:
     """Start a game: wait for a quiet stack, draw a hidden incident and inject it.
 
@@ -45,9 +52,8 @@ def play(stack: Stack, *, seed: int | None = None, difficulty: str = "normal", p
     every service is healthy, every replica in rotation and no alert pending, firing or
     active, so the first page is this game's; `require="in-rotation"` waits only for the
     services (the detective trials, which cut their evidence at the game's start).
+    `families` limits the draw to those families (default: every family).
     """
-    from chaoslib.engine.injector import heal
-
     if require not in ("quiet", "in-rotation"):
         raise UsageError(f"require must be quiet or in-rotation, got {require!r}", field="require", value=require)
     j = journal(stack)
@@ -64,10 +70,10 @@ def play(stack: Stack, *, seed: int | None = None, difficulty: str = "normal", p
             existing.add("failed", error="interrupted while injecting")
             existing.status = FAILED
             j.save(existing)
-        _wait_for_steady(stack, require=require, timeout=steady_timeout, progress=progress)
+        _wait_for_steady(stack, metrics, require=require, timeout=steady_timeout, progress=progress)
         seed = int(seed if seed is not None else int.from_bytes(os.urandom(4), "big") % 100000)
         drawn = draw(seed=seed, difficulty=difficulty, targets=stack.targets(), features=stack.backend.features,
-                     family=forced_family())
+                     families=families)
         # Before the injection: the evidence window and the page's start must cover it.
         state = GameState(seed=seed, difficulty=difficulty, started_at=time.time(), fault_ids=[], status=INJECTING)
         j.save(state)
@@ -88,14 +94,15 @@ def play(stack: Stack, *, seed: int | None = None, difficulty: str = "normal", p
         return state
 
 
-def _wait_for_steady(stack: Stack, *, require: str, timeout: float, progress: Progress) -> None:
-    from chaoslib.observe.metrics import Metrics
+def _wait_for_steady(stack: Stack, metrics: Metrics | None, *, require: str, timeout: float,
+                     progress: Progress) -> None:
+    def check() -> list[str]:
+        if metrics is None:  # no Prometheus: trust the backend's status()
+            return steady.status_problems(stack)
+        if require == "quiet":
+            return steady.quiet_problems(stack, metrics)
+        return steady.service_problems(stack, metrics)
 
-    metrics = Metrics()
-    check = (lambda: steady.quiet_problems(stack, metrics)) if require == "quiet" else \
-        (lambda: steady.service_problems(stack, metrics))
-    if not stack.backend.features.has_monitoring:  # no Prometheus: trust the backend's status()
-        check = lambda: steady.status_problems(stack)  # noqa: E731
     left = steady.wait_until(check, timeout=timeout, progress=progress,
                              what="a quiet stack before the game" if require == "quiet" else "every replica in rotation")
     if left:
@@ -104,10 +111,8 @@ def _wait_for_steady(stack: Stack, *, require: str, timeout: float, progress: Pr
                              "`chaosctl faults`); `chaosctl panic` undoes any fault left")
 
 
-def game_faults(stack: Stack, state: GameState) -> list:
+def game_faults(stack: Stack, state: GameState) -> list[FaultRecord]:
     """The fault records this game injected (hidden from the player until the reveal)."""
-    from chaoslib.engine.injector import all_faults
-
     return [f for f in all_faults(stack) if f.id in state.fault_ids]
 
 
@@ -143,10 +148,10 @@ def findings_of(hypothesis: dict) -> list[dict]:
     return [{"family": hypothesis["family"], "targets": hypothesis["targets"]}]
 
 
-def truth_of(faults: list) -> dict[str, list[str]]:
+def truth_of(records: list[FaultRecord]) -> dict[str, list[str]]:
     """What a right diagnosis names: each family of the game's faults and its replicas."""
     out: dict[str, set[str]] = {}
-    for f in faults:
+    for f in records:
         out.setdefault(f.family, set()).update(f.targets)
     return {family: sorted(targets) for family, targets in out.items()}
 
@@ -164,13 +169,11 @@ def detect(stack: Stack) -> dict | None:
     Only an alert that started after the injection counts (an earlier one is the previous
     incident's echo), and it is found whether or not notebook 02 waited for it.
     """
-    from chaoslib.observe import alerts
-
     state = current(stack)
     if state is None or state.first("paged") is not None or state.status not in (PLAYING, FINISHED) \
             or not stack.backend.features.has_monitoring:  # no Alertmanager, no pager: nothing pages
         return state.first("paged") if state else None
-    page = alerts.first_page(since=state.started_at)
+    page = alerts.first_page(stack.endpoint("pager"), since=state.started_at)
     if page is None:
         return None
     record_page(stack, received_at=page["received_at"].timestamp(), alertname=str(page["alertname"]),
@@ -179,12 +182,10 @@ def detect(stack: Stack) -> dict | None:
     return current(stack).first("paged")
 
 
-def wait_for_page(stack: Stack, *, timeout: float = 300, progress: Progress = no_progress):
+def wait_for_page(stack: Stack, *, timeout: float = 300, progress: Progress = no_progress) -> pd.DataFrame:
     """Wait (with progress) for this game's first page, record it, and return the firing rows."""
-    from chaoslib.observe import alerts
-
     state = require_game(stack)
-    firing = alerts.wait_for_page(since=state.started_at, timeout=timeout, progress=progress)
+    firing = alerts.wait_for_page(stack.endpoint("pager"), since=state.started_at, timeout=timeout, progress=progress)
     detect(stack)
     return firing.sort_values("received_at")
 
@@ -232,14 +233,12 @@ def record_hypothesis(stack: Stack, *, family: str | None = None, targets: list[
 
 def hint(stack: Stack) -> str:
     """The next hint (each costs points): where to look, then each fault's family, then each one's replicas."""
-    from chaoslib import faults as catalogue
-
     with journal(stack).edit() as state:
         if state is None or state.status != PLAYING:
             raise GameError("no game in progress", hint="start one with `chaosctl play`")
         level = min(len(state.all("hint")) + 1, max(HINTS))
         truth = truth_of(game_faults(stack, state))
-        families = "; ".join(catalogue.family(name).hint for name in truth)
+        families = "; ".join(faults.family(name).hint for name in truth)
         if len(truth) > 1:
             families = f"{len(truth)} faults, one per family. " + families
         targets = "; ".join(f"{name} on {', '.join(tgts)}" for name, tgts in truth.items())
@@ -251,7 +250,6 @@ def hint(stack: Stack) -> str:
 def apply_fix(stack: Stack, name: str, **kwargs) -> dict:
     """Run one of the player's fixes (chaoslib.faults.fixes) and record it, with its outcome."""
     from chaoslib import faults
-    from chaoslib.errors import ChaosError
 
     chosen = faults.fix(name)
     try:

@@ -15,9 +15,9 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from chaoslib.backends.base import Progress, no_progress
 from chaoslib.observe import alerts
 from chaoslib.observe.metrics import Metrics
+from chaoslib.progress import Progress, no_progress
 from chaoslib.stack import Stack
 
 #: Steady state: the objectives a fix is proven against.
@@ -53,14 +53,14 @@ def slo_problems(stack: Stack, metrics: Metrics) -> list[str]:
     return problems
 
 
-def alert_problems() -> list[str]:
+def alert_problems(stack: Stack) -> list[str]:
     """Alerts pending or firing in Prometheus, and alerts Alertmanager still holds as active."""
     seen, problems = set(), []
-    for _, a in alerts.rule_alerts().iterrows():
+    for _, a in alerts.rule_alerts(stack.endpoint("prometheus")).iterrows():
         where = f" on {a['replica']}" if isinstance(a["replica"], str) else ""
         seen.add((a["alertname"], a["replica"] if isinstance(a["replica"], str) else None))
         problems.append(f"{a['alertname']} ({a['severity']}) {a['state']}{where}")
-    for _, a in alerts.active_alerts().iterrows():
+    for _, a in alerts.active_alerts(stack.endpoint("alertmanager")).iterrows():
         replica = a["labels"].get("replica")
         if a["state"] == "active" and (a["alertname"], replica) not in seen:
             problems.append(f"{a['alertname']} ({a['severity']}) still active in Alertmanager"
@@ -70,7 +70,7 @@ def alert_problems() -> list[str]:
 
 def quiet_problems(stack: Stack, metrics: Metrics) -> list[str]:
     """What keeps a game from starting: unhealthy services, replicas out of rotation, any alert."""
-    return service_problems(stack, metrics) + alert_problems()
+    return service_problems(stack, metrics) + alert_problems(stack)
 
 
 def wait_until(check: Check, *, timeout: float, progress: Progress = no_progress, interval: float = 2.0,

@@ -1,28 +1,25 @@
-"""ipywidgets front ends over game.py, fixes.py and scoring.py, for the notebooks.
+"""ipywidgets front ends over the `Game` façade, for the notebooks: play, hypothesis, fix, validate, finish.
 
-With CHAOSCTL_AUTOPILOT=1 the forms fill and submit themselves from the detective's
-hypothesis, and the fix panel applies the matching fix: the notebooks run unattended in CI.
+Under the game's autopilot (`Game.autopilot`, CHAOSCTL_AUTOPILOT=1) the panels play
+themselves: the play panel starts the incident, the form fills and submits the detective's
+hypothesis, the fix panel applies the matching fix and validation runs: the notebooks run
+unattended in CI with no test code in their cells.
 """
 from __future__ import annotations
 
-import os
 import threading
 import time
+from typing import Any, Callable
 
 import ipywidgets as w
 from IPython.display import Markdown, display
 
 from chaoslib import faults
-from chaoslib.game import detective
-from chaoslib.game import session as game
-from chaoslib.game import scoring
 from chaoslib.errors import ChaosError, UsageError
+from chaoslib.game.facade import Game
+from chaoslib.game.records import Finding, Outcome
+from chaoslib.progress import ProgressLine
 from chaoslib.stack import Stack
-
-
-def autopilot() -> bool:
-    """True when CI (or a facilitator) wants the notebooks to play themselves."""
-    return os.environ.get("CHAOSCTL_AUTOPILOT", "") not in ("", "0", "false")
 
 
 def _one_line(e: BaseException) -> str:
@@ -32,7 +29,7 @@ def _one_line(e: BaseException) -> str:
     return f"{type(e).__name__}: {text[0] if text else 'no detail'}"
 
 
-def _report(out: w.Output, fn, *args, **kwargs):
+def _report(out: w.Output, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run `fn`; an error is printed in `out` as one line (never a traceback), and None returned."""
     with out:
         try:
@@ -46,14 +43,14 @@ def _report(out: w.Output, fn, *args, **kwargs):
 DEBOUNCE_S = 0.5
 
 
-def action(button: w.Button, out: w.Output, fn, *, busy: str = "working...") -> None:
+def action(button: w.Button, out: w.Output, fn: Callable[[], Any], *, busy: str = "working...") -> None:
     """Wire `fn()` to a button: disabled while it runs, a second click never runs it twice, errors in one line.
 
     While it runs the button counts the seconds ("restarting... 3 s"), so a wait never looks frozen.
     """
     label, state = button.description, {"busy": False, "done_at": 0.0}
 
-    def run(_=None):
+    def run(_: object = None) -> Any:
         if state["busy"] or time.monotonic() - state["done_at"] < DEBOUNCE_S:
             return None
         state["busy"], button.disabled, button.description = True, True, busy
@@ -75,24 +72,26 @@ def action(button: w.Button, out: w.Output, fn, *, busy: str = "working...") -> 
     button.run = run
 
 
-def play_panel(stack: Stack, *, default_seed: int | None = None) -> w.VBox:
+def play_panel(game: Game, *, default_seed: int | None = None) -> w.VBox:
     """Pick a difficulty (and a seed to replay), then start the incident (once the stack is quiet)."""
-    difficulty = w.Dropdown(options=["easy", "normal", "hard"], value="normal", description="Difficulty")
+    difficulty = w.Dropdown(options=list(faults.DIFFICULTIES), value="normal", description="Difficulty")
     seed = w.IntText(value=default_seed or 0, description="Seed (0=random)")
     button = w.Button(description="Start the incident", button_style="danger")
     status, out = w.Label(), w.Output()
     status.add_class("chaos-progress")
 
-    def start():
-        state = game.play(stack, seed=seed.value or None, difficulty=difficulty.value,
+    def start() -> Any:
+        info = game.start(seed=seed.value or None, difficulty=difficulty.value,
                           progress=lambda line: setattr(status, "value", line))
         status.value = ""
         with out:
-            print(f"The incident has begun (seed {state.seed}, {state.difficulty}). Watch for the page.")
-        return state
+            print(f"The incident has begun (seed {info.seed}, {info.difficulty}). Watch for the page.")
+        return info
     action(button, out, start, busy="waiting for a quiet stack...")
     box = w.VBox([w.HBox([difficulty, seed]), button, status, out])
     box.start = button.run
+    if game.autopilot and not game.in_progress():
+        box.start()
     return box
 
 
@@ -107,11 +106,12 @@ def _finding_row(stack: Stack) -> tuple[w.Dropdown, w.SelectMultiple, w.HBox]:
     return family, targets, w.HBox([family, targets])
 
 
-def hypothesis_form(stack: Stack) -> w.VBox:
+def hypothesis_form(game: Game) -> w.VBox:
     """Record the hypothesis: one finding per fault (family and replicas), and the evidence in the player's words.
 
     One finding is shown; "Add a finding" adds another for an incident with two faults (hard mode).
     """
+    stack = game.stack
     rows = [_finding_row(stack)]
     findings = w.VBox([rows[0][2]])
     add, drop = w.Button(description="Add a finding"), w.Button(description="Remove a finding")
@@ -120,32 +120,31 @@ def hypothesis_form(stack: Stack) -> w.VBox:
     submit = w.Button(description="Record hypothesis", button_style="primary")
     out = w.Output()
 
-    def grow():
+    def grow() -> None:
         if len(rows) >= len(faults.FAMILIES):
             raise UsageError("every family is already in a finding", field="findings")
         rows.append(_finding_row(stack))
         findings.children = tuple(r[2] for r in rows)
 
-    def shrink():
+    def shrink() -> None:
         if len(rows) == 1:
             raise UsageError("a hypothesis names at least one finding", field="findings")
         rows.pop()
         findings.children = tuple(r[2] for r in rows)
 
-    def record():
-        event = game.record_hypothesis(stack, evidence=evidence.value,
-                                       findings=[{"family": f.value, "targets": list(t.value)} for f, t, _ in rows])
+    def record() -> Any:
+        recorded = game.hypothesis([Finding(f.value, tuple(t.value)) for f, t, _ in rows], evidence=evidence.value)
         with out:
-            named = "; ".join(f"{f['family']} on {', '.join(f['targets'])}" for f in event["findings"])
-            print(f"hypothesis v{event['version']} recorded: {named}")
-        return event
+            named = "; ".join(f"{f.family} on {', '.join(f.targets)}" for f in recorded.findings)
+            print(f"hypothesis v{recorded.version} recorded: {named}")
+        return recorded
     action(add, out, grow)
     action(drop, out, shrink)
     action(submit, out, record, busy="recording...")
     box = w.VBox([findings, w.HBox([add, drop]), evidence, submit, out])
     box.submit, box.rows, box.evidence, box.submit_button = submit.run, rows, evidence, submit
-    if autopilot():
-        h = detective.verdict(stack, progress=print)
+    if game.autopilot and game.in_progress() and not game.hypotheses():
+        h = game.detective_verdict(progress=print)
         for i, finding in enumerate(h.findings if h.named else []):
             if i == len(rows):
                 grow()
@@ -156,16 +155,19 @@ def hypothesis_form(stack: Stack) -> w.VBox:
     return box
 
 
-def fix_panel(stack: Stack) -> w.VBox:
+def fix_panel(game: Game) -> w.VBox:
     """The engineer's actions: a tab per family's fixes (firewall, disk, limits...) and a restart. Each is journalled."""
-    out = w.Output()
+    stack, out = game.stack, w.Output()
 
     def say(text: str) -> None:
         with out:
             print(text)
 
+    def apply(_stack: Stack, name: str, **kwargs: Any) -> dict:
+        return {"fix": name, "result": game.apply_fix(name, **kwargs).result}
+
     ui = faults.FixUI(stack=stack, out=out, say=say, action=action, target_dropdown=lambda: target_dropdown(stack),
-                      apply=game.apply_fix)
+                      apply=apply)
     tabs, titles, buttons = [], [], {}
     for fam in faults.FAMILIES.values():
         if fam.fix_tab is not None:
@@ -174,74 +176,61 @@ def fix_panel(stack: Stack) -> w.VBox:
             titles.append(fam.fix_tab.title)
             buttons.update(more)
     rs_target, rs_button = target_dropdown(stack), w.Button(description="Restart")
-    action(rs_button, out, lambda: (game.apply_fix(stack, "restart", target=rs_target.value),
+    action(rs_button, out, lambda: (game.apply_fix("restart", target=rs_target.value),
                                     say(f"restarted {rs_target.value}")), busy="restarting...")
     tab = w.Tab(children=[*tabs, w.VBox([rs_target, rs_button])])
     for i, title in enumerate([*titles, "Restart"]):
         tab.set_title(i, title)
     box = w.VBox([tab, out])
     box.buttons = {**buttons, "restart": rs_button}
-    if autopilot():
-        _report(out, apply_matching_fix, stack)
+    if game.autopilot and game.in_progress():
+        _report(out, lambda: print("\n".join(game.autofix())))
     return box
 
 
-def apply_matching_fix(stack: Stack) -> list[str]:
-    """Autopilot: for each finding of the latest hypothesis, its family's fix, using only what the player can see."""
-    state = game.require_game(stack)
-    hyps = state.all("hypothesis")
-    if not hyps:
-        raise ChaosError("no hypothesis recorded yet", hint="record one in 04-hypothesis")
-    done = [faults.family(f["family"]).autofix(stack, t, game.apply_fix) for f in game.findings_of(hyps[-1]) for t in f["targets"]]
-    print("\n".join(done))
-    return done
-
-
-def validation_panel(stack: Stack) -> w.VBox:
+def validation_panel(game: Game) -> w.VBox:
     """Prove the steady state over a window (the bar moves while recovering and while holding)."""
     bar = w.FloatProgress(min=0, max=1, description="Validating")
     label, out = w.Label(), w.Output()
     label.add_class("chaos-progress")  # the line that moves (the browser test reads it)
     button = w.Button(description="Validate the fix", button_style="success")
 
-    def progress(text: str) -> None:
-        label.value = text
-        phase, _, rest = text.partition(": ")
-        try:
-            done, total = (float(x) for x in rest.split(" s")[0].split(" / "))
-        except ValueError:
+    def progress(line: str) -> None:
+        label.value = line
+        if not isinstance(line, ProgressLine):
             return
         # Recovery fills the first half of the bar, the steady window the second.
-        base = 0.0 if phase == "recovering" else 0.5
-        bar.bar_style = "info" if phase == "recovering" else ""
-        bar.value = base + 0.5 * min(1.0, done / total if total else 1.0)
+        recovering = line.phase == "recovering"
+        bar.bar_style = "info" if recovering else ""
+        bar.value = (0.0 if recovering else 0.5) + 0.5 * line.fraction
 
-    def run():
+    def run() -> Any:
         bar.value = 0.0
-        result = scoring.validate(stack, progress=progress)
+        result = game.validate(progress=progress)
         with out:
-            if result["passed"]:
+            if result.passed:
                 bar.value, bar.bar_style = 1.0, "success"
                 print("Steady state holds and the cause is gone. Well done.")
             else:
                 bar.bar_style = "danger"
-                print("Not yet: " + "; ".join(result["problems"]))
+                print("Not yet: " + "; ".join(result.problems))
         box.result = result
         return result
     action(button, out, run, busy="validating...")
     box = w.VBox([button, bar, label, out])
     box.run, box.result = button.run, None
+    if game.autopilot and game.in_progress():
+        box.run()
     return box
 
 
-def show_finish(stack: Stack) -> dict:
-    """Reveal, score and write the postmortem; display them as Markdown."""
-    done = scoring.finish(stack)
-    path = scoring.postmortem(stack)
-    truth = "\n".join(f"- **{t['scenario']}** ({t['family']}) on {', '.join(t['targets'])} {t['params'] or ''}"
-                      for t in done["truth"])
-    s = done["score"]
-    display(Markdown(f"### The reveal\n{truth}\n\n### Your score: {s['points']} points\n"
-                     + "\n".join(f"- {line}" for line in scoring.describe(s)[:-1])
-                     + f"\n\nPostmortem written to `{path}`"))
-    return {**done, "postmortem": str(path)}
+def show_finish(game: Game) -> Outcome:
+    """Reveal, score and write the postmortem; display them as Markdown (in words and units)."""
+    done = game.finish()
+    truth = "\n".join(f"- **{f.scenario}** ({f.family}): {f.description}, on {', '.join(f.targets)}"
+                      + (f" ({f.strength})" if f.strength else "") for f in done.faults)
+    s = done.score
+    display(Markdown(f"### The reveal\n{truth}\n\n### Your score: {s.points} points\n"
+                     + "\n".join(f"- {line}" for line in s.lines[:-1])
+                     + f"\n\nPostmortem written to `{done.postmortem}`"))
+    return done

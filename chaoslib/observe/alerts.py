@@ -7,15 +7,13 @@ arrives, the way an on-call engineer waits for the phone to ring.
 from __future__ import annotations
 
 import time
-from typing import Callable
 
 import pandas as pd
 import requests
 
-from chaoslib.backends import endpoint
+from chaoslib.progress import Progress
 from chaoslib.errors import ObserveError
 
-Progress = Callable[[str], None]
 
 
 def _get(url: str, source: str):
@@ -30,9 +28,8 @@ def _get(url: str, source: str):
         raise ObserveError(f"{source} answered badly: {e}", source=source) from e
 
 
-def active_alerts(url: str | None = None) -> pd.DataFrame:
+def active_alerts(url: str) -> pd.DataFrame:
     """Alerts Alertmanager holds now: alertname, severity, state, starts_at, summary, labels."""
-    url = url or endpoint("alertmanager")
     rows = []
     for a in _get(f"{url.rstrip('/')}/api/v2/alerts", "alertmanager"):
         labels = a.get("labels", {})
@@ -42,9 +39,8 @@ def active_alerts(url: str | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["alertname", "severity", "state", "starts_at", "summary", "labels"])
 
 
-def rule_alerts(url: str | None = None) -> pd.DataFrame:
+def rule_alerts(url: str) -> pd.DataFrame:
     """Alerts Prometheus evaluates as true now, pending or firing: alertname, severity, state, replica, active_at."""
-    url = url or endpoint("prometheus")
     body = _get(f"{url.rstrip('/')}/api/v1/alerts", "prometheus")
     rows = [{"alertname": a["labels"].get("alertname"), "severity": a["labels"].get("severity"),
              "state": a.get("state"), "replica": a["labels"].get("replica"),
@@ -53,7 +49,7 @@ def rule_alerts(url: str | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["alertname", "severity", "state", "replica", "active_at", "labels"])
 
 
-def pages(url: str | None = None, *, channel: str | None = "pages", since: float | None = None,
+def pages(url: str, *, channel: str | None = "pages", since: float | None = None,
           started_since: float | None = None) -> pd.DataFrame:
     """Every notification the pager received, one row per alert in it.
 
@@ -63,7 +59,6 @@ def pages(url: str | None = None, *, channel: str | None = "pages", since: float
     after it, which is how a game tells its own pages from a previous incident's (a
     notification about an alert that began earlier is an echo, not news).
     """
-    url = url or endpoint("pager")
     rows = []
     for n in _get(f"{url.rstrip('/')}/pages", "pager"):
         if channel and n["channel"] != channel:
@@ -85,14 +80,14 @@ def pages(url: str | None = None, *, channel: str | None = "pages", since: float
     return pd.DataFrame(rows, columns=cols)
 
 
-def first_page(*, since: float, url: str | None = None) -> pd.Series | None:
+def first_page(url: str, *, since: float) -> pd.Series | None:
     """The first firing page about an alert that started at or after `since` (a game's own page), or None."""
     df = pages(url, started_since=since)
     firing = df[df["status"] == "firing"].sort_values("received_at")
     return None if firing.empty else firing.iloc[0]
 
 
-def wait_for_page(*, since: float, timeout: float = 120, url: str | None = None,
+def wait_for_page(url: str, *, since: float, timeout: float = 120,
                   progress: Progress = lambda _: None, interval: float = 1.0) -> pd.DataFrame:
     """Wait until a page fires about an alert that started after `since`; return those firing rows."""
     deadline = time.monotonic() + timeout
@@ -106,7 +101,7 @@ def wait_for_page(*, since: float, timeout: float = 120, url: str | None = None,
         elapsed = time.monotonic() - start
         if time.monotonic() > deadline:
             raise ObserveError(f"no page within {timeout:.0f} s", source="pager",
-                               hint="check `chaosctl status` and Alertmanager at " + endpoint("alertmanager"))
+                               hint="check `chaosctl status` and Alertmanager's alerts")
         if elapsed - last >= 3:
             progress(f"waiting for the page... {elapsed:.0f} s")
             last = elapsed

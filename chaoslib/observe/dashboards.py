@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 
 from chaoslib.config import REPO_ROOT
@@ -84,10 +85,9 @@ def grid(*, minutes: float = 15, end: float | datetime | None = None, step: floa
     return end_ts - minutes * 60, end_ts
 
 
-def panel_data(panel: Panel, *, metrics: Metrics | None = None, minutes: float = 15,
+def panel_data(panel: Panel, *, metrics: Metrics, minutes: float = 15,
                end: float | datetime | None = None, step: float = 5) -> pd.DataFrame:
     """A panel's series as a wide frame: index time (one grid for all its queries), one column per legend."""
-    metrics = metrics or Metrics()
     start_ts, end_ts = grid(minutes=minutes, end=end, step=step)
     frames = []
     for t in panel.targets:
@@ -104,9 +104,8 @@ def panel_data(panel: Panel, *, metrics: Metrics | None = None, minutes: float =
     return long.pivot_table(index="time", columns="series", values="value", aggfunc="mean", dropna=False)
 
 
-def empty_panels(name: str, *, metrics: Metrics | None = None, minutes: float = 5) -> list[str]:
+def empty_panels(name: str, *, metrics: Metrics, minutes: float = 5) -> list[str]:
     """Titles (and queries) of panels whose queries return nothing now: a broken panel."""
-    metrics = metrics or Metrics()
     empty = []
     for panel in panels(name):
         for t in panel.targets:
@@ -127,7 +126,7 @@ MARK_GID = "chaos-mark"
 
 def plot(name: str, *, minutes: float = 15, end: float | datetime | None = None, fault_at: float | None = None,
          page_at: float | None = None, marks: dict[str, float | None] | None = None,
-         metrics: Metrics | None = None, columns: int = 2, step: float = 5, standalone: bool = False):
+         metrics: Metrics, columns: int = 2, step: float = 5, standalone: bool = False):
     """Draw every panel of a dashboard on one time grid; vertical lines mark the incident. Returns the figure.
 
     `marks` maps a label (fault, page, fix, validated, or any other) to a Unix time;
@@ -139,12 +138,12 @@ def plot(name: str, *, minutes: float = 15, end: float | datetime | None = None,
     rows = max(1, math.ceil(len(ps) / columns))
     size = (7 * columns, 2.8 * rows)
     if standalone:
-        from matplotlib.figure import Figure
+        from matplotlib.figure import Figure  # matplotlib is heavy: loaded when a plot is drawn
 
         fig = Figure(figsize=size)
         axes = fig.subplots(rows, columns, squeeze=False)
     else:
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # matplotlib is heavy: loaded when a plot is drawn
 
         fig, axes = plt.subplots(rows, columns, figsize=size, squeeze=False)
     start_ts, end_ts = grid(minutes=minutes, end=end, step=step)
@@ -184,8 +183,6 @@ def data_lines(ax) -> list:
 
 def drawn(line) -> bool:
     """True when a line shows something: two or more consecutive finite points."""
-    import numpy as np
-
     y = np.asarray(line.get_ydata(), dtype=float)
     finite = np.isfinite(y)
     return bool(len(y) > 1 and (finite[1:] & finite[:-1]).any())

@@ -12,14 +12,12 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
-if TYPE_CHECKING:
-    from chaoslib.stack import Stack
+from chaoslib.observe.dashboards import load
 
 __all__ = ["KIBANA_SEARCH", "LEAD_S", "DEFAULT_MINUTES", "NOTE", "Link", "grafana_url", "kibana_url",
-           "incident_links", "incident_range", "as_html", "show"]
+           "incident_links", "incident_range", "as_html"]
 
 #: The saved search stack/kibana/setup.sh creates: the app replicas' error lines.
 KIBANA_SEARCH = "chaos-app-errors"
@@ -66,8 +64,6 @@ def kibana_url(base: str, *, search_id: str, start: float, end: float) -> str:
 def incident_links(endpoints: dict[str, str], *, start: float, end: float,
                    dashboard: str = "golden-signals", search: bool = True) -> list[Link]:
     """The links the endpoints allow: the Grafana dashboard (by uid) and, if `search`, Kibana's saved search."""
-    from chaoslib.observe.dashboards import load
-
     out = []
     if endpoints.get("grafana"):
         board = load(dashboard)
@@ -99,18 +95,3 @@ def as_html(links: list[Link]) -> str:
     items = " · ".join(f'<a href="{html.escape(link.url, quote=True)}" target="_blank" rel="noopener">'
                        f"{html.escape(link.label)}</a>" for link in links)
     return f"<p>{items}</p>"
-
-
-def show(stack: Stack, *, dashboard: str = "golden-signals", search: bool = True, now: float | None = None) -> list[Link]:
-    """Display (in a notebook) the links to this game's incident, or the note; returns the links."""
-    from IPython.display import HTML, display
-
-    from chaoslib.game import session as game
-
-    state = game.current(stack)
-    paged = state.first("paged") if state else None
-    start, end = incident_range(state.started_at if state else None,
-                                paged["received_at"] if paged else None, now=now)
-    links = incident_links(stack.backend.endpoints(), start=start, end=end, dashboard=dashboard, search=search)
-    display(HTML(as_html(links)))
-    return links

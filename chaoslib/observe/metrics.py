@@ -11,7 +11,6 @@ from datetime import datetime, timezone
 import pandas as pd
 import requests
 
-from chaoslib.backends import endpoint
 from chaoslib.errors import ObserveError
 
 #: Golden-signal queries by replica, over the recording rules in stack/prometheus/rules.
@@ -51,8 +50,8 @@ def timestamp(value: float | datetime | str | None, default: float) -> float:
 class Metrics:
     """A Prometheus HTTP API client returning DataFrames."""
 
-    def __init__(self, url: str | None = None, *, timeout: float = 10.0) -> None:
-        self.url = (url or endpoint("prometheus")).rstrip("/")
+    def __init__(self, url: str, *, timeout: float = 10.0) -> None:
+        self.url = url.rstrip("/")
         self.timeout = timeout
 
     def _get(self, path: str, params: dict) -> dict:

@@ -11,7 +11,7 @@ import urllib.request
 from pathlib import Path
 
 from chaoslib import config
-from chaoslib.backends.base import Progress, no_progress
+from chaoslib.progress import Progress, no_progress
 from chaoslib.config import Settings
 from chaoslib.errors import PrerequisiteError, ServiceError
 from chaoslib.native.health import port_in_use

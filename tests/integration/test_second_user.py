@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 import json
-import os
 import pwd
 import shutil
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 

@@ -1,9 +1,7 @@
 """Alertmanager: the rendered config routes pages to the pager, Slack/Discord only when set."""
 from __future__ import annotations
 
-from pathlib import Path
 
-import pytest
 import yaml
 
 from chaoslib.render import render

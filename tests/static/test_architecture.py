@@ -12,15 +12,23 @@ PACKAGE = Path(__file__).resolve().parents[2] / "chaoslib"
 #: Layers, lowest first. A module is in the layer of the longest prefix that names it; it may
 #: import only from its own layer or lower ones (function-level imports count too).
 LAYERS = [
-    ("foundation", ["chaoslib.errors", "chaoslib.config", "chaoslib.guard", "chaoslib.render", "chaoslib.dockerconf",
-                    "chaoslib.observe.elastic", "chaoslib.observe.logs", "chaoslib.observe.promrules"]),
+    ("foundation", ["chaoslib.errors", "chaoslib.config", "chaoslib.progress", "chaoslib.guard", "chaoslib.render",
+                    "chaoslib.dockerconf", "chaoslib.observe.elastic", "chaoslib.observe.logs",
+                    "chaoslib.observe.promrules"]),
     ("kernel", ["chaoslib.kernel"]),
     ("native", ["chaoslib.native"]),
+    ("services", ["chaoslib.services"]),
     ("contract", ["chaoslib.backends.base"]),
-    ("records", ["chaoslib.engine.registry", "chaoslib.services.lab"]),
+    ("records", ["chaoslib.engine.registry", "chaoslib.engine.detached"]),
     ("backends", ["chaoslib.backends"]),
-    ("app", ["chaoslib"]),
-    ("cli", ["chaoslib.cli", "chaoslib.cli.args", "chaoslib.cli.faults", "chaoslib.cli.bench", "chaoslib.cli_game"]),
+    ("stack", ["chaoslib.stack"]),
+    ("observe", ["chaoslib.observe"]),
+    ("faults", ["chaoslib.faults"]),
+    ("engine", ["chaoslib.engine"]),
+    ("game", ["chaoslib.game"]),
+    ("bench", ["chaoslib.bench"]),
+    ("cli", ["chaoslib.cli"]),
+    ("package", ["chaoslib"]),
 ]
 #: The core modules every backend package has (the contract's areas), so a reader finds
 #: "how does docker do disks" in docker/disks.py and "how does local" in local/disks.py.

@@ -5,7 +5,6 @@ import json
 import re
 from pathlib import Path
 
-import pytest
 import yaml
 
 from .tooling import run, tool

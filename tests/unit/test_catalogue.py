@@ -70,7 +70,7 @@ class TestLookups:
             assert faults.family("toy") is toy and faults.scenario("toy-spill").family == "toy"
             assert "mop" in faults.fixes()
             assert draw(seed=1, difficulty="normal", targets=["app1", "app2", "app3"], features=Features(),
-                        family="toy")[0].scenario == "toy-spill"
+                        families=["toy"])[0].scenario == "toy-spill"
         assert "toy" not in faults.FAMILIES and "toy-spill" not in faults.SCENARIOS and "mop" not in faults.fixes()
 
     def test_a_family_cannot_be_added_twice(self):

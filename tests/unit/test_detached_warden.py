@@ -6,7 +6,7 @@ import time
 from dataclasses import replace
 
 from chaoslib.engine import injector
-from chaoslib.engine import warden
+from chaoslib.engine import detached
 from chaoslib.engine.registry import Registry
 
 
@@ -26,17 +26,17 @@ def test_inject_starts_one_warden_that_heals_on_ttl_then_exits(memory_stack, mon
     monkeypatch.setattr(type(backend), "features", replace(backend.features, warden_process=True), raising=False)
     a, b = memory_stack.targets()[:2]
     first = injector.inject(memory_stack, "lb-cutoff", targets=[a], ttl_s=2)
-    pid = warden.running(memory_stack.settings)
+    pid = detached.running(memory_stack.settings)
     assert pid is not None and os.path.exists(f"/proc/{pid}")
     injector.inject(memory_stack, "db-cutoff", targets=[b], ttl_s=3)
-    assert warden.running(memory_stack.settings) == pid, "a second warden was started"
+    assert detached.running(memory_stack.settings) == pid, "a second warden was started"
     registry = Registry(memory_stack.settings.faults_file)
     assert _wait(lambda: not registry.active()), registry.active()
     healed = {r.id: r for r in registry.records()}
     assert healed[first.id].healed_by == "ttl" and healed[first.id].healed_at - first.injected_at >= 2
-    assert _wait(lambda: warden.running(memory_stack.settings) is None), "the warden did not exit when idle"
-    assert not (memory_stack.settings.state_dir / warden.PIDFILE).exists()
-    log = (memory_stack.settings.state_dir / warden.LOGFILE).read_text()
+    assert _wait(lambda: detached.running(memory_stack.settings) is None), "the warden did not exit when idle"
+    assert not (memory_stack.settings.state_dir / detached.PIDFILE).exists()
+    log = (memory_stack.settings.state_dir / detached.LOGFILE).read_text()
     assert "fault expired and was undone" in log and "the warden exits" in log
 
 
@@ -44,4 +44,4 @@ def test_no_warden_without_the_feature(memory_stack):
     """A backend whose stack has its own warden (or none needed) gets no detached process."""
     assert not memory_stack.backend.features.warden_process
     injector.inject(memory_stack, "lb-cutoff", targets=[memory_stack.targets()[0]], ttl_s=60)
-    assert warden.running(memory_stack.settings) is None
+    assert detached.running(memory_stack.settings) is None

@@ -1,12 +1,12 @@
 """The detective's rules on hand-made signals (the live trials are in tests/integration)."""
 from __future__ import annotations
 
+from chaoslib.faults import FAMILIES
 from chaoslib.game.detective import LOSS_EVIDENCE_S, NETWORK, Signals, diagnose
 
 
 def signals(**kw) -> Signals:
-    base = {k: {} for k in ("disk_used", "disk_errors", "oom_kills", "throttled", "cpu_limit", "memory_ratio",
-                            "memory_limit_mb", "restarts", "lb_up", "scrape_up", "db_errors", "db_log_errors")}
+    base = {k: {} for fam in FAMILIES.values() for k in (*fam.queries, *fam.gathered)}
     base["scrape_up"] = {"app1": 1.0, "app2": 1.0, "app3": 1.0}
     base["lb_up"] = {"app1": 1.0, "app2": 1.0, "app3": 1.0}
     base.update(kw)

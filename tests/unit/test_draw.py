@@ -66,7 +66,7 @@ class TestDraw:
         """A forced family is honoured for every seed."""
         for seed in range(30):
             assert draw(seed=seed, difficulty="normal", targets=TARGETS, features=NO_NETEM,
-                        family="disk")[0].family == "disk"
+                        families=["disk"])[0].family == "disk"
 
     def test_bad_difficulty(self):
         """An unknown difficulty is a clear usage error."""

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from chaoslib.game.session import GameState, Journal
+from chaoslib.game.session import GameState, GameJournal
 
 
 @pytest.mark.parametrize("content", ['{"seed": 1, "difficu', "[]", '{"seed": 1}', "", '{"seed": 1, "bogus": 2}'])
@@ -13,7 +13,7 @@ def test_a_damaged_journal_is_quarantined(tmp_path, content):
     """Truncated, empty, the wrong shape or missing fields: load gives no game and keeps the file aside."""
     path = tmp_path / "game.json"
     path.write_text(content)
-    journal = Journal(path)
+    journal = GameJournal(path)
     assert journal.load() is None
     assert not path.exists()
     aside = list(tmp_path.glob("game.json.damaged-*"))
@@ -24,7 +24,7 @@ def test_a_damaged_journal_is_quarantined(tmp_path, content):
 
 def test_a_saved_journal_reads_back_and_is_private(tmp_path):
     """What is saved loads back the same, and the file (it names the hidden faults) is 0600."""
-    journal = Journal(tmp_path / "game.json")
+    journal = GameJournal(tmp_path / "game.json")
     state = GameState(seed=7, difficulty="hard", started_at=1.0, fault_ids=["f-1"])
     state.add("incident-started", seed=7)
     journal.save(state)

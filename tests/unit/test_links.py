@@ -5,6 +5,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
+from chaoslib.game import Game
 from chaoslib.game import session as game
 from chaoslib.observe import links
 
@@ -75,7 +76,7 @@ def test_show_uses_the_game_journal(memory_stack, monkeypatch, shown):
     journal = game.journal(memory_stack)
     journal.path.parent.mkdir(parents=True, exist_ok=True)
     journal.save(state)
-    found = links.show(memory_stack, dashboard="logs", now=END)
+    found = Game(memory_stack).observe.show_links(dashboard="logs", now=END)
     assert parse_qs(urlsplit(found[0].url).query) == {"from": [str(int((START - links.LEAD_S) * 1000))],
                                                       "to": ["1795839120500"]}
     assert "2026-11-28T03:58:00.250Z" in found[1].url
@@ -85,5 +86,5 @@ def test_show_uses_the_game_journal(memory_stack, monkeypatch, shown):
 def test_show_without_grafana_or_kibana_is_one_note(memory_stack, shown):
     """The memory backend (like the native one) offers neither: no link, the one-line note."""
     assert "grafana" not in memory_stack.backend.endpoints()
-    assert links.show(memory_stack) == []
+    assert Game(memory_stack).observe.show_links() == []
     assert shown == [f"<p>{links.NOTE}</p>"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from chaoslib import faults as catalogue
-from chaoslib.faults import fix
+from chaoslib.game import Finding, Game
 from chaoslib.game import session as game
 from chaoslib.game import scoring
 from chaoslib.backends.memory import MemoryBackend
@@ -21,7 +21,7 @@ RUNNABLE = sorted(n for n, sc in SCENARIOS.items() if not MemoryBackend.features
 
 def right_fix(stack: Stack, scenario: str, target: str) -> None:
     """What an engineer who understood the fault would do: its family's fix, through the player's fixes."""
-    catalogue.family(SCENARIOS[scenario].family).autofix(stack, target, game.apply_fix)
+    catalogue.family(SCENARIOS[scenario].family).autofix(stack, target, lambda s, n, **kw: game.apply_fix(s, n, **kw))
 
 
 def _all_running(stack: Stack) -> bool:
@@ -152,102 +152,110 @@ class TestEffectGone:
         assert _all_running(memory_stack)
 
 
-def _play(stack: Stack, monkeypatch, *, family: str, seed: int = 7, difficulty: str = "easy") -> game.GameState:
-    monkeypatch.setenv("CHAOSCTL_FAMILY", family)
-    return game.play(stack, seed=seed, difficulty=difficulty, steady_timeout=0)
+def _play(stack: Stack, *, family: str, seed: int = 7, difficulty: str = "easy") -> Game:
+    g = Game(stack, autopilot=False)
+    g.start(seed=seed, difficulty=difficulty, families=[family], steady_timeout=0)
+    return g
+
+
+def _records(g: Game) -> list:
+    return game.game_faults(g.stack, game.require_game(g.stack))
 
 
 class TestGame:
     @pytest.mark.parametrize("family", ["network", "disk", "resources"])
-    def test_a_whole_game(self, memory_stack, monkeypatch, family):
+    def test_a_whole_game(self, memory_stack, family):
         """Play, hypothesis, hint, a wrong then the right fix, validation and score, with status() as the judge."""
-        state = _play(memory_stack, monkeypatch, family=family)
-        faults = game.game_faults(memory_stack, state)
+        g = _play(memory_stack, family=family)
+        faults = _records(g)
         assert [f.family for f in faults] == [family] and all(f.hidden for f in faults)
         assert not any(scoring.effect_gone(memory_stack.backend, f)[0] for f in faults)
         targets = sorted({t for f in faults for t in f.targets})
-        game.record_hypothesis(memory_stack, family=family, targets=targets, evidence="status says so")
-        assert game.hint(memory_stack) == game.HINTS[1]
+        recorded = g.hypothesis([Finding(family, tuple(targets))], evidence="status says so")
+        assert (recorded.version, recorded.findings) == (1, (Finding(family, tuple(targets)),))
+        hint = g.hint()
+        assert (hint.level, hint.text, hint.cost) == (1, game.HINTS[1], 10)
         for t in targets:
-            game.apply_fix(memory_stack, "restart", target=t)
-        failed = scoring.validate(memory_stack, window_s=0, recover_s=0)
-        assert not failed["passed"] and failed["problems"]
+            g.apply_fix("restart", target=t)
+        failed = g.validate(window_s=0, recover_s=0)
+        assert not failed.passed and failed.problems
         assert active_faults(memory_stack)
         for f in faults:
             for t in f.targets:
                 right_fix(memory_stack, f.scenario, t)
-        assert scoring.validate(memory_stack, window_s=0, recover_s=0) == {"passed": True, "problems": []}
+        assert g.validate(window_s=0, recover_s=0).passed
         assert active_faults(memory_stack) == [] and _all_running(memory_stack)
-        result = scoring.finish(memory_stack)
-        assert result["truth"] == [{"scenario": f.scenario, "family": family, "targets": f.targets,
-                                    "params": f.params} for f in faults]
-        score = result["score"]
-        assert score["diagnosis_correct"] and score["hints_used"] == 1 and score["wrong_fixes"] == 0
-        assert score["time_to_detect_s"] is None  # no monitoring: nothing pages
-        assert score["points"] == scoring.POINTS_START - game.HINT_COST
-        lines = scoring.describe(score)
-        assert "time to detect: never" in lines and f"points: {score['points']}" in lines
-        assert game.current(memory_stack).status == game.FINISHED
+        outcome = g.finish(write_postmortem=False)
+        assert [(f.scenario, f.family, list(f.targets)) for f in outcome.faults] == \
+            [(f.scenario, family, f.targets) for f in faults]
+        score = outcome.score
+        assert score.diagnosis_correct and score.hints_used == 1 and score.wrong_fixes == 0
+        assert score.time_to_detect_s is None  # no monitoring: nothing pages
+        assert score.points == 100 - 10  # README: "10 points each" hint
+        assert "time to detect: never" in score.lines and f"points: {score.points}" in score.lines
+        assert g.info().status == "finished" and g.score() == score
 
-    def test_play_waits_for_a_healthy_status(self, memory_stack, monkeypatch):
+    def test_play_waits_for_a_healthy_status(self, memory_stack):
         """Without monitoring, play trusts status(): an unhealthy replica keeps the game from starting."""
         memory_stack.backend.stop(target="app2")
         with pytest.raises(GameError, match="app2 unhealthy"):
-            _play(memory_stack, monkeypatch, family="disk")
-        assert all_faults(memory_stack) == [] and game.current(memory_stack) is None
+            _play(memory_stack, family="disk")
+        assert all_faults(memory_stack) == [] and Game(memory_stack).info() is None
 
-    def test_play_again_returns_the_game_in_progress(self, memory_stack, monkeypatch):
+    def test_play_again_returns_the_game_in_progress(self, memory_stack):
         """Re-running play does not inject twice; another seed is refused."""
-        state = _play(memory_stack, monkeypatch, family="network")
-        assert _play(memory_stack, monkeypatch, family="network").fault_ids == state.fault_ids
+        g = _play(memory_stack, family="network")
+        first = [f.id for f in _records(g)]
+        assert [f.id for f in _records(_play(memory_stack, family="network"))] == first
         with pytest.raises(GameError):
-            _play(memory_stack, monkeypatch, family="network", seed=8)
-        assert len(all_faults(memory_stack)) == len(state.fault_ids)
+            _play(memory_stack, family="network", seed=8)
+        assert len(all_faults(memory_stack)) == len(first)
 
-    def test_wrong_hypothesis_and_wrong_fixes_cost_points(self, memory_stack, monkeypatch):
+    def test_wrong_hypothesis_and_wrong_fixes_cost_points(self, memory_stack):
         """A wrong family, a fix on an untouched replica and a failed fix lose points; the game is not recovered."""
-        state = _play(memory_stack, monkeypatch, family="disk")
-        hit = set(game.game_faults(memory_stack, state)[0].targets)
+        g = _play(memory_stack, family="disk")
+        hit = set(_records(g)[0].targets)
         spare = next(t for t in memory_stack.targets() if t not in hit)
-        game.record_hypothesis(memory_stack, family="network", targets=[spare], evidence="a guess")
-        game.apply_fix(memory_stack, "restart", target=spare)
+        g.hypothesis([{"family": "network", "targets": [spare]}], evidence="a guess")
+        g.apply_fix("restart", target=spare)
         with pytest.raises(UsageError):
-            game.apply_fix(memory_stack, "delete_files", target=spare, paths=[])
-        score = scoring.finish(memory_stack)["score"]
-        assert score["wrong_fixes"] == 2 and not score["diagnosis_correct"]
-        assert score["points"] == scoring.POINTS_START - 2 * scoring.WRONG_FIX_COST \
-            - scoring.WRONG_DIAGNOSIS_COST - scoring.NOT_RECOVERED_COST
-        assert "diagnosis correct: no" in scoring.describe(score)
+            g.apply_fix("delete_files", target=spare, paths=[])
+        score = g.give_up().score
+        assert score.wrong_fixes == 2 and not score.diagnosis_correct
+        # README: -5 per wrong fix, -30 for a wrong diagnosis, -40 for a fix that never validated.
+        assert score.points == 100 - 2 * 5 - 30 - 40
+        assert score.deductions == {"wrong fixes": 10, "wrong diagnosis": 30, "not recovered": 40}
+        assert "diagnosis correct: no" in score.lines
 
-    def test_a_hard_game_with_two_faults(self, memory_stack, monkeypatch):
+    def test_a_hard_game_with_two_faults(self, memory_stack):
         """A hard draw with two overlapping faults is played and fixed like any other."""
         features, targets = memory_stack.backend.features, memory_stack.targets()
         seed = next(s for s in range(200) if len(draw(seed=s, difficulty="hard", targets=targets, features=features,
-                                                      family="resources")) == 2)
-        state = _play(memory_stack, monkeypatch, family="resources", seed=seed, difficulty="hard")
-        faults = game.game_faults(memory_stack, state)
+                                                      families=["resources"])) == 2)
+        g = _play(memory_stack, family="resources", seed=seed, difficulty="hard")
+        faults = _records(g)
         assert len({f.family for f in faults}) == 2
-        truth = game.truth_of(faults)
+        truth = g.truth()
         first = next(iter(truth))
-        game.record_hypothesis(memory_stack, findings=[{"family": first, "targets": truth[first]}], evidence="one")
-        game.record_hypothesis(memory_stack, evidence="both",
-                               findings=[{"family": fam, "targets": tgts} for fam, tgts in truth.items()])
-        assert game.hint(memory_stack) == game.HINTS[1]
-        families = game.hint(memory_stack)
+        g.hypothesis([{"family": first, "targets": truth[first]}], evidence="one")
+        g.hypothesis([{"family": fam, "targets": tgts} for fam, tgts in truth.items()], evidence="both")
+        assert [h.version for h in g.hypotheses()] == [1, 2]
+        assert g.hint().text == game.HINTS[1]
+        families = g.hint().text
         assert "2 faults" in families and all(catalogue.family(fam).hint in families for fam in truth)
-        replicas = game.hint(memory_stack)
+        replicas = g.hint().text
         assert all(f"{fam} on {', '.join(tgts)}" in replicas for fam, tgts in truth.items())
         for f in faults:
             for t in f.targets:
                 right_fix(memory_stack, f.scenario, t)
-        assert scoring.validate(memory_stack, window_s=0, recover_s=0)["passed"]
-        score = scoring.finish(memory_stack)["score"]
-        assert (score["diagnosis_correct"], score["findings_right"], score["findings_out_of"]) == (True, 2, 2)
-        assert score["points"] == scoring.POINTS_START - 3 * game.HINT_COST
+        assert g.validate(window_s=0, recover_s=0).passed
+        score = g.finish(write_postmortem=False).score
+        assert (score.diagnosis_correct, score.findings_right, score.findings_out_of) == (True, 2, 2)
+        assert score.points == 100 - 3 * 10
 
-    def test_findings_are_checked_before_anything_is_recorded(self, memory_stack, monkeypatch):
+    def test_findings_are_checked_before_anything_is_recorded(self, memory_stack):
         """A family named twice, a replica in two findings, or an unknown family: one-line errors, nothing recorded."""
-        _play(memory_stack, monkeypatch, family="disk")
+        g = _play(memory_stack, family="disk")
         for bad, match in (([{"family": "disk", "targets": ["app1"]}, {"family": "disk", "targets": ["app2"]}],
                             "disk is named in two findings"),
                            ([{"family": "disk", "targets": ["app1"]}, {"family": "network", "targets": ["app1"]}],
@@ -255,17 +263,31 @@ class TestGame:
                            ([{"family": "cosmic", "targets": ["app1"]}], "family must be one of"),
                            ([{"family": "disk", "targets": []}], "name the replicas"), ([], "at least one finding")):
             with pytest.raises(UsageError, match=match):
-                game.record_hypothesis(memory_stack, findings=bad, evidence="")
-        assert game.current(memory_stack).all("hypothesis") == []
+                g.hypothesis(bad, evidence="")
+        assert g.hypotheses() == []
 
     def test_no_game_no_hypothesis(self, memory_stack):
         """A hypothesis, a hint or a validation without a game are refused; a bad family is a usage error."""
+        g = Game(memory_stack)
         with pytest.raises(GameError):
-            game.record_hypothesis(memory_stack, family="disk", targets=["app1"], evidence="")
+            g.hypothesis([Finding("disk", ("app1",))], evidence="")
         with pytest.raises(GameError):
-            scoring.validate(memory_stack, window_s=0, recover_s=0)
+            g.validate(window_s=0, recover_s=0)
+        with pytest.raises(GameError):
+            g.hint()
         with pytest.raises(UsageError, match="family"):
-            game.record_hypothesis(memory_stack, family="cosmic-rays", targets=["app1"], evidence="")
+            g.hypothesis([Finding("cosmic-rays", ("app1",))], evidence="")
+
+    def test_the_family_setting_limits_the_draw(self, memory_stack, monkeypatch):
+        """CHAOSCTL_FAMILY (read by config) limits the draw when start names no family; a bad name is one line."""
+        monkeypatch.setenv("CHAOSCTL_FAMILY", "resources")
+        g = Game(memory_stack, autopilot=False)
+        g.start(seed=3, steady_timeout=0)
+        assert set(g.truth()) == {"resources"}
+        g.panic()
+        monkeypatch.setenv("CHAOSCTL_FAMILY", "cosmic")
+        with pytest.raises(UsageError, match="unknown fault family 'cosmic'"):
+            Game(memory_stack).start(seed=3, steady_timeout=0)
 
 
 class TestDraw:

@@ -9,19 +9,18 @@ from __future__ import annotations
 import pytest
 
 from chaoslib import faults
-from chaoslib.game import detective
+from chaoslib.game import Game
 from chaoslib.game import session as game
-from chaoslib.game import scoring
 from chaoslib.faults import Family, Finding, Scenario, known_target
 from chaoslib.engine.injector import active_faults
 
 SPILL = "spill/puddle.dat"
 
 
-def spill(backend, *, key: str, targets: list[str], journal) -> None:
+def spill(backend, *, key: str, targets: list[str], record_undo) -> None:
     """Pour a puddle on each target's disk (a quarter of it), journalling the undo first."""
     for t in targets:
-        journal({"op": "remove_file", "target": t, "path": SPILL})
+        record_undo({"op": "remove_file", "target": t, "path": SPILL})
         backend.write_file(target=t, path=SPILL, size_bytes=backend.disk_usage(target=t).size_bytes // 4, tag=key)
 
 
@@ -47,7 +46,7 @@ TOY = Family(
                                                   for f in backend.list_files(target=t)), "still wet"),
     fixes={"mop": mop}, autofix=lambda stack, target, apply: f"mopped {apply(stack, 'mop', target=target)['result']}",
     rule=rule,
-    priority=5, hint="toy: look at the floor", gather=puddles)
+    priority=5, hint="toy: look at the floor", gather=puddles, gathered=("puddle",))
 
 
 @pytest.fixture
@@ -57,31 +56,30 @@ def toy():
     assert "toy" not in faults.FAMILIES
 
 
-def test_a_toy_family_plays_a_whole_game(memory_stack, monkeypatch, toy):
+def test_a_toy_family_plays_a_whole_game(memory_stack, toy):
     """Draw, inject, the detective names it, the autopilot's fix, validation and a full score: no library change."""
-    monkeypatch.setenv("CHAOSCTL_FAMILY", "toy")
-    state = game.play(memory_stack, seed=4, difficulty="normal", steady_timeout=0)
-    truth = game.truth_of(game.game_faults(memory_stack, state))
+    g = Game(memory_stack, autopilot=False)
+    g.start(seed=4, difficulty="normal", families=["toy"], steady_timeout=0)
+    truth = g.truth()
     assert list(truth) == ["toy"]
-    h = detective.investigate(memory_stack)
-    assert h.said() == (("toy", tuple(truth["toy"])),)
-    game.record_hypothesis(memory_stack, findings=[{"family": "toy", "targets": truth["toy"]}], evidence="wet")
-    assert not scoring.validate(memory_stack, window_s=0, recover_s=0)["passed"]
-    assert game.hint(memory_stack) == game.HINTS[1] and "toy: look at the floor" in game.hint(memory_stack)
-    for t in truth["toy"]:
-        assert toy.autofix(memory_stack, t, game.apply_fix) == "mopped True"
-    assert scoring.validate(memory_stack, window_s=0, recover_s=0)["passed"]
+    assert g.detective_view().said() == (("toy", tuple(truth["toy"])),)
+    g.hypothesis([{"family": "toy", "targets": truth["toy"]}], evidence="wet")
+    assert not g.validate(window_s=0, recover_s=0).passed
+    assert g.hint().text == game.HINTS[1] and "toy: look at the floor" in g.hint().text
+    assert g.autofix() == ["mopped True"] * len(truth["toy"])
+    assert g.validate(window_s=0, recover_s=0).passed
     assert active_faults(memory_stack) == []
-    score = scoring.finish(memory_stack)["score"]
-    assert score["diagnosis_correct"] and score["points"] == scoring.POINTS_START - 2 * game.HINT_COST
+    score = g.finish(write_postmortem=False).score
+    assert score.diagnosis_correct and score.points == 100 - 2 * 10
     assert [e["name"] for e in game.current(memory_stack).all("fix")] == ["mop"] * len(truth["toy"])
 
 
-def test_the_toy_fix_is_offered_by_name(memory_stack, monkeypatch, toy):
-    """game.apply_fix finds the toy family's fix by name, and refuses a name no family offers."""
-    monkeypatch.setenv("CHAOSCTL_FAMILY", "toy")
-    game.play(memory_stack, seed=1, difficulty="easy", steady_timeout=0)
-    target = game.truth_of(game.game_faults(memory_stack, game.current(memory_stack)))["toy"][0]
-    assert game.apply_fix(memory_stack, "mop", target=target)["result"] is True
+def test_the_toy_fix_is_offered_by_name(memory_stack, toy):
+    """The façade offers the toy family's fix by name, and refuses a name no family offers."""
+    g = Game(memory_stack, autopilot=False)
+    g.start(seed=1, difficulty="easy", families=["toy"], steady_timeout=0)
+    assert "mop" in [f.name for f in g.fixes()]
+    target = g.truth()["toy"][0]
+    assert g.apply_fix("mop", target=target).result is True
     with pytest.raises(Exception, match="unknown fix 'sweep'"):
-        game.apply_fix(memory_stack, "sweep", target=target)
+        g.apply_fix("sweep", target=target)

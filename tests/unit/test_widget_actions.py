@@ -78,12 +78,12 @@ def test_a_long_action_counts_its_seconds_on_the_button():
 
 def test_the_hypothesis_form_records_two_findings(memory_stack, monkeypatch):
     """Add a finding, fill both rows, record: the journal holds both findings; removing goes back to one row."""
+    from chaoslib.game import Game
     from chaoslib.game import session as game
 
-    monkeypatch.setenv("CHAOSCTL_FAMILY", "disk")
-    monkeypatch.delenv("CHAOSCTL_AUTOPILOT", raising=False)
-    game.play(memory_stack, seed=1, difficulty="normal", steady_timeout=0)
-    form = widgets.hypothesis_form(memory_stack)
+    g = Game(memory_stack, autopilot=False)
+    g.start(seed=1, difficulty="normal", families=["disk"], steady_timeout=0)
+    form = widgets.hypothesis_form(g)
     add = next(b for b in form.children[1].children if b.description == "Add a finding")
     add.run()
     assert len(form.rows) == 2
@@ -103,7 +103,9 @@ def test_the_fix_panel_has_a_tab_per_family_and_a_restart(memory_stack):
     """The fix panel is built from the catalogue: Firewall, Disk, Limits, then Restart."""
     from chaoslib import faults
 
-    panel = widgets.fix_panel(memory_stack)
+    from chaoslib.game import Game
+
+    panel = widgets.fix_panel(Game(memory_stack, autopilot=False))
     tab = panel.children[0]
     titles = [tab.get_title(i) for i in range(len(tab.children))]
     assert titles == [f.fix_tab.title for f in faults.FAMILIES.values() if f.fix_tab] + ["Restart"]

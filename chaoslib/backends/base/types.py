@@ -2,20 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Iterable
+from typing import Iterable
 
 from chaoslib.errors import UsageError
 from chaoslib.kernel.disks import DiskUsage, FileInfo
+from chaoslib.progress import Progress, no_progress
 
 __all__ = ["DATABASE", "LOAD_BALANCER", "DiskUsage", "FileInfo", "Limits", "NetworkRule", "Progress",
            "ServiceStatus", "check_fraction", "names", "no_progress"]
-
-#: A progress callback: called with one short line at each step of a long wait.
-Progress = Callable[[str], None]
-
-
-def no_progress(_: str) -> None:
-    """The default progress callback: says nothing."""
 
 
 @dataclass

@@ -1,0 +1,138 @@
+"""What the player can see, read from the stack in hand: status, PromQL, logs, pages, dashboards, links.
+
+`Game.observe` is one of these. Every answer is a DataFrame (or a figure to look at); each
+reads only what a person on call could read, never the fault registry or the game's truth.
+"""
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any, Callable
+
+import pandas as pd
+
+from chaoslib.game import steady
+from chaoslib.game.session import current
+from chaoslib.observe import alerts, dashboards, links
+from chaoslib.observe.logs import Logs
+from chaoslib.observe.metrics import Metrics
+from chaoslib.errors import ObserveError
+from chaoslib.stack import Stack
+
+
+class Observation:
+    """The player's instruments over one stack (metrics None: a backend without Prometheus)."""
+
+    def __init__(self, stack: Stack, metrics: Metrics | None, *, started_at: Callable[[], float | None]) -> None:
+        self.stack = stack
+        self._metrics = metrics
+        self._started_at = started_at
+        self._logs = Logs(backend=stack.backend)
+
+    @property
+    def metrics(self) -> Metrics:
+        """Prometheus on this stack (a one-line error where the backend has none)."""
+        if self._metrics is None:
+            raise ObserveError(f"the {self.stack.backend.name} backend has no Prometheus", source="prometheus")
+        return self._metrics
+
+    # -- status ---------------------------------------------------------------------------------
+    def status(self) -> pd.DataFrame:
+        """Every service: state, health, address, restarts and saturation, one row each."""
+        return self.stack.status_frame()
+
+    def healthy(self) -> bool:
+        """True when every service of the stack is healthy."""
+        return self.stack.healthy()
+
+    def steady_problems(self) -> list[str]:
+        """What keeps the stack from its steady state now (empty: steady), as short phrases."""
+        if self._metrics is None:
+            return steady.status_problems(self.stack)
+        return steady.slo_problems(self.stack, self._metrics)
+
+    # -- metrics --------------------------------------------------------------------------------
+    def query(self, promql: str) -> pd.DataFrame:
+        """An instant PromQL query: one row per series."""
+        return self.metrics.query(promql)
+
+    def value(self, promql: str, default: float | None = None) -> float | None:
+        """The single value of an instant query (the sum of its series), or `default`."""
+        return self.metrics.value(promql, default)
+
+    def query_range(self, promql: str, *, minutes: float = 15, step: float = 5, **kw: Any) -> pd.DataFrame:
+        """A PromQL range query over the last `minutes`: one row per sample and series."""
+        return self.metrics.query_range(promql, minutes=minutes, step=step, **kw)
+
+    def wide(self, promql: str, *, minutes: float = 15, by: str = "replica", **kw: Any) -> pd.DataFrame:
+        """A range query pivoted to one column per replica (ready to plot)."""
+        return self.metrics.wide(promql, by=by, minutes=minutes, **kw)
+
+    def golden_signals(self, *, minutes: float = 15) -> dict[str, pd.DataFrame]:
+        """Traffic, errors and p95 latency by replica."""
+        return self.metrics.golden_signals(minutes=minutes)
+
+    def saturation(self, *, minutes: float = 15) -> dict[str, pd.DataFrame]:
+        """CPU, throttling, memory, OOM kills, disk and restarts by replica."""
+        return self.metrics.saturation(minutes=minutes)
+
+    # -- logs -----------------------------------------------------------------------------------
+    def logs(self, **filters: Any) -> pd.DataFrame:
+        """Search the logs (service, replica, level, text, minutes or since/until): one row per line."""
+        return self._logs.search(**filters)
+
+    def log_counts(self, *, by: tuple[str, ...] = ("service", "level"), **filters: Any) -> pd.DataFrame:
+        """How many lines per service and level (or any other columns) match."""
+        return self._logs.counts(by=by, **filters)
+
+    # -- alerts ---------------------------------------------------------------------------------
+    def pages(self, *, this_game: bool = True) -> pd.DataFrame:
+        """What the pager received (by default only about alerts that started in this game)."""
+        since = self._started_at() if this_game else None
+        return alerts.pages(self.stack.endpoint("pager"), started_since=since)
+
+    def alerts(self) -> pd.DataFrame:
+        """Alerts Prometheus evaluates as pending or firing now."""
+        return alerts.rule_alerts(self.stack.endpoint("prometheus"))
+
+    # -- dashboards -----------------------------------------------------------------------------
+    def dashboards(self) -> list[str]:
+        """The dashboards' names (the same JSON Grafana shows under Docker)."""
+        return dashboards.names()
+
+    def dashboard(self, name: str, *, minutes: float = 15) -> dict[str, pd.DataFrame]:
+        """Each panel's series on one time grid: panel title -> a wide frame."""
+        return {p.title: dashboards.panel_data(p, metrics=self.metrics, minutes=minutes)
+                for p in dashboards.panels(name)}
+
+    def marks(self) -> dict[str, float | None]:
+        """The game's moments the player knows: when the game began and when the page came."""
+        state = current(self.stack)
+        if state is None:
+            return {}
+        paged = state.first("paged")
+        return {"fault": state.started_at, "page": paged["received_at"] if paged else None}
+
+    def plot(self, name: str, *, minutes: float = 15, end: float | datetime | None = None, marks: bool = True) -> Any:
+        """Draw a dashboard with matplotlib (every panel on one time grid, the game's moments dashed); the figure."""
+        return dashboards.plot(name, minutes=minutes, end=end, metrics=self.metrics,
+                               marks=self.marks() if marks else None)
+
+    def links(self, *, dashboard: str = "golden-signals", search: bool = True, now: float | None = None) -> list[links.Link]:
+        """Links to Grafana's dashboard and Kibana's search over this incident (none without them)."""
+        state = current(self.stack)
+        paged = state.first("paged") if state else None
+        start, end = links.incident_range(state.started_at if state else None,
+                                          paged["received_at"] if paged else None,
+                                          now=time.time() if now is None else now)
+        return links.incident_links(self.stack.backend.endpoints(), start=start, end=end, dashboard=dashboard,
+                                    search=search)
+
+    def show_links(self, *, dashboard: str = "golden-signals", search: bool = True,
+                   now: float | None = None) -> list[links.Link]:
+        """Display the links in a notebook (or the line saying where Grafana and Kibana are); returns them."""
+        from IPython.display import HTML, display  # IPython: only inside a notebook
+
+        found = self.links(dashboard=dashboard, search=search, now=now)
+        display(HTML(links.as_html(found)))
+        return found
