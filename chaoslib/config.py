@@ -67,6 +67,36 @@ def environment(**overrides: str) -> dict[str, str]:
     return {**os.environ, **overrides}
 
 
+def owner_file() -> Path:
+    """Where the native stack records which user started it (CHAOSCTL_OWNER_FILE moves it, for the tests)."""
+    return Path(os.environ.get("CHAOSCTL_OWNER_FILE", "/run/chaos-control/owner"))
+
+
+def compose_project(default: str) -> str:
+    """The Docker Compose project the docker backend acts on (CHAOSCTL_COMPOSE_PROJECT, else `default`)."""
+    return os.environ.get("CHAOSCTL_COMPOSE_PROJECT") or default
+
+
+def helper_image(default: str) -> str:
+    """The image of the docker backend's network helper (CHAOSCTL_HELPER_IMAGE, else `default`)."""
+    return os.environ.get("CHAOSCTL_HELPER_IMAGE") or default
+
+
+def published_host() -> str:
+    """The host address docker-compose.yml publishes its ports on, as the notebooks reach it (CHAOS_HOST)."""
+    return os.environ.get("CHAOS_HOST", "127.0.0.1")
+
+
+def published_app_port(default: int) -> int:
+    """The app's published port through Traefik (CHAOS_HTTP_PORT, else `default`)."""
+    return int(os.environ.get("CHAOS_HTTP_PORT", default))
+
+
+def docker_host() -> str:
+    """The Docker Engine's address (DOCKER_HOST, else the local socket)."""
+    return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+
+
 def replica_name(index: int) -> str:
     """The name of replica number `index` (1-based): app1, app2, ..."""
     return f"app{index}"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+
 from chaoslib.errors import PrerequisiteError
 
 CONFLICTING = "chaostoolkit-lib"

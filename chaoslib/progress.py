@@ -6,7 +6,7 @@ parses text.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 Progress = Callable[[str], None]
 
@@ -22,7 +22,7 @@ class ProgressLine(str):
     done: float
     total: float
 
-    def __new__(cls, text: str, *, phase: str = "", done: float = 0.0, total: float = 0.0) -> "ProgressLine":
+    def __new__(cls, text: str, *, phase: str = "", done: float = 0.0, total: float = 0.0) -> ProgressLine:
         line = super().__new__(cls, text)
         line.phase, line.done, line.total = phase, float(done), float(total)
         return line

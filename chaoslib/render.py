@@ -6,12 +6,13 @@ that Prometheus and Alertmanager configs carry (`{{ $labels.x }}`) pass through 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from chaoslib import config
 from chaoslib.config import REPO_ROOT
 
 STACK_DIR = REPO_ROOT / "stack"
@@ -52,7 +53,7 @@ def render_to(template: str, dest: Path, *, mode: int = 0o644, **context: Any) -
 
 def alertmanager_context(pager_url: str, env: Mapping[str, str] | None = None) -> dict:
     """Template values for alertmanager.yml.j2 (either stack): the pager, Slack and Discord only when set."""
-    env = os.environ if env is None else env
+    env = config.environment() if env is None else env
     return {
         "pager_url": f"{pager_url}/pages",
         "tickets_url": f"{pager_url}/tickets",

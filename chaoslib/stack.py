@@ -5,10 +5,15 @@ everything behind it is written against the base.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chaoslib.backends import load
 from chaoslib.backends.base import Backend, Progress, ServiceStatus, no_progress
 from chaoslib.config import Settings
 from chaoslib.errors import UsageError
+
+if TYPE_CHECKING:  # pandas is heavy: `chaosctl status` and the warden never need it
+    import pandas as pd
 
 
 class Stack:
@@ -28,9 +33,9 @@ class Stack:
     def status(self) -> list[ServiceStatus]:
         return self.backend.status()
 
-    def status_frame(self):
+    def status_frame(self) -> pd.DataFrame:
         """Status as a pandas DataFrame, one row per service."""
-        import pandas as pd
+        import pandas as pd  # pandas is heavy: `chaosctl status` and the warden never need it
 
         return pd.DataFrame([s.to_dict() for s in self.status()])
 

@@ -40,6 +40,13 @@ ALLOWED: list[Allowed] = [
             "a real tmpfs as the replica's disk needs root", unprivileged_only=True),
     Allowed("tests/docker/*", r"starting one needs root",
             "no Docker Engine answers and only root may start one", unprivileged_only=True),
+    Allowed("tests/unit/test_owner_lockdown.py::test_lockdown_script_is_valid_nft",
+            r"^nft -c needs CAP_NET_ADMIN and this kernel refuses a user namespace",
+            "a normal user checks the script in its own user and network namespace; where the kernel "
+            "refuses those, only root can check it (and does, in every strict run)", unprivileged_only=True),
+    Allowed("tests/static/test_unprivileged.py::*", r"^creating a throwaway user needs root",
+            "this test runs the fast suite as a throwaway unprivileged user; a normal user's run already is one",
+            unprivileged_only=True),
     Allowed("tests/*", r"is not installed",
             "a tool `make deps` installs (as root) is missing: a normal user's partial setup",
             unprivileged_only=True),

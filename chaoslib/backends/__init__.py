@@ -4,9 +4,9 @@ from __future__ import annotations
 from importlib import import_module
 
 from chaoslib import config
+from chaoslib.backends.base import Backend
 from chaoslib.config import Settings
 from chaoslib.errors import UsageError
-from chaoslib.backends.base import Backend
 
 #: Every backend `--backend` and CHAOSCTL_BACKEND can name: name -> dotted path of its class.
 BACKENDS = {

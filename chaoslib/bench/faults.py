@@ -7,18 +7,18 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import requests
 
 from chaoslib import faults
-from chaoslib.engine import injector
-from chaoslib.progress import Progress
-from chaoslib.errors import ChaosError, ObserveError
 from chaoslib.backends.base import Probe
+from chaoslib.engine import injector
+from chaoslib.errors import ChaosError, ObserveError
 from chaoslib.observe import alerts
 from chaoslib.observe.metrics import Metrics
+from chaoslib.progress import Progress
 from chaoslib.stack import Stack
 
 

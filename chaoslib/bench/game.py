@@ -9,10 +9,6 @@ from __future__ import annotations
 import statistics
 import time
 
-import nbformat
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
-
 from chaoslib import config, faults
 from chaoslib.bench.faults import recovered, wait_for
 from chaoslib.errors import ChaosError
@@ -33,6 +29,11 @@ def play_unattended(stack: Stack, *, family: str, seed: int, fast: bool = False)
     env = config.environment(CHAOSCTL_AUTOPILOT="1", CHAOSCTL_FAMILY=family, CHAOSCTL_SEED=str(seed),
                              CHAOSCTL_FAST="1" if fast else "0", CHAOSCTL_STATE_DIR=str(stack.settings.state_dir),
                              CHAOSCTL_BACKEND=stack.backend.name, MPLBACKEND="Agg")
+    # nbformat and nbclient take over a second to import: loaded only when a game is played.
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
     folder = config.REPO_ROOT / "notebooks"
     start = time.monotonic()
     try:

@@ -62,7 +62,7 @@ def log_search_bench(*, lines: int = 120_000, runs: int = 5, progress: Progress 
                         n += 1
             return n
 
-        out = {"lines_on_disk": total}
+        out: dict[str, float] = {"lines_on_disk": total}
         for name, fn in (("duckdb", duck), ("python_loop", loop)):
             times, found = [], 0
             for _ in range(runs):

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 
 from chaoslib import faults
 from chaoslib.bench.faults import FaultBench, cases
-from chaoslib.progress import Progress
+from chaoslib.bench.footprint import measure
+from chaoslib.bench.trials import run_trials
 from chaoslib.errors import UsageError
+from chaoslib.progress import Progress
 from chaoslib.stack import Stack
 
 MIB = 1024 * 1024
@@ -71,9 +73,6 @@ def _timed_up(stack: Stack, replicas: int, progress: Progress) -> float:
 def measure_size(stack: Stack, replicas: int, *, starts: int, seeds: int, settle_s: float,
                  progress: Progress = print) -> SizeResult:
     """Restart the stack at `replicas` and measure it (see the module docstring)."""
-    from chaoslib.bench.footprint import measure
-    from chaoslib.bench.trials import run_trials
-
     r = SizeResult(replicas)
     progress(f"{replicas} replica(s)")
     stack.down()

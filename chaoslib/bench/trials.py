@@ -17,7 +17,6 @@ from chaoslib.game import Game
 from chaoslib.progress import Progress
 from chaoslib.stack import Stack
 
-
 #: The detective is first asked this long after the injection (a couple of scrapes of evidence).
 FIRST_LOOK_S = 15.0
 #: How often it is asked again, and for how long at most.
@@ -87,18 +86,19 @@ def trial(stack: Stack, *, family: str, seed: int, difficulty: str = "normal") -
     return Trial(family, seed, scenarios, truth, said, settled_s)
 
 
-def run_trials(stack: Stack, *, seeds: int = 10, families: tuple[str, ...] | None = None,
+def run_trials(stack: Stack, *, seeds: int | tuple[int, ...] = 10, families: tuple[str, ...] | None = None,
                difficulty: str = "normal", progress: Progress = print) -> dict[str, list[Trial]]:
-    """`seeds` trials per family (seeds 1..N); progress shows each verdict as it comes."""
+    """`seeds` trials per family (seeds 1..N, or the seeds given); progress shows each verdict as it comes."""
     out: dict[str, list[Trial]] = {}
+    chosen = tuple(range(1, seeds + 1)) if isinstance(seeds, int) else seeds
     for family in families or tuple(faults.FAMILIES):
         out[family] = []
-        for seed in range(1, seeds + 1):
+        for seed in chosen:
             t = trial(stack, family=family, seed=seed, difficulty=difficulty)
             out[family].append(t)
             progress("  " + t.line())
         right = sum(t.right for t in out[family])
         two = [t for t in out[family] if len(t.truth) > 1]
-        progress(f"{family}: {right}/{seeds} named correctly"
+        progress(f"{family}: {right}/{len(chosen)} named correctly"
                  + (f" ({sum(t.right for t in two)}/{len(two)} of the two-fault games)" if two else ""))
     return out

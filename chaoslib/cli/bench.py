@@ -1,4 +1,5 @@
-"""`chaosctl bench faults|logs|footprint|startup|soak|detective|game|scale|all`: benchmarks that print figures (medians), not tests."""
+"""`chaosctl bench faults|logs|footprint|startup|soak|detective|game|scale|all`: benchmarks that print figures
+(medians), not tests."""
 from __future__ import annotations
 
 import argparse
@@ -68,13 +69,15 @@ def footprint(stack: Stack, *, samples: int, interval: float) -> None:
         raise UsageError("no service is running", hint="start the stack with `chaosctl up`")
     print(table(fp))
     pss, rss = fp.total.pss_bytes / (1 << 20), fp.total.rss_bytes / (1 << 20)
-    print(f"total against before #15 (3 replicas): PSS {pss:.0f} / {PSS_BEFORE_MIB:.0f} MiB = {pss / PSS_BEFORE_MIB:.2f}, "
+    print(f"total against before #15 (3 replicas): PSS {pss:.0f} / {PSS_BEFORE_MIB:.0f} MiB"
+          f" = {pss / PSS_BEFORE_MIB:.2f}, "
           f"RSS {rss:.0f} / {RSS_BEFORE_MIB:.0f} MiB = {rss / RSS_BEFORE_MIB:.2f}")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="run benchmarks on the live stack and print figures")
-    p.add_argument("what", choices=["faults", "logs", "footprint", "startup", "soak", "detective", "game", "scale", "all"], nargs="?", default="all")
+    p.add_argument("what", nargs="?", default="all",
+                   choices=["faults", "logs", "footprint", "startup", "soak", "detective", "game", "scale", "all"])
     p.add_argument("--runs", type=int, default=3, help="runs per scenario (default 3)")
     p.add_argument("--seeds", type=int, default=None,
                    help="games per family: detective (default 10), scale (default 3)")

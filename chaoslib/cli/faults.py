@@ -7,7 +7,12 @@ import sys
 import time
 
 from chaoslib.cli.args import stack_of
+from chaoslib.cli.output import print_json, progress
+from chaoslib.engine.injector import active_faults, heal, inject, panic_report
+from chaoslib.engine.registry import quarantine
 from chaoslib.errors import UsageError
+from chaoslib.faults import SCENARIOS
+from chaoslib.game import Game
 
 
 def _params(pairs: list[str]) -> dict[str, str]:
@@ -21,16 +26,19 @@ def _params(pairs: list[str]) -> dict[str, str]:
 
 
 def cmd_play(args: argparse.Namespace) -> int:
-    from chaoslib.game.session import play
-
-    state = play(stack_of(args), seed=args.seed, difficulty=args.difficulty, progress=lambda line: print(line, flush=True))
-    print(f"The incident has begun (seed {state.seed}, {state.difficulty}). Watch for the page.")
+    """Start a game through the façade (progress on stderr): `--families` a comma list, or all."""
+    families = [f.strip() for f in args.families.split(",") if f.strip()] if args.families else None
+    info = Game(stack_of(args)).start(seed=args.seed, difficulty=args.difficulty, families=families,
+                                      progress=progress)
+    if args.json:
+        print_json(info)
+    else:
+        print(f"The incident has begun (seed {info.seed}, {info.difficulty}). "
+              "Watch for the page: chaosctl page --wait 300")
     return 0
 
 
 def cmd_inject(args: argparse.Namespace) -> int:
-    from chaoslib.engine.injector import inject
-
     record = inject(stack_of(args), args.scenario, targets=args.target, params=_params(args.param), ttl_s=args.ttl)
     print(f"injected {record.id}: {record.scenario} on {', '.join(record.targets)} {record.params or ''} "
           f"(undone automatically in {record.expires_at - record.injected_at:.0f} s)")
@@ -38,9 +46,6 @@ def cmd_inject(args: argparse.Namespace) -> int:
 
 
 def cmd_faults(args: argparse.Namespace) -> int:
-    from chaoslib.faults import SCENARIOS
-    from chaoslib.engine.injector import active_faults
-
     if args.catalogue:
         rows = [{"scenario": s.name, "family": s.family, "description": s.description,
                  "params": {k: [p.low, p.high, p.default] for k, p in s.params.items()},
@@ -63,8 +68,6 @@ def cmd_faults(args: argparse.Namespace) -> int:
 
 
 def cmd_heal(args: argparse.Namespace) -> int:
-    from chaoslib.engine.injector import heal
-
     record = heal(stack_of(args), args.id)
     print(f"healed {record.id} ({record.scenario} on {', '.join(record.targets)})")
     return 0
@@ -72,14 +75,10 @@ def cmd_heal(args: argparse.Namespace) -> int:
 
 def cmd_panic(args: argparse.Namespace) -> int:
     """Undo everything; exit 1 with one line per thing not undone and what to run next."""
-    from chaoslib.game.session import abandon
-    from chaoslib.engine.injector import panic_report
-    from chaoslib.engine.registry import quarantine
-
     stack = stack_of(args)
     done, failures = panic_report(stack)
     try:
-        abandon(stack, reason="panic")
+        Game(stack).abandon(reason="panic")
     except (ValueError, TypeError, AttributeError, KeyError):
         game_file = stack.settings.state_dir / "game.json"
         done.append(f"the game journal was damaged: kept it as {quarantine(game_file)}")
@@ -93,6 +92,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("play", help="draw a hidden fault, inject it and start the game clock")
     p.add_argument("--seed", type=int, default=None, help="same seed, same fault")
     p.add_argument("--difficulty", choices=["easy", "normal", "hard"], default="normal")
+    p.add_argument("--families", default=None, metavar="FAMILY[,FAMILY]|all",
+                   help="draw only from these fault families (default: $CHAOSCTL_FAMILY, else all)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_play)
 
     p = sub.add_parser("inject", help="inject an explicit fault (facilitators and tests)")

@@ -1,25 +1,26 @@
-"""`chaosctl`: start, inspect and stop the stack; inject, list and undo faults; play.
+"""`chaosctl`: start, inspect and stop the stack; inject, list and undo faults; play a whole game.
 
-Every error chaoslib raises on purpose becomes one line on stderr and exit status 2.
+Exit status: 0 success; 1 a failed outcome (validation failed, no page yet, the stack down or a
+service unhealthy for `status`); 2 a usage error: every error chaoslib raises on purpose (a
+ChaosError) becomes one line on stderr and exit status 2, as argparse's own errors do.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from typing import Callable
 
 from chaoslib.backends import BACKENDS
+from chaoslib.cli import bench, faults, game
+from chaoslib.cli.args import settings_of, stack_of
+from chaoslib.cli.output import progress
 from chaoslib.config import DEFAULT_BACKEND
 from chaoslib.errors import ChaosError
 from chaoslib.guard import check_environment
+from chaoslib.services.lab import start_lab
 
 
-def _progress(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
-
-
-def _human_bytes(n: int | None) -> str:
+def _human_bytes(n: float | None) -> str:
     if n is None:
         return "-"
     for unit in ("B", "KiB", "MiB", "GiB"):
@@ -33,41 +34,39 @@ def _uptime(seconds: float | None) -> str:
     if seconds is None:
         return "-"
     seconds = int(seconds)
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 60}m{seconds % 60:02d}s"
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from chaoslib.cli.args import stack_of
-
     stack = stack_of(args)
-    stack.up(replicas=args.replicas, progress=_progress)
+    stack.up(replicas=args.replicas, progress=progress)
     urls = stack.backend.endpoints()
     print(f"stack is up: the app is at {urls.get('app', '-')}/  (Prometheus {urls.get('prometheus', '-')})")
     return 0
 
 
 def cmd_down(args: argparse.Namespace) -> int:
-    from chaoslib.cli.args import stack_of
-
-    stack_of(args).down(purge=args.purge, progress=_progress)
+    stack_of(args).down(purge=args.purge, progress=progress)
     print("stack is down" + (" and its data removed" if args.purge else ""))
     return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from chaoslib.cli.args import stack_of
-
+    """Exit 1 when the stack is down or a service is unhealthy, with --json too."""
     services = stack_of(args).status()
     if args.json:
         print(json.dumps({"up": bool(services), "services": [s.to_dict() for s in services]}, indent=2))
-        return 0
+        return 0 if services and all(s.healthy for s in services) else 1
     if not services:
         print("the stack is not running (start it with `chaosctl up`)")
         return 1
     print(f"{'SERVICE':<20}{'STATE':<10}{'HEALTH':<10}{'ADDRESS':<17}{'PID':>7}{'UPTIME':>9}{'RESTARTS':>9}"
           f"  {'CPU s':>7}{'MEMORY':>11}{'DISK':>20}")
     for s in services:
-        disk = "-" if s.disk_used_bytes is None else f"{_human_bytes(s.disk_used_bytes)}/{_human_bytes(s.disk_size_bytes)}"
+        disk = ("-" if s.disk_used_bytes is None
+                else f"{_human_bytes(s.disk_used_bytes)}/{_human_bytes(s.disk_size_bytes)}")
         cpu = "-" if s.cpu_seconds is None else f"{s.cpu_seconds:.1f}"
         print(f"{s.name:<20}{s.state:<10}{'ok' if s.healthy else 'FAIL':<10}{s.address:<17}{s.pid or '-':>7}"
               f"{_uptime(s.uptime_s):>9}{s.restarts:>9}  {cpu:>7}{_human_bytes(s.memory_bytes):>11}{disk:>20}")
@@ -76,10 +75,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
-    from chaoslib.cli.args import settings_of
-    from chaoslib.services.lab import start_lab
-
-    url = start_lab(settings_of(args), port=args.port, progress=_progress)
+    url = start_lab(settings_of(args), port=args.port, progress=progress)
     print(f"JupyterLab: {url}")
     return 0
 
@@ -108,7 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8888)
     p.set_defaults(func=cmd_lab)
 
-    for register in _extensions():
+    # Sub-commands defined beside what they drive: faults and play, the rest of the game, benchmarks.
+    for register in (faults.register, game.register, bench.register):
         register(sub)
     # `chaosctl status --backend docker` as well as `chaosctl --backend docker status`.
     for command in sub.choices.values():
@@ -118,20 +115,6 @@ def build_parser() -> argparse.ArgumentParser:
         except argparse.ArgumentError:  # the command defines its own --backend
             pass
     return parser
-
-
-def _extensions() -> list[Callable]:
-    """Sub-commands defined beside the features they drive (faults, game, benchmarks)."""
-    found = []
-    for module in ("chaoslib.cli.faults", "chaoslib.cli.game", "chaoslib.cli.bench"):
-        try:
-            mod = __import__(module, fromlist=["register"])
-        except ModuleNotFoundError as e:
-            if e.name != module:
-                raise
-            continue
-        found.append(mod.register)
-    return found
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,12 +12,12 @@ import secrets
 import time
 from typing import Any
 
-from chaoslib.engine import detached
 from chaoslib.backends.base import Backend, Limits
 from chaoslib.config import fast_mode
+from chaoslib.engine import detached
+from chaoslib.engine.registry import ACTIVE, HEALED, FaultRecord, Registry, RegistryDamaged
 from chaoslib.errors import ChaosError, FaultError, PrerequisiteError, SweepError, UsageError
 from chaoslib.faults import validate
-from chaoslib.engine.registry import ACTIVE, HEALED, FaultRecord, Registry, RegistryDamaged
 from chaoslib.stack import Stack
 
 DEFAULT_TTL_S = 45 * 60

@@ -10,10 +10,10 @@ import fcntl
 import json
 import os
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from chaoslib.errors import ChaosError
 from chaoslib.native.pids import alive
@@ -44,7 +44,7 @@ def quarantine(path: Path) -> Path | None:
     return dest
 
 
-def parse_records(raw: object) -> tuple[list["FaultRecord"], list[str]]:
+def parse_records(raw: object) -> tuple[list[FaultRecord], list[str]]:
     """The well-formed records of a decoded registry, and why each other entry was skipped."""
     if not isinstance(raw, dict) or not isinstance(raw.get("faults", []), list):
         return [], [f"expected an object with a list 'faults', got {type(raw).__name__}"]
@@ -52,7 +52,8 @@ def parse_records(raw: object) -> tuple[list["FaultRecord"], list[str]]:
     known = set(FaultRecord.__dataclass_fields__)
     for i, item in enumerate(raw.get("faults", [])):
         if not isinstance(item, dict) or any(k not in item for k in REQUIRED):
-            problems.append(f"entry {i} lacks {', '.join(k for k in REQUIRED if not isinstance(item, dict) or k not in item)}")
+            lacking = [k for k in REQUIRED if not isinstance(item, dict) or k not in item]
+            problems.append(f"entry {i} lacks {', '.join(lacking)}")
             continue
         try:
             record = FaultRecord(**{k: v for k, v in item.items() if k in known})

@@ -16,7 +16,7 @@ from pathlib import Path
 from chaoslib.config import Settings, fast_mode
 from chaoslib.engine.detached import PIDFILE
 from chaoslib.engine.registry import Registry
-
+from chaoslib.stack import Stack
 
 
 def log(level: str, message: str, **fields) -> None:
@@ -35,7 +35,6 @@ def sweep(settings: Settings, backend: str | None = None) -> tuple[list[str], li
         return [], []
     # Deferred on purpose: the injector loads the backends and pandas (57 MiB), needed only once a fault is due.
     from chaoslib.engine.injector import heal_expired
-    from chaoslib.stack import Stack
 
     return heal_expired(Stack(backend, settings=settings))
 

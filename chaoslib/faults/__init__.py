@@ -8,16 +8,32 @@ A new family is one module here plus its tests; `registered()` adds one for a te
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
+from chaoslib.backends.base import Backend
 from chaoslib.errors import UsageError
 from chaoslib.faults import disk, network, resources
+from chaoslib.faults.catalogue import (
+    DIFFICULTIES,
+    Apply,
+    Family,
+    Finding,
+    FixTab,
+    FixUI,
+    Param,
+    Pending,
+    RecordUndo,
+    Scenario,
+    Signals,
+    Strength,
+    known_target,
+)
 from chaoslib.faults.restart import restart
-from chaoslib.faults.catalogue import (DIFFICULTIES, Apply, Family, Finding, FixTab, FixUI, RecordUndo, Param, Pending, Signals,
-    Scenario, Strength, known_target)
 
-__all__ = ["FAMILIES", "SCENARIOS", "DIFFICULTIES", "Apply", "Family", "Finding", "FixTab", "FixUI", "RecordUndo", "Signals", "Param", "Pending",
+__all__ = ["FAMILIES", "SCENARIOS", "DIFFICULTIES", "Apply", "Family", "Finding", "FixTab", "FixUI", "RecordUndo",
+           "Signals", "Param", "Pending",
            "Scenario", "Strength", "family", "scenario", "validate", "fix", "fixes", "registered", "known_target",
            "by_priority"]
 
@@ -99,7 +115,8 @@ def fix(name: str) -> Callable[..., Any]:
     return known[name]
 
 
-def validate(backend, name: str, targets: list[str], params: dict[str, Any]) -> tuple[Scenario, list[str], dict]:
+def validate(backend: Backend, name: str, targets: list[str],
+             params: dict[str, Any]) -> tuple[Scenario, list[str], dict[str, Any]]:
     """Check a request completely before anything changes; return it normalised."""
     sc = scenario(name)
     missing = backend.features.lacks(sc.requires)

@@ -6,17 +6,17 @@ benchmarks loop over the catalogue and never name a family.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
+from chaoslib.backends.base import Backend, Probe
 from chaoslib.errors import UsageError
-
-from chaoslib.backends.base import Backend
 from chaoslib.stack import Stack
 
 #: Records one undo step of a fault being injected (a primitive's name and its keyword
 #: arguments), before the change it undoes: the injector writes it to the fault's record.
-RecordUndo = Callable[[dict], None]
+RecordUndo = Callable[[dict[str, Any]], None]
 DIFFICULTIES = ("easy", "normal", "hard")
 
 
@@ -138,7 +138,11 @@ Rule = Callable[[Signals, "set[str]"], "Finding | Pending | None"]
 
 #: game.apply_fix: (stack, fix name, **arguments) -> {"fix": name, "result": ...}; it runs one of
 #: the player's fixes and journals it. Handed down to a family, so a family never imports the game.
-Apply = Callable[..., dict]
+Apply = Callable[..., dict[str, Any]]
+#: A fix tab's widget and its buttons by name (ipywidgets objects, which have no types).
+TabWidgets = tuple[Any, dict[str, Any]]
+#: A no-argument check, seen from outside, that a fault's effect bites now (see Family.effect_probe).
+EffectCheck = Callable[[], bool]
 
 
 @dataclass(frozen=True)
@@ -164,7 +168,7 @@ class FixTab:
 
     title: str
     #: build(ui) -> (the tab's widget, {button name: button}); see widgets.fix_panel.
-    build: Callable[[FixUI], tuple[Any, dict]]
+    build: Callable[[FixUI], TabWidgets]
 
 
 @dataclass(frozen=True)
@@ -191,11 +195,14 @@ class Family:
     gather: Callable[[Stack, float], dict[str, dict[str, float]]] | None = None
     #: The signal names `gather` fills (read as empty when it cannot be read).
     gathered: tuple[str, ...] = ()
+    #: Read-only views a player's fixes need, by name ("disk-files"): plain functions (stack, *, ...)
+    #: returning a DataFrame to look at before fixing (the terminal's `chaosctl fix --show`).
+    views: dict[str, Callable[..., Any]] = field(default_factory=dict)
     #: The fix panel's tab for this family (None: its fixes are offered elsewhere).
     fix_tab: FixTab | None = None
     #: A check, seen from outside, that a scenario's effect now bites: (scenario, target, the
     #: backend's probe()) -> a no-argument check, used by the benchmarks.
-    effect_probe: Callable[[str, str, Any], Callable[[], bool]] | None = None
+    effect_probe: Callable[[str, str, Probe], EffectCheck] | None = None
 
 
 def known_target(stack: Stack, target: str) -> str:

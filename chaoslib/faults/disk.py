@@ -10,11 +10,24 @@ import random
 
 import pandas as pd
 
+from chaoslib import config
 from chaoslib.backends.base import Backend, Probe
-from chaoslib.stack import Stack
 from chaoslib.errors import UsageError
-from chaoslib.faults.catalogue import Signals, Apply, Family, Finding, FixTab, FixUI, RecordUndo, Pending, Scenario, known_target
-
+from chaoslib.faults.catalogue import (
+    Apply,
+    EffectCheck,
+    Family,
+    Finding,
+    FixTab,
+    FixUI,
+    Pending,
+    RecordUndo,
+    Scenario,
+    Signals,
+    TabWidgets,
+    known_target,
+)
+from chaoslib.stack import Stack
 
 __all__ = ["FAMILY", "DISK", "disk_fill", "disk_crashloop", "junk_path", "JUNK_PLACES", "disk_files",
            "delete_files", "DISK_FULL_RATIO"]
@@ -91,8 +104,6 @@ def delete_files(stack: Stack, *, target: str, paths: list[str]) -> int:
 
 def autofix(stack: Stack, target: str, apply: Apply) -> str:
     """Delete the biggest files that are not the app's own until the disk has room; restart if it crashed."""
-    from chaoslib import config
-
     deleted = 0
     for path in [p for p in disk_files(stack, target=target)["path"] if not config.is_app_file(p)][:3]:
         apply(stack, "delete_files", target=target, paths=[path])
@@ -106,21 +117,21 @@ def autofix(stack: Stack, target: str, apply: Apply) -> str:
     return f"deleted {deleted} file(s) on {target}"
 
 
-def _fix_tab(ui: FixUI) -> tuple:
-    import ipywidgets as w
+def _fix_tab(ui: FixUI) -> TabWidgets:
+    import ipywidgets as w  # ipywidgets is heavy: loaded only when the fix panel is drawn
 
     stack, say = ui.stack, ui.say
     target = ui.target_dropdown()
     files = w.SelectMultiple(description="Files", rows=6, layout=w.Layout(width="90%"))
     list_button, del_button = w.Button(description="List biggest files"), w.Button(description="Delete selected")
 
-    def list_files():
+    def list_files() -> None:
         listing = disk_files(stack, target=target.value)
         files.options = [(f"{r.path}  ({r.size_mib:.1f} MiB)", r.path) for r in listing.itertuples()]
         say(f"{target.value}: {len(listing)} file(s), the biggest first")
     ui.action(list_button, ui.out, list_files, busy="listing...")
 
-    def delete():
+    def delete() -> None:
         if not files.value:
             raise UsageError("select the files to delete first", field="paths", hint="press List biggest files")
         done = ui.apply(stack, "delete_files", target=target.value, paths=list(files.value))["result"]
@@ -142,14 +153,14 @@ def rule(s: Signals, claimed: set[str]) -> Finding | Pending | None:
     return Finding(DISK, full, "disk full", ev, 0.9)
 
 
-def effect_probe(scenario: str, target: str, probe: Probe):
+def effect_probe(scenario: str, target: str, probe: Probe) -> EffectCheck:
     """Seen from outside: the app's own disk writes fail with ENOSPC."""
     return lambda: probe.app_write_errno(target) == errno.ENOSPC
 
 
 FAMILY = Family(
     name=DISK, scenarios=SCENARIOS, effect_gone=effect_gone,
-    fixes={"delete_files": delete_files}, autofix=autofix, rule=rule, priority=10,
+    fixes={"delete_files": delete_files}, views={"disk-files": disk_files}, autofix=autofix, rule=rule, priority=10,
     hint="disk: look at each replica's disk use and at failed writes; then at what fills the disk.",
     queries={
         "disk_used": "max by (replica) (replica:disk_used:ratio)",

@@ -7,15 +7,30 @@ log (lost segments make a replica's requests slow) and the database errors each 
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 
 import pandas as pd
 
 from chaoslib.backends.base import DATABASE, LOAD_BALANCER, Backend, Probe
-from chaoslib.stack import Stack
 from chaoslib.errors import ChaosError
-from chaoslib.faults.catalogue import (Signals, Apply, Family, Finding, FixTab, FixUI, RecordUndo, Param, Pending, Scenario,
-    Strength, known_target)
-
+from chaoslib.faults.catalogue import (
+    Apply,
+    EffectCheck,
+    Family,
+    Finding,
+    FixTab,
+    FixUI,
+    Param,
+    Pending,
+    RecordUndo,
+    Scenario,
+    Signals,
+    Strength,
+    TabWidgets,
+    known_target,
+)
+from chaoslib.observe.logs import Logs
+from chaoslib.stack import Stack
 
 __all__ = ["FAMILY", "NETWORK", "lb_packet_loss", "lb_cutoff", "db_cutoff", "lb_latency", "firewall_rules",
            "remove_firewall_rules", "LOSS_EVIDENCE_S", "SLOW_MS", "SLOW_SHARE", "MIN_REQUESTS", "slow_replicas"]
@@ -30,7 +45,7 @@ LOSS_EVIDENCE_S = 45.0
 SLOW_MS, SLOW_SHARE, MIN_REQUESTS = 250.0, 0.08, 10
 
 
-def slow_replicas(lb_slow: dict[str, float], claimed: set[str] = frozenset()) -> set[str]:
+def slow_replicas(lb_slow: dict[str, float], claimed: Collection[str] = frozenset()) -> set[str]:
     """The replicas not explained otherwise whose share of slow proxied requests stands SLOW_SHARE
     above the least slow one's (above none, when only one is left to compare)."""
     shares = {r: v for r, v in lb_slow.items() if r not in claimed}
@@ -79,7 +94,8 @@ SCENARIOS = (
     Scenario("db-cutoff", NETWORK, db_cutoff, "replicas cut off from PostgreSQL", easy_everywhere=True,
              second_fault=False),
     Scenario("lb-latency", NETWORK, lb_latency, "added latency between the load balancer and replicas (netem)",
-             {"delay_ms": Param(int, 10, 5000, 400, "milliseconds", "{value} ms of added delay")}, requires=frozenset({"has_netem"}),
+             {"delay_ms": Param(int, 10, 5000, 400, "milliseconds", "{value} ms of added delay")},
+             requires=frozenset({"has_netem"}),
              strength={"easy": Strength("delay_ms", 1000, 2000), "normal": Strength("delay_ms", 400, 1000),
                        "hard": Strength("delay_ms", 150, 400)}),
 )
@@ -114,14 +130,14 @@ def autofix(stack: Stack, target: str, apply: Apply) -> str:
     return f"removed {removed} firewall rule(s) affecting {target}"
 
 
-def _fix_tab(ui: FixUI) -> tuple:
-    import ipywidgets as w
+def _fix_tab(ui: FixUI) -> TabWidgets:
+    import ipywidgets as w  # ipywidgets is heavy: loaded only when the fix panel is drawn
 
     stack, say = ui.stack, ui.say
     target = ui.target_dropdown()
     show, remove = w.Button(description="Show firewall rules"), w.Button(description="Remove firewall rules")
 
-    def show_rules():
+    def show_rules() -> None:
         mine = [r for r in firewall_rules(stack).to_dict("records") if target.value in (r["source"], r["target"])]
         say(f"{target.value}: " + (", ".join(f"{r['source']} -> {r['target']} drops {r['drop_fraction']:.0%}"
                                              for r in mine) or "no firewall rule"))
@@ -141,8 +157,6 @@ def slow_by_replica(stack: Stack, since: float) -> dict[str, dict[str, float]]:
     do not. Replicas with fewer than MIN_REQUESTS requests in the window are left out. The
     apps' own log lines saying the database is unreachable are counted here too.
     """
-    from chaoslib.observe.logs import Logs
-
     logs = Logs(backend=stack.backend)
     out: dict[str, dict[str, float]] = {"lb_slow": {}, "db_log_errors": {}}
     try:
@@ -197,7 +211,7 @@ def rule(s: Signals, claimed: set[str]) -> Finding | Pending | None:
     return Finding(NETWORK, out, "packet loss between the load balancer and the replica", ev, 0.7)
 
 
-def effect_probe(scenario: str, target: str, probe: Probe):
+def effect_probe(scenario: str, target: str, probe: Probe) -> EffectCheck:
     """Seen from outside: the load balancer fails to connect to the target, or the target to the database."""
     if scenario == "db-cutoff":
         return lambda: not probe.db_reachable_from(target)
@@ -206,7 +220,8 @@ def effect_probe(scenario: str, target: str, probe: Probe):
 
 FAMILY = Family(
     name=NETWORK, scenarios=SCENARIOS, effect_gone=effect_gone,
-    fixes={"remove_firewall_rules": remove_firewall_rules}, autofix=autofix, rule=rule, priority=30,
+    fixes={"remove_firewall_rules": remove_firewall_rules}, views={"firewall-rules": firewall_rules},
+    autofix=autofix, rule=rule, priority=30,
     hint="network: compare the load balancer's view of each server (in rotation? slow?) with Prometheus' "
          "direct scrape, and look for database connection errors.",
     queries={
@@ -214,5 +229,6 @@ FAMILY = Family(
         "scrape_up": "avg by (replica) (avg_over_time(up{{job='pollapp'}}[{w1}]))",
         "db_errors": "sum by (replica) (increase(django_db_new_connection_errors_total[{w}]))",
     },
-    gather=slow_by_replica, gathered=("lb_slow", "db_log_errors"), fix_tab=FixTab("Firewall", _fix_tab), effect_probe=effect_probe,
+    gather=slow_by_replica, gathered=("lb_slow", "db_log_errors"), fix_tab=FixTab("Firewall", _fix_tab),
+    effect_probe=effect_probe,
 )

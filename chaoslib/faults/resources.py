@@ -5,14 +5,25 @@ the CPU quota and CFS throttling per replica.
 """
 from __future__ import annotations
 
-import time
-
 from chaoslib.backends.base import DEFAULT_LIMITS, MAX_MEMORY_BYTES, MIN_MEMORY_BYTES, Backend, Limits, Probe
-from chaoslib.stack import Stack
 from chaoslib.errors import UsageError
-from chaoslib.faults.catalogue import (Signals, Apply, Family, Finding, FixTab, FixUI, RecordUndo, Param, Pending, Scenario,
-    Strength, known_target)
-
+from chaoslib.faults.catalogue import (
+    Apply,
+    EffectCheck,
+    Family,
+    Finding,
+    FixTab,
+    FixUI,
+    Param,
+    Pending,
+    RecordUndo,
+    Scenario,
+    Signals,
+    Strength,
+    TabWidgets,
+    known_target,
+)
+from chaoslib.stack import Stack
 
 __all__ = ["FAMILY", "RESOURCES", "cpu_starve", "memory_starve", "set_limits", "MIN_MEMORY_MB", "MAX_MEMORY_MB",
            "MIN_CPU", "MAX_CPU", "LOW_CPU", "LOW_MEMORY_MB", "HEALTHY_CPU", "HEALTHY_MEMORY_MB"]
@@ -26,6 +37,7 @@ assert MIN_MEMORY_MB * 2**20 >= MIN_MEMORY_BYTES, "the game's memory floor must 
 #: Limits under these still count as the fault's effect.
 LOW_CPU, LOW_MEMORY_MB = 0.25, 128
 #: What the autopilot (and the widget's defaults) set: a replica's healthy limits.
+assert DEFAULT_LIMITS.cpu is not None and DEFAULT_LIMITS.memory is not None, "a healthy replica has both limits"
 HEALTHY_CPU, HEALTHY_MEMORY_MB = DEFAULT_LIMITS.cpu, DEFAULT_LIMITS.memory // 2**20
 #: The detective names a CPU quota under this, or a replica throttled in more than THROTTLED of its periods.
 STARVED_CPU, THROTTLED = 0.2, 0.5
@@ -72,7 +84,8 @@ def effect_gone(backend: Backend, targets: list[str]) -> tuple[bool, str]:
     low = []
     for t in targets:
         lim = backend.get_limits(target=t)
-        if (lim.cpu is not None and lim.cpu < LOW_CPU) or (lim.memory is not None and lim.memory < LOW_MEMORY_MB * 2**20):
+        low_memory = lim.memory is not None and lim.memory < LOW_MEMORY_MB * 2**20
+        if (lim.cpu is not None and lim.cpu < LOW_CPU) or low_memory:
             low.append(t)
     return not low, f"limits of {', '.join(low)} still too low"
 
@@ -105,8 +118,8 @@ def autofix(stack: Stack, target: str, apply: Apply) -> str:
     return f"set {target}'s limits to {HEALTHY_CPU:g} core(s), {HEALTHY_MEMORY_MB} MiB and restarted it"
 
 
-def _fix_tab(ui: FixUI) -> tuple:
-    import ipywidgets as w
+def _fix_tab(ui: FixUI) -> TabWidgets:
+    import ipywidgets as w  # ipywidgets is heavy: loaded only when the fix panel is drawn
 
     stack, say = ui.stack, ui.say
     target = ui.target_dropdown()
@@ -114,7 +127,7 @@ def _fix_tab(ui: FixUI) -> tuple:
     mem = w.IntText(value=HEALTHY_MEMORY_MB, description="Memory MiB")
     button = w.Button(description="Set limits and restart")
 
-    def apply():
+    def apply() -> None:
         got = ui.apply(stack, "set_limits", target=target.value, cpu=cpu.value, memory_mb=mem.value)["result"]
         say(f"{target.value}: limits now {got.cpu:g} core(s), {got.memory / 2**20:.0f} MiB; restarted")
     ui.action(button, ui.out, apply, busy="restarting with new limits...")
@@ -123,29 +136,33 @@ def _fix_tab(ui: FixUI) -> tuple:
 
 # -- the detective's rule ------------------------------------------------------------------------
 def engine_view(stack: Stack, since: float) -> dict[str, dict[str, float]]:
-    """A second opinion from the backend's status: replicas OOM killed since `since`, and their memory limits.
+    """A second opinion from the engine: replicas OOM killed since `since`, and the memory limit at the kill.
 
     A replica the OOM killer stops at every start spends most of its time waiting for its
     restart, with no cgroup: cAdvisor, like any per-cgroup exporter, drops its series then,
-    and Prometheus may never see its OOM counter move. The engine remembers the last exit.
-    Only a replica (re)started inside the window counts: the flag outlives the fix's restart.
+    and Prometheus may never see its OOM counter move. The engine's own events still record
+    each kill with its time, so only a kill inside this game's window counts (a flag such as
+    Docker's State.OOMKilled outlives a stop and start: an earlier game's kill is not this one's).
     """
     out: dict[str, dict[str, float]] = {"oom_engine": {}, "memory_limit_engine_mb": {}}
-    window = time.time() - since
-    for st in stack.status():
-        if st.kind != "replica":
+    for replica, kills in stack.backend.oom_kills(since=since).items():
+        if not kills:
             continue
-        if st.memory_limit_bytes:
-            out["memory_limit_engine_mb"][st.name] = st.memory_limit_bytes / 2**20
-        if st.oom_killed and (st.uptime_s is None or st.uptime_s < window):
-            out["oom_engine"][st.name] = 1.0
+        out["oom_engine"][replica] = float(len(kills))
+        limit = kills[-1].memory_limit_bytes
+        if limit:
+            out["memory_limit_engine_mb"][replica] = limit / 2**20
     return out
 
 
 def _oom_evidence(s: Signals, r: str) -> str:
-    limit = s.memory_limit_mb.get(r) or s.memory_limit_engine_mb.get(r, 0)
-    kills = f"{s.oom_kills[r]:.0f} OOM kills" if s.oom_kills.get(r, 0) > 0 else "OOM killed (says the engine)"
-    return f"{r}: {kills}, memory limit {limit:.0f} MiB"
+    if s.oom_kills.get(r, 0) > 0:
+        limit = s.memory_limit_mb.get(r) or s.memory_limit_engine_mb.get(r)
+        kills = f"{s.oom_kills[r]:.0f} OOM kills"
+    else:  # the engine's record: the limit in force at the kill, when it can be told
+        limit = s.memory_limit_engine_mb.get(r)
+        kills = f"OOM killed {s.oom_engine[r]:.0f} time(s) (says the engine)"
+    return f"{r}: {kills}, memory limit " + (f"{limit:.0f} MiB" if limit else "at the kill unknown")
 
 
 def rule(s: Signals, claimed: set[str]) -> Finding | Pending | None:
@@ -163,7 +180,7 @@ def rule(s: Signals, claimed: set[str]) -> Finding | Pending | None:
     return Finding(RESOURCES, starved, "CPU limit too low", ev, 0.85)
 
 
-def effect_probe(scenario: str, target: str, probe: Probe):
+def effect_probe(scenario: str, target: str, probe: Probe) -> EffectCheck:
     """Seen from the cgroup: new CFS throttled periods (CPU) or new OOM kills (memory)."""
     if scenario == "cpu-starve":
         base = probe.throttled_periods(target)

@@ -5,8 +5,19 @@ agents play through it and get plain data back (game/records.py). Behind it: the
 (draw, injection, journal), the steady state, the detective, scoring and the postmortem.
 """
 from chaoslib.game.facade import Game
-from chaoslib.game.records import (Fault, Finding, FixOffer, FixResult, GameInfo, Hint, Hypothesis, Outcome, Page,
-                                   Score, Validation)
+from chaoslib.game.records import (
+                                   Fault,
+                                   Finding,
+                                   FixOffer,
+                                   FixResult,
+                                   GameInfo,
+                                   Hint,
+                                   Hypothesis,
+                                   Outcome,
+                                   Page,
+                                   Score,
+                                   Validation,
+)
 
 __all__ = ["Game", "Fault", "Finding", "FixOffer", "FixResult", "GameInfo", "Hint", "Hypothesis", "Outcome", "Page",
            "Score", "Validation"]

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from chaoslib import faults
-from chaoslib.errors import ChaosError
 from chaoslib.backends.base import Progress, no_progress
+from chaoslib.errors import ChaosError
 from chaoslib.faults import Finding, Pending, Signals
 from chaoslib.faults.network import LOSS_EVIDENCE_S, NETWORK, SLOW_MS, SLOW_SHARE  # noqa: F401 (the tests' vocabulary)
 from chaoslib.observe.metrics import Metrics
@@ -65,7 +66,7 @@ class Hypothesis:
         """What it names, comparable with the truth: sorted (family, replicas) pairs."""
         return tuple(sorted(f.key() for f in self.findings)) if self.named else ()
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"family": self.family, "targets": self.targets, "cause": self.cause, "evidence": self.evidence,
                 "confidence": self.confidence,
                 "findings": [{"family": f.family, "targets": sorted(f.targets), "cause": f.cause}
@@ -90,7 +91,9 @@ def gather(stack: Stack, *, metrics: Metrics | None, minutes: float = 5, since: 
         values.update({name: {} for name in fam.gathered if name not in values})
         if fam.gather is not None:
             try:
-                values.update(fam.gather(stack, now - seconds))
+                # Cut at the game's start itself: the PromQL ranges need 15 s at least, a log line or
+                # an engine event from just before the start is the previous game's.
+                values.update(fam.gather(stack, since if since is not None else now - seconds))
             except ChaosError:  # a second opinion that cannot be read counts as nothing seen
                 pass
     return Signals(window_s=seconds, **values)
@@ -100,12 +103,14 @@ def _by_replica(metrics: Metrics, promql: str) -> dict[str, float]:
     df = metrics.query(promql)
     if df.empty or "replica" not in df.columns:
         return {}
-    return {r: float(v) for r, v in zip(df["replica"], df["value"]) if r == r}
+    return {r: float(v) for r, v in zip(df["replica"], df["value"], strict=True) if r == r}
 
 
 def diagnose(s: Signals) -> Hypothesis:
     """Every family's rule, most specific evidence first; each replica is blamed on one fault at most."""
-    found, pending, claimed = [], [], set()
+    found: list[Finding] = []
+    pending: list[Pending] = []
+    claimed: set[str] = set()
     for fam in faults.by_priority():
         said = fam.rule(s, claimed)
         if isinstance(said, Finding) and said.targets:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from typing import Any
 
 from chaoslib.backends.base import Features
 from chaoslib.errors import UsageError
@@ -26,7 +27,7 @@ class Drawn:
 
     scenario: str
     targets: list[str]
-    params: dict = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def family(self) -> str:
@@ -37,7 +38,7 @@ def _variants(family: str, features: Features) -> list[str]:
     return sorted(name for name, sc in SCENARIOS.items() if sc.family == family and not features.lacks(sc.requires))
 
 
-def _params(rng: random.Random, scenario: str, difficulty: str) -> dict:
+def _params(rng: random.Random, scenario: str, difficulty: str) -> dict[str, Any]:
     spec = SCENARIOS[scenario].strength.get(difficulty)
     if not spec:
         return {}

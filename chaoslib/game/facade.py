@@ -9,20 +9,34 @@ from __future__ import annotations
 
 import inspect
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from chaoslib import config, faults
 from chaoslib.engine import injector
 from chaoslib.engine.registry import FaultRecord
-from chaoslib.errors import GameError
+from chaoslib.errors import GameError, ObserveError, UsageError
 from chaoslib.game import detective, postmortem, scoring, session
 from chaoslib.game.draw import families_of
-from chaoslib.game.journal import FINISHED, PLAYING, GameState
+from chaoslib.game.journal import FINISHED, PLAYING, Event, GameState
 from chaoslib.game.observation import Observation
-from chaoslib.game.records import (Fault, Finding, FixOffer, FixResult, GameInfo, Hint, Hypothesis, Outcome, Page,
-                                   Score, Validation)
+from chaoslib.game.records import (
+    Fault,
+    Finding,
+    FixOffer,
+    FixResult,
+    GameInfo,
+    Hint,
+    Hypothesis,
+    Outcome,
+    Page,
+    Score,
+    Validation,
+    View,
+)
 from chaoslib.observe.metrics import Metrics
 from chaoslib.progress import Progress, no_progress
 from chaoslib.stack import Stack
@@ -67,24 +81,33 @@ class Game:
     def start(self, *, seed: int | None = None, difficulty: str = "normal", families: list[str] | None = None,
               progress: Progress = no_progress, steady_timeout: float = session.STEADY_TIMEOUT_S,
               require: str = "quiet") -> GameInfo:
-        """Wait for a quiet stack, draw a hidden incident from `families` (default: the config's, else all), inject it."""
+        """Wait for a quiet stack, draw a hidden incident from `families` (default: the config's, else all), inject
+        it."""
         chosen = families_of(families or config.forced_families())
         state = session.play(self.stack, metrics=self.metrics, seed=seed, difficulty=difficulty, families=chosen,
                              progress=progress, steady_timeout=steady_timeout, require=require)
         return GameInfo(seed=state.seed, difficulty=state.difficulty, started_at=state.started_at, status=state.status)
 
     def page(self, *, wait_s: float = 0.0, progress: Progress = no_progress) -> Page | None:
-        """The game's first page (an alert that started after the injection); waits up to `wait_s` for it."""
-        if wait_s > 0 and session.detect(self.stack) is None:
-            session.wait_for_page(self.stack, timeout=wait_s, progress=progress)
+        """The game's first page (an alert that started after the injection); waits up to `wait_s` for it.
+
+        None when no page came (within `wait_s`), or on a backend without a pager; an error when no game began.
+        """
+        started_at = self._state().started_at
+        if wait_s > 0 and self.stack.backend.features.has_monitoring and session.detect(self.stack) is None:
+            try:
+                session.wait_for_page(self.stack, timeout=wait_s, progress=progress)
+            except ObserveError:  # no page within wait_s; an unreachable pager raises again just below
+                pass
         paged = session.detect(self.stack)
         if paged is None:
             return None
         return Page(alertname=paged["alertname"], replica=paged.get("replica", ""), summary=paged.get("summary", ""),
-                    received_at=paged["received_at"], after_s=round(paged["received_at"] - self._state().started_at, 1))
+                    received_at=paged["received_at"], after_s=round(paged["received_at"] - started_at, 1))
 
     # -- the back half: hypothesis, fix, validate, score -----------------------------------------
-    def hypothesis(self, findings: list[Finding] | list[dict], *, evidence: str = "", by: str = "player") -> Hypothesis:
+    def hypothesis(self, findings: list[Finding] | list[dict[str, Any]], *, evidence: str = "",
+                   by: str = "player") -> Hypothesis:
         """Record (or revise) the hypothesis: one finding per fault (a family and its replicas)."""
         raw = [f.to_dict() if isinstance(f, Finding) else dict(f) for f in findings]
         event = session.record_hypothesis(self.stack, findings=raw, evidence=evidence, by=by)
@@ -96,18 +119,29 @@ class Game:
 
     def fixes(self) -> list[FixOffer]:
         """The fixes a player may apply, with what each does and the arguments it takes."""
-        out = []
-        for name, fn in faults.fixes().items():
-            args = tuple(p for p in inspect.signature(fn).parameters if p != "stack")
-            out.append(FixOffer(name=name, description=(inspect.getdoc(fn) or "").splitlines()[0], arguments=args))
-        return out
+        return [FixOffer(name=name, description=_summary(fn), arguments=_arguments(fn))
+                for name, fn in faults.fixes().items()]
 
     def apply_fix(self, name: str, **arguments: object) -> FixResult:
         """Apply one of the player's fixes; it is journalled (a wrong one costs points). Errors are one line."""
+        _check_call("fix", name, faults.fix(name), self.stack, arguments)
         done = session.apply_fix(self.stack, name, **arguments)
         result = done["result"]
         return FixResult(name=name, arguments=dict(arguments),
                          result=result.to_dict(orient="records") if isinstance(result, pd.DataFrame) else result)
+
+    def views(self) -> list[View]:
+        """The read-only views the fixes need (the firewall rules, a disk's files), with their arguments."""
+        return [View(name=name, description=_summary(fn), arguments=_arguments(fn)) for name, fn in _views().items()]
+
+    def view(self, name: str, **arguments: object) -> pd.DataFrame:
+        """One read-only view (see `views()`): a DataFrame to look at; it changes nothing and costs nothing."""
+        known = _views()
+        if name not in known:
+            raise UsageError(f"unknown view {name!r}", field="view", value=name, hint=f"views are {', '.join(known)}")
+        _check_call("view", name, known[name], self.stack, arguments)
+        frame: pd.DataFrame = known[name](self.stack, **arguments)
+        return frame
 
     def validate(self, *, progress: Progress = no_progress, window_s: float | None = None,
                  recover_s: float = 180.0) -> Validation:
@@ -133,8 +167,9 @@ class Game:
     def finish(self, *, write_postmortem: bool = True, plots: bool = True) -> Outcome:
         """Reveal, score and close the game, and write its postmortem; safe to ask again once finished."""
         state = self._state()
-        if state.status == FINISHED and state.first("finished") is not None:
-            score = state.first("finished")["score"]
+        finished = state.first("finished")
+        if state.status == FINISHED and finished is not None:
+            score = finished["score"]
             records = session.game_faults(self.stack, state)
         else:
             done = scoring.finish(self.stack)
@@ -170,7 +205,7 @@ class Game:
         if not hyps:
             raise GameError("no hypothesis recorded yet", hint="record one first")
 
-        def apply(stack: Stack, name: str, **kwargs: object) -> dict:
+        def apply(stack: Stack, name: str, **kwargs: object) -> dict[str, Any]:
             return session.apply_fix(stack, name, **kwargs)
         return [faults.family(f["family"]).autofix(self.stack, t, apply)
                 for f in session.findings_of(hyps[-1]) for t in f["targets"]]
@@ -198,7 +233,29 @@ class Game:
         return time.time() - self._state().started_at
 
 
-def _hypothesis(event: dict) -> Hypothesis:
+def _views() -> dict[str, Callable[..., Any]]:
+    """Every family's read-only views by name."""
+    return {name: fn for fam in faults.FAMILIES.values() for name, fn in fam.views.items()}
+
+
+def _arguments(fn: Callable[..., Any]) -> tuple[str, ...]:
+    return tuple(p for p in inspect.signature(fn).parameters if p != "stack")
+
+
+def _summary(fn: Callable[..., Any]) -> str:
+    return next(iter((inspect.getdoc(fn) or "").splitlines()), "")
+
+
+def _check_call(kind: str, name: str, fn: Callable[..., Any], stack: Stack, arguments: dict[str, object]) -> None:
+    """A one-line error, before anything runs or is journalled, when `arguments` do not fit `fn`."""
+    try:
+        inspect.signature(fn).bind(stack, **arguments)
+    except TypeError as e:
+        raise UsageError(f"{kind} {name}: {e}", field="arguments", value=sorted(arguments),
+                         hint=f"its arguments: {', '.join(_arguments(fn)) or 'none'}") from None
+
+
+def _hypothesis(event: Event) -> Hypothesis:
     return Hypothesis(version=event["version"], evidence=event.get("evidence", ""), at=event["t"],
                       findings=tuple(Finding(f["family"], tuple(f["targets"])) for f in session.findings_of(event)))
 
@@ -206,12 +263,13 @@ def _hypothesis(event: dict) -> Hypothesis:
 def _fault(record: FaultRecord) -> Fault:
     sc = faults.SCENARIOS.get(record.scenario)
     params = record.params or {}
-    strength = "; ".join(sc.params[k].describe(k, v) if sc and k in sc.params else f"{k} {v}" for k, v in params.items())
+    strength = "; ".join(sc.params[k].describe(k, v) if sc and k in sc.params else f"{k} {v}"
+                         for k, v in params.items())
     return Fault(scenario=record.scenario, family=record.family, description=sc.description if sc else record.scenario,
                  targets=tuple(record.targets), strength=strength)
 
 
-def _score(raw: dict) -> Score:
+def _score(raw: dict[str, Any]) -> Score:
     keys = ("points", "time_to_detect_s", "time_to_diagnose_s", "time_to_recover_s", "diagnosis_correct",
             "findings_right", "findings_out_of", "hypotheses", "hints_used", "wrong_fixes")
     return Score(**{k: raw[k] for k in keys}, deductions=dict(raw["deductions"]),

@@ -9,16 +9,19 @@ import fcntl
 import json
 import os
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Any
 
-__all__ = ["PLAYING", "FINISHED", "INJECTING", "FAILED", "GameState", "GameJournal"]
+__all__ = ["PLAYING", "FINISHED", "INJECTING", "FAILED", "Event", "GameState", "GameJournal"]
 
 PLAYING, FINISHED = "playing", "finished"
 #: A game being injected (journalled before the injection), and one whose injection failed.
 INJECTING, FAILED = "injecting", "failed"
+#: One event of the journal, as JSON: its time `t`, its `kind`, and what it records.
+Event = dict[str, Any]
 
 
 @dataclass
@@ -30,17 +33,17 @@ class GameState:
     started_at: float
     fault_ids: list[str]
     status: str = PLAYING
-    events: list[dict] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
 
-    def add(self, kind: str, **data) -> dict:
+    def add(self, kind: str, **data: Any) -> Event:
         event = {"t": time.time(), "kind": kind, **data}
         self.events.append(event)
         return event
 
-    def first(self, kind: str) -> dict | None:
+    def first(self, kind: str) -> Event | None:
         return next((e for e in self.events if e["kind"] == kind), None)
 
-    def all(self, kind: str) -> list[dict]:
+    def all(self, kind: str) -> list[Event]:
         return [e for e in self.events if e["kind"] == kind]
 
 

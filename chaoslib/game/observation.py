@@ -5,18 +5,21 @@ reads only what a person on call could read, never the fault registry or the gam
 """
 from __future__ import annotations
 
+import io
 import time
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 
+from chaoslib.errors import ObserveError
 from chaoslib.game import steady
 from chaoslib.game.session import current
 from chaoslib.observe import alerts, dashboards, links
+from chaoslib.observe.links import Link
 from chaoslib.observe.logs import Logs
 from chaoslib.observe.metrics import Metrics
-from chaoslib.errors import ObserveError
 from chaoslib.stack import Stack
 
 
@@ -113,12 +116,17 @@ class Observation:
         paged = state.first("paged")
         return {"fault": state.started_at, "page": paged["received_at"] if paged else None}
 
-    def plot(self, name: str, *, minutes: float = 15, end: float | datetime | None = None, marks: bool = True) -> Any:
-        """Draw a dashboard with matplotlib (every panel on one time grid, the game's moments dashed); the figure."""
-        return dashboards.plot(name, minutes=minutes, end=end, metrics=self.metrics,
-                               marks=self.marks() if marks else None)
+    def plot(self, name: str, *, minutes: float = 15, end: float | datetime | None = None,
+             marks: bool = True) -> Plot:
+        """Draw a dashboard with matplotlib (every panel on one time grid, the game's moments dashed).
 
-    def links(self, *, dashboard: str = "golden-signals", search: bool = True, now: float | None = None) -> list[links.Link]:
+        A cell ending with it shows the plot once, whatever the notebook's plotting backend.
+        """
+        return Plot(dashboards.plot(name, minutes=minutes, end=end, metrics=self.metrics,
+                                    marks=self.marks() if marks else None, standalone=True))
+
+    def links(self, *, dashboard: str = "golden-signals", search: bool = True,
+              now: float | None = None) -> list[Link]:
         """Links to Grafana's dashboard and Kibana's search over this incident (none without them)."""
         state = current(self.stack)
         paged = state.first("paged") if state else None
@@ -129,10 +137,32 @@ class Observation:
                                     search=search)
 
     def show_links(self, *, dashboard: str = "golden-signals", search: bool = True,
-                   now: float | None = None) -> list[links.Link]:
+                   now: float | None = None) -> list[Link]:
         """Display the links in a notebook (or the line saying where Grafana and Kibana are); returns them."""
         from IPython.display import HTML, display  # IPython: only inside a notebook
 
         found = self.links(dashboard=dashboard, search=search, now=now)
         display(HTML(links.as_html(found)))
         return found
+
+
+class Plot:
+    """A drawn dashboard: a notebook shows it once, as its PNG (a pyplot figure a cell returns shows twice).
+
+    It is drawn outside pyplot, so it never changes the player's plotting backend. It stands for its
+    matplotlib figure: `.figure`, and any other attribute is the figure's (`.axes`, `.savefig`).
+    """
+
+    def __init__(self, figure: Any) -> None:
+        self.figure = figure
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "figure":  # not set yet (a copy being made): no figure to ask
+            raise AttributeError(name)
+        return getattr(self.figure, name)
+
+    def _repr_png_(self) -> bytes:
+        """What IPython displays: the figure as PNG, cropped to what it draws."""
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="png", bbox_inches="tight")
+        return buffer.getvalue()

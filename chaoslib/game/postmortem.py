@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from matplotlib.figure import Figure
-
+from chaoslib.engine.registry import FaultRecord
 from chaoslib.errors import ChaosError
 from chaoslib.faults import SCENARIOS
-from chaoslib.game.session import GameState, findings_of, game_faults, require_game
-from chaoslib.observe.metrics import Metrics
-from chaoslib.engine.registry import FaultRecord
-from chaoslib.stack import Stack
+from chaoslib.game.journal import Event
 from chaoslib.game.scoring import describe
+from chaoslib.game.session import GameState, findings_of, game_faults, require_game
 from chaoslib.game.steady import SLO
 from chaoslib.observe import dashboards
+from chaoslib.observe.metrics import Metrics
+from chaoslib.stack import Stack
+
+if TYPE_CHECKING:  # matplotlib is heavy: the figure is drawn by observe.dashboards on demand
+    from matplotlib.figure import Figure
 
 #: The error budget's period: a 99 % objective allows 1 % of 30 days' requests to fail.
 BUDGET_DAYS = 30
@@ -41,11 +44,11 @@ def window(state: GameState) -> tuple[float, float]:
     return state.started_at, passed["t"] if passed else time.time()
 
 
-def impact(stack: Stack, state: GameState, *, metrics: Metrics | None) -> dict:
+def impact(stack: Stack, state: GameState, *, metrics: Metrics | None) -> dict[str, Any]:
     """What users felt over the incident: requests, failures, budget burned, votes (None where unknown)."""
     start, end = window(state)
     span = max(10, int(end - start))
-    out: dict = {"duration_s": end - start}
+    out: dict[str, Any] = {"duration_s": end - start}
     try:
         if metrics is None:
             raise ChaosError(f"the {stack.backend.name} backend runs no Prometheus")
@@ -70,7 +73,7 @@ def impact(stack: Stack, state: GameState, *, metrics: Metrics | None) -> dict:
     return out
 
 
-def _impact_lines(i: dict) -> list[str]:
+def _impact_lines(i: dict[str, Any]) -> list[str]:
     lines = ["| measure | value |", "|---|---|", f"| duration | {_duration(i['duration_s'])} |"]
     if "requests" in i and i["requests"] is not None:
         lines.append(f"| requests through the load balancer | {i['requests']:.0f} |")
@@ -102,7 +105,7 @@ def _root_cause(faults: list[FaultRecord]) -> list[str]:
     return out
 
 
-def _went_well(state: GameState, score: dict | None) -> list[str]:
+def _went_well(state: GameState, score: dict[str, Any] | None) -> list[str]:
     good = []
     if score:
         if score.get("time_to_detect_s") is not None:
@@ -114,8 +117,14 @@ def _went_well(state: GameState, score: dict | None) -> list[str]:
         if not score.get("wrong_fixes") and state.all("fix"):
             good.append("- Every fix applied was aimed at the affected replicas.")
         if score.get("time_to_recover_s") is not None:
-            good.append(f"- The steady state was back and proven {_duration(score['time_to_recover_s'])} after the start.")
+            good.append(f"- The steady state was back and proven {_duration(score['time_to_recover_s'])}"
+                        " after the start.")
     return good or ["- (nothing stood out: say what you would keep)"]
+
+
+def _when(e: Event) -> float:
+    """When an event happened: a page when it arrived, not when the journal learnt of it."""
+    return float(e["received_at"] if e["kind"] == "paged" and "received_at" in e else e["t"])
 
 
 def _marks(state: GameState) -> dict[str, float | None]:
@@ -175,9 +184,8 @@ def write(stack: Stack, *, metrics: Metrics | None, directory: Path | None = Non
     else:
         lines.append("- No page about this incident reached the pager.")
     lines += ["", "## Timeline", "", "| t+ (s) | UTC | event | detail |", "|---|---|---|---|"]
-    # A page is placed when it arrived, not when the journal learnt of it.
-    for at, e in sorted(((e.get("received_at", e["t"]) if e["kind"] == "paged" else e["t"], e) for e in state.events),
-                        key=lambda pair: pair[0]):
+    for e in sorted(state.events, key=_when):
+        at = _when(e)
         detail = {k: v for k, v in e.items() if k not in ("t", "kind", "received_at")}
         lines.append(f"| {at - t0:.0f} | {_clock(at)} | {e['kind']} | {_short(detail)} |")
     lines += ["", "## Root cause", ""] + _root_cause(faults)
@@ -209,6 +217,6 @@ def write(stack: Stack, *, metrics: Metrics | None, directory: Path | None = Non
     return path
 
 
-def _short(detail: dict) -> str:
+def _short(detail: dict[str, Any]) -> str:
     text = ", ".join(f"{k}={v}" for k, v in detail.items()).replace("|", "/")
     return (text[:120] + "...") if len(text) > 120 else text

@@ -62,6 +62,15 @@ class FixOffer(Record):
 
 
 @dataclass(frozen=True)
+class View(Record):
+    """A read-only view a fix needs (the firewall rules, a disk's files): its name, what it shows, its arguments."""
+
+    name: str
+    description: str
+    arguments: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class FixResult(Record):
     """A fix applied: its name, its arguments and what it returned (files deleted, rules removed...)."""
 

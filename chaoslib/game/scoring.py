@@ -8,18 +8,29 @@ fails validation even if the symptoms happen to pause.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from chaoslib import config, faults
-from chaoslib.game import steady
 from chaoslib.backends.base import Backend
-from chaoslib.game.session import (FINISHED, HINT_COST, PLAYING, GameState, detect, findings_of, game_faults, journal,
-                                   require_game, truth_of)
 from chaoslib.engine.injector import heal
-from chaoslib.observe.metrics import Metrics
 from chaoslib.engine.registry import FaultRecord
+from chaoslib.game import steady
+from chaoslib.game.journal import Event
+from chaoslib.game.session import (
+    FINISHED,
+    HINT_COST,
+    PLAYING,
+    GameState,
+    detect,
+    edit_game,
+    findings_of,
+    game_faults,
+    require_game,
+    truth_of,
+)
+from chaoslib.observe.metrics import Metrics
 from chaoslib.progress import Progress, ProgressLine, no_progress
 from chaoslib.stack import Stack
-
 
 POINTS_START = 100
 WRONG_FIX_COST = 5
@@ -36,7 +47,7 @@ def effect_gone(backend: Backend, fault: FaultRecord) -> tuple[bool, str]:
 
 
 def validate(stack: Stack, *, metrics: Metrics | None, window_s: float | None = None, recover_s: float = 180.0,
-             progress: Progress = no_progress) -> dict:
+             progress: Progress = no_progress) -> dict[str, Any]:
     """Wait for recovery, hold the SLOs over a window, check the cause is gone; record the result.
 
     Progress gets a line at least every 5 s in both phases: "recovering: ..." while waiting
@@ -69,7 +80,7 @@ def validate(stack: Stack, *, metrics: Metrics | None, window_s: float | None = 
         # Said without naming the cause: validation must not be a hint.
         problems.append("the symptoms paused, but the underlying cause is still in place")
     passed = not problems
-    with journal(stack).edit() as st:
+    with edit_game(stack) as st:
         st.add("validation", passed=passed, problems=problems, window_s=window)
     if passed:
         for f in faults:
@@ -79,7 +90,7 @@ def validate(stack: Stack, *, metrics: Metrics | None, window_s: float | None = 
     return {"passed": passed, "problems": problems}
 
 
-def findings_right(hyp: dict | None, faults_: list[FaultRecord]) -> tuple[int, int]:
+def findings_right(hyp: Event | None, faults_: list[FaultRecord]) -> tuple[int, int]:
     """How many of a hypothesis' findings name a fault exactly (its family and all its replicas), out of how many.
 
     Out of the larger of the faults and the findings: naming a fault that is not there
@@ -93,7 +104,7 @@ def findings_right(hyp: dict | None, faults_: list[FaultRecord]) -> tuple[int, i
     return right, max(len(truth), len(said), 1)
 
 
-def _right(hyp: dict | None, faults_: list[FaultRecord]) -> bool:
+def _right(hyp: Event | None, faults_: list[FaultRecord]) -> bool:
     right, out_of = findings_right(hyp, faults_)
     return right == out_of
 
@@ -114,7 +125,7 @@ def speed_cost(kind: str, seconds: float | None) -> int:
     return next(cost for limit, cost in SPEED_BANDS[kind] if seconds <= limit)
 
 
-def score(state: GameState, faults: list[FaultRecord]) -> dict:
+def score(state: GameState, faults: list[FaultRecord]) -> dict[str, Any]:
     """Times to detect, diagnose, recover; right or wrong diagnosis; hints; wrong fixes; points.
 
     100 points, less: 10 per hint, 5 per wrong fix, 30 for a wrong final diagnosis, 40 if
@@ -147,9 +158,9 @@ def score(state: GameState, faults: list[FaultRecord]) -> dict:
             "points": max(0, POINTS_START - sum(deductions.values()))}
 
 
-def describe(score: dict) -> list[str]:
+def describe(score: dict[str, Any]) -> list[str]:
     """The score as a person reads it, one line each: times in seconds, yes/no, the points lost and why."""
-    def seconds(v):
+    def seconds(v: float | None) -> str:
         return "never" if v is None else f"{v:.0f} s"
     lost = "; ".join(f"{k} -{v}" for k, v in score["deductions"].items()) or "none"
     return [f"time to detect: {seconds(score['time_to_detect_s'])}",
@@ -158,22 +169,23 @@ def describe(score: dict) -> list[str]:
             f"diagnosis correct: {'yes' if score['diagnosis_correct'] else 'no'}"
             + (f" ({score['findings_right']} of {score['findings_out_of']} faults named right)"
                if score.get("findings_out_of", 1) > 1 else ""),
-            f"hypotheses: {score['hypotheses']}, hints used: {score['hints_used']}, wrong fixes: {score['wrong_fixes']}",
+            f"hypotheses: {score['hypotheses']}, hints used: {score['hints_used']},"
+            f" wrong fixes: {score['wrong_fixes']}",
             f"points lost: {lost}", f"points: {score['points']}"]
 
 
-def reveal(stack: Stack, *, by: str = "player") -> list[dict]:
+def reveal(stack: Stack, *, by: str = "player") -> list[dict[str, Any]]:
     """What was injected: scenario, targets, parameters (recorded: a facilitator's reveal too)."""
     return _reveal(stack, game_faults(stack, require_game(stack)), by=by)
 
 
-def _reveal(stack: Stack, faults: list[FaultRecord], *, by: str) -> list[dict]:
-    with journal(stack).edit() as st:
+def _reveal(stack: Stack, faults: list[FaultRecord], *, by: str) -> list[dict[str, Any]]:
+    with edit_game(stack) as st:
         st.add("revealed", by=by)
     return [{"scenario": f.scenario, "family": f.family, "targets": f.targets, "params": f.params} for f in faults]
 
 
-def finish(stack: Stack) -> dict:
+def finish(stack: Stack) -> dict[str, Any]:
     """Reveal, score and close the game; returns the reveal and the score.
 
     The page is looked up in the pager first, so time to detect is known even when
@@ -183,7 +195,7 @@ def finish(stack: Stack) -> dict:
     faults = game_faults(stack, require_game(stack))
     truth = _reveal(stack, faults, by="player")
     result = score(require_game(stack), faults)
-    with journal(stack).edit() as st:
+    with edit_game(stack) as st:
         if st.status == PLAYING:
             st.add("finished", score=result)
             st.status = FINISHED

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pandas as pd
 
@@ -17,14 +20,14 @@ from chaoslib.engine.registry import FaultRecord
 from chaoslib.errors import ChaosError, GameError, UsageError
 from chaoslib.game import steady
 from chaoslib.game.draw import draw
+from chaoslib.game.journal import FAILED, FINISHED, INJECTING, PLAYING, Event, GameJournal, GameState
 from chaoslib.observe import alerts
 from chaoslib.observe.metrics import Metrics
 from chaoslib.progress import Progress, no_progress
-from chaoslib.game.journal import FAILED, FINISHED, INJECTING, PLAYING, GameJournal, GameState
 from chaoslib.stack import Stack
 
 __all__ = ["FAILED", "FINISHED", "INJECTING", "PLAYING", "GameState", "GameJournal", "journal", "current", "play",
-           "game_faults", "require_game", "abandon", "findings_of", "truth_of", "record_page", "detect",
+           "game_faults", "require_game", "edit_game", "abandon", "findings_of", "truth_of", "record_page", "detect",
            "wait_for_page", "record_hypothesis", "hint", "apply_fix", "HINTS", "HINT_COST", "STEADY_TIMEOUT_S"]
 
 def journal(stack: Stack) -> GameJournal:
@@ -103,8 +106,8 @@ def _wait_for_steady(stack: Stack, metrics: Metrics | None, *, require: str, tim
             return steady.quiet_problems(stack, metrics)
         return steady.service_problems(stack, metrics)
 
-    left = steady.wait_until(check, timeout=timeout, progress=progress,
-                             what="a quiet stack before the game" if require == "quiet" else "every replica in rotation")
+    what = "a quiet stack before the game" if require == "quiet" else "every replica in rotation"
+    left = steady.wait_until(check, timeout=timeout, progress=progress, what=what)
     if left:
         raise GameError(f"the stack is not steady after {timeout:.0f} s: {'; '.join(left[:4])}",
                         hint="a game starts only from a quiet stack: wait for these to clear (`chaosctl status`, "
@@ -121,6 +124,15 @@ def require_game(stack: Stack) -> GameState:
     if state is None:
         raise GameError("no game has been started", hint="run `chaosctl play` (or notebook 02-incident)")
     return state
+
+
+@contextmanager
+def edit_game(stack: Stack) -> Iterator[GameState]:
+    """The game under the journal's lock, saved when the block ends; GameError when there is none."""
+    with journal(stack).edit() as state:
+        if state is None:
+            raise GameError("no game has been started", hint="run `chaosctl play` (or notebook 02-incident)")
+        yield state
 
 
 def abandon(stack: Stack, *, reason: str) -> None:
@@ -141,10 +153,10 @@ HINTS = {
 }
 
 
-def findings_of(hypothesis: dict) -> list[dict]:
+def findings_of(hypothesis: Event) -> list[dict[str, Any]]:
     """A recorded hypothesis' findings (one family and its replicas each), older one-family records included."""
     if "findings" in hypothesis:
-        return hypothesis["findings"]
+        return list(hypothesis["findings"])
     return [{"family": hypothesis["family"], "targets": hypothesis["targets"]}]
 
 
@@ -156,14 +168,14 @@ def truth_of(records: list[FaultRecord]) -> dict[str, list[str]]:
     return {family: sorted(targets) for family, targets in out.items()}
 
 
-def record_page(stack: Stack, *, received_at: float, alertname: str, **detail) -> None:
+def record_page(stack: Stack, *, received_at: float, alertname: str, **detail: Any) -> None:
     """Note when the game's first page arrived (time to detect), once."""
     with journal(stack).edit() as state:
         if state is not None and state.first("paged") is None:
             state.add("paged", received_at=received_at, alertname=alertname, **detail)
 
 
-def detect(stack: Stack) -> dict | None:
+def detect(stack: Stack) -> Event | None:
     """The game's first page, from the pager, recorded in the journal; None if none came yet.
 
     Only an alert that started after the injection counts (an earlier one is the previous
@@ -179,7 +191,8 @@ def detect(stack: Stack) -> dict | None:
     record_page(stack, received_at=page["received_at"].timestamp(), alertname=str(page["alertname"]),
                 alert_started_at=page["starts_at"].timestamp(), replica=page["replica"] or "",
                 summary=page["summary"])
-    return current(stack).first("paged")
+    state = current(stack)
+    return state.first("paged") if state else None
 
 
 def wait_for_page(stack: Stack, *, timeout: float = 300, progress: Progress = no_progress) -> pd.DataFrame:
@@ -191,21 +204,21 @@ def wait_for_page(stack: Stack, *, timeout: float = 300, progress: Progress = no
 
 
 def record_hypothesis(stack: Stack, *, family: str | None = None, targets: list[str] | None = None,
-                      evidence: str = "", findings: list[dict] | None = None, by: str = "player") -> dict:
+                      evidence: str = "", findings: list[dict[str, Any]] | None = None, by: str = "player") -> Event:
     """Record (or revise) the hypothesis: one finding or more (a family and its replicas each); every version is kept.
 
     `family` and `targets` record a single finding; `findings` records several (hard mode can
     draw two faults). A family is named once at most, a replica in one finding at most.
     """
-    from chaoslib import faults
-
     if findings is None:
         findings = [{"family": family, "targets": list(targets or [])}]
     elif family is not None or targets:
         raise UsageError("give either family and targets, or findings", field="findings")
     if not findings:
         raise UsageError("name at least one finding (a family and its replicas)", field="findings")
-    known, clean, seen = stack.targets(), [], set()
+    known = stack.targets()
+    clean: list[dict[str, Any]] = []
+    seen: set[str] = set()
     for f in findings:
         fam, tgts = f.get("family"), list(f.get("targets") or [])
         if fam not in faults.FAMILIES:
@@ -247,10 +260,8 @@ def hint(stack: Stack) -> str:
         return text
 
 
-def apply_fix(stack: Stack, name: str, **kwargs) -> dict:
+def apply_fix(stack: Stack, name: str, **kwargs: Any) -> dict[str, Any]:
     """Run one of the player's fixes (chaoslib.faults.fixes) and record it, with its outcome."""
-    from chaoslib import faults
-
     chosen = faults.fix(name)
     try:
         result, error = chosen(stack, **kwargs), ""

@@ -13,7 +13,7 @@ app2"): empty means steady. `wait_until` polls one of them with progress.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from chaoslib.observe import alerts
 from chaoslib.observe.metrics import Metrics

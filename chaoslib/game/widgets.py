@@ -3,21 +3,26 @@
 Under the game's autopilot (`Game.autopilot`, CHAOSCTL_AUTOPILOT=1) the panels play
 themselves: the play panel starts the incident, the form fills and submits the detective's
 hypothesis, the fix panel applies the matching fix and validation runs: the notebooks run
-unattended in CI with no test code in their cells.
+unattended in CI with no test code in their cells. What the autopilot does is printed in the
+cell's own output (not in the panel's output area: a notebook runner such as nbclient mirrors
+those areas over the kernel's shell socket, which has stalled its wait for a cell's reply), and
+what it cannot do (start a game, name a cause, pass validation) is raised in its cell, so an
+unattended run stops there.
 """
 from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import ipywidgets as w
 from IPython.display import Markdown, display
 
-from chaoslib import faults
-from chaoslib.errors import ChaosError, UsageError
+from chaoslib import config, faults
+from chaoslib.errors import ChaosError, GameError, UsageError
 from chaoslib.game.facade import Game
-from chaoslib.game.records import Finding, Outcome
+from chaoslib.game.records import Finding
 from chaoslib.progress import ProgressLine
 from chaoslib.stack import Stack
 
@@ -37,6 +42,15 @@ def _report(out: w.Output, fn: Callable[..., Any], *args: Any, **kwargs: Any) ->
         except Exception as e:  # every callback's error reaches the player as one line
             print(f"error: {_one_line(e)}")
     return None
+
+
+def _show(out: w.Output | None, text: str) -> None:
+    """Print in a panel's output area, or in the cell's own output (None: the autopilot's steps)."""
+    if out is None:
+        print(text)
+        return
+    with out:
+        print(text)
 
 
 #: Clicks that arrive this soon after an action finished were queued while it ran (a double click).
@@ -73,25 +87,28 @@ def action(button: w.Button, out: w.Output, fn: Callable[[], Any], *, busy: str 
 
 
 def play_panel(game: Game, *, default_seed: int | None = None) -> w.VBox:
-    """Pick a difficulty (and a seed to replay), then start the incident (once the stack is quiet)."""
+    """Pick a difficulty (and a seed to replay), then start the incident (once the stack is quiet).
+
+    The seed offered is `default_seed`, else CHAOSCTL_SEED's (a replay, CI's seeded games), else random.
+    """
     difficulty = w.Dropdown(options=list(faults.DIFFICULTIES), value="normal", description="Difficulty")
-    seed = w.IntText(value=default_seed or 0, description="Seed (0=random)")
+    offered = default_seed if default_seed is not None else config.default_seed()
+    seed = w.IntText(value=offered or 0, description="Seed (0=random)")
     button = w.Button(description="Start the incident", button_style="danger")
     status, out = w.Label(), w.Output()
     status.add_class("chaos-progress")
 
-    def start() -> Any:
+    def start(into: w.Output | None = out) -> Any:
         info = game.start(seed=seed.value or None, difficulty=difficulty.value,
                           progress=lambda line: setattr(status, "value", line))
         status.value = ""
-        with out:
-            print(f"The incident has begun (seed {info.seed}, {info.difficulty}). Watch for the page.")
+        _show(into, f"The incident has begun (seed {info.seed}, {info.difficulty}). Watch for the page.")
         return info
     action(button, out, start, busy="waiting for a quiet stack...")
     box = w.VBox([w.HBox([difficulty, seed]), button, status, out])
     box.start = button.run
     if game.autopilot and not game.in_progress():
-        box.start()
+        start(None)  # not through the button: a game that cannot start fails the cell
     return box
 
 
@@ -132,11 +149,10 @@ def hypothesis_form(game: Game) -> w.VBox:
         rows.pop()
         findings.children = tuple(r[2] for r in rows)
 
-    def record() -> Any:
+    def record(into: w.Output | None = out) -> Any:
         recorded = game.hypothesis([Finding(f.value, tuple(t.value)) for f, t, _ in rows], evidence=evidence.value)
-        with out:
-            named = "; ".join(f"{f.family} on {', '.join(f.targets)}" for f in recorded.findings)
-            print(f"hypothesis v{recorded.version} recorded: {named}")
+        named = "; ".join(f"{f.family} on {', '.join(f.targets)}" for f in recorded.findings)
+        _show(into, f"hypothesis v{recorded.version} recorded: {named}")
         return recorded
     action(add, out, grow)
     action(drop, out, shrink)
@@ -145,25 +161,27 @@ def hypothesis_form(game: Game) -> w.VBox:
     box.submit, box.rows, box.evidence, box.submit_button = submit.run, rows, evidence, submit
     if game.autopilot and game.in_progress() and not game.hypotheses():
         h = game.detective_verdict(progress=print)
-        for i, finding in enumerate(h.findings if h.named else []):
+        if not h.named:
+            raise GameError(f"the autopilot's detective named no cause: {h.cause}",
+                            hint="look at the dashboards of 03-investigate and fill the form yourself")
+        for i, finding in enumerate(h.findings):
             if i == len(rows):
                 grow()
             rows[i][0].value, rows[i][1].value = finding.family, tuple(finding.targets)
-        if h.named:
-            evidence.value = "; ".join(h.evidence)
-            submit.run()
+        evidence.value = "; ".join(h.evidence)
+        record(None)
     return box
 
 
 def fix_panel(game: Game) -> w.VBox:
-    """The engineer's actions: a tab per family's fixes (firewall, disk, limits...) and a restart. Each is journalled."""
+    """The engineer's actions: a tab per family's fixes (firewall, disk, limits...) and a restart. Each is
+    journalled."""
     stack, out = game.stack, w.Output()
 
     def say(text: str) -> None:
-        with out:
-            print(text)
+        _show(out, text)
 
-    def apply(_stack: Stack, name: str, **kwargs: Any) -> dict:
+    def apply(_stack: Stack, name: str, **kwargs: Any) -> dict[str, Any]:
         return {"fix": name, "result": game.apply_fix(name, **kwargs).result}
 
     ui = faults.FixUI(stack=stack, out=out, say=say, action=action, target_dropdown=lambda: target_dropdown(stack),
@@ -176,15 +194,18 @@ def fix_panel(game: Game) -> w.VBox:
             titles.append(fam.fix_tab.title)
             buttons.update(more)
     rs_target, rs_button = target_dropdown(stack), w.Button(description="Restart")
-    action(rs_button, out, lambda: (game.apply_fix("restart", target=rs_target.value),
-                                    say(f"restarted {rs_target.value}")), busy="restarting...")
+
+    def restart() -> None:
+        game.apply_fix("restart", target=rs_target.value)
+        say(f"restarted {rs_target.value}")
+    action(rs_button, out, restart, busy="restarting...")
     tab = w.Tab(children=[*tabs, w.VBox([rs_target, rs_button])])
     for i, title in enumerate([*titles, "Restart"]):
         tab.set_title(i, title)
     box = w.VBox([tab, out])
     box.buttons = {**buttons, "restart": rs_button}
     if game.autopilot and game.in_progress():
-        _report(out, lambda: print("\n".join(game.autofix())))
+        _show(None, "\n".join(game.autofix()))  # a fix that fails fails the cell
     return box
 
 
@@ -204,28 +225,33 @@ def validation_panel(game: Game) -> w.VBox:
         bar.bar_style = "info" if recovering else ""
         bar.value = (0.0 if recovering else 0.5) + 0.5 * line.fraction
 
-    def run() -> Any:
+    def run(into: w.Output | None = out) -> Any:
         bar.value = 0.0
         result = game.validate(progress=progress)
-        with out:
-            if result.passed:
-                bar.value, bar.bar_style = 1.0, "success"
-                print("Steady state holds and the cause is gone. Well done.")
-            else:
-                bar.bar_style = "danger"
-                print("Not yet: " + "; ".join(result.problems))
+        if result.passed:
+            bar.value, bar.bar_style = 1.0, "success"
+            _show(into, "Steady state holds and the cause is gone. Well done.")
+        else:
+            bar.bar_style = "danger"
+            _show(into, "Not yet: " + "; ".join(result.problems))
         box.result = result
         return result
     action(button, out, run, busy="validating...")
     box = w.VBox([button, bar, label, out])
     box.run, box.result = button.run, None
     if game.autopilot and game.in_progress():
-        box.run()
+        result = run(None)
+        if not result.passed:
+            raise GameError(f"the autopilot's fix did not hold: {'; '.join(result.problems)}",
+                            hint="`chaosctl status` shows the stack; `chaosctl faults` what is injected")
     return box
 
 
-def show_finish(game: Game) -> Outcome:
-    """Reveal, score and write the postmortem; display them as Markdown (in words and units)."""
+def show_finish(game: Game) -> None:
+    """Reveal, score and write the postmortem; display them as Markdown (in words and units).
+
+    Nothing is returned (a cell ending with it shows the reveal once); `game.finish()` gives the `Outcome`.
+    """
     done = game.finish()
     truth = "\n".join(f"- **{f.scenario}** ({f.family}): {f.description}, on {', '.join(f.targets)}"
                       + (f" ({f.strength})" if f.strength else "") for f in done.faults)
@@ -233,4 +259,3 @@ def show_finish(game: Game) -> Outcome:
     display(Markdown(f"### The reveal\n{truth}\n\n### Your score: {s.points} points\n"
                      + "\n".join(f"- {line}" for line in s.lines[:-1])
                      + f"\n\nPostmortem written to `{done.postmortem}`"))
-    return done

@@ -137,8 +137,8 @@ class Cgroups:
     def get_cpu(self, name: str) -> float | None:
         d = self._dirs(name)
         if self.v2:
-            quota, period = (d["unified"] / "cpu.max").read_text().split()
-            return None if quota == "max" else int(quota) / int(period)
+            max_quota, max_period = (d["unified"] / "cpu.max").read_text().split()
+            return None if max_quota == "max" else int(max_quota) / int(max_period)
         quota = int((d["cpu"] / "cpu.cfs_quota_us").read_text())
         period = int((d["cpu"] / "cpu.cfs_period_us").read_text())
         return None if quota < 0 else quota / period

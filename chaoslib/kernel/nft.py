@@ -75,7 +75,7 @@ def sanitize_key(key: str) -> str:
     return key
 
 
-def drop_match(*, daddr: str | None = None, dport: int | None = None, uid: int | None = None,
+def drop_match(*, daddr: str | None = None, dport: int, uid: int | None = None,
                saddr: str | None = None, percent: int = 100) -> list[str]:
     """The match of a drop rule, as nft words: [skuid] [saddr] [daddr] tcp dport [numgen]."""
     if not 1 <= percent <= 100:

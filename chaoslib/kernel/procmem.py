@@ -20,7 +20,7 @@ class ProcMemory:
     rss_bytes: int = 0
     processes: int = 0
 
-    def __add__(self, other: "ProcMemory") -> "ProcMemory":
+    def __add__(self, other: ProcMemory) -> ProcMemory:
         return ProcMemory(self.pss_bytes + other.pss_bytes, self.rss_bytes + other.rss_bytes,
                           self.processes + other.processes)
 

@@ -11,6 +11,7 @@ import pwd
 import shutil
 import sys
 
+from chaoslib import config
 from chaoslib.kernel.cgroups import Cgroups
 
 
@@ -51,23 +52,20 @@ def main(argv: list[str] | None = None) -> None:
         cg = Cgroups()
         cg.create(args.cgroup)
         cg.join(args.cgroup, os.getpid())
-    for item in args.env:
-        key, _, value = item.partition("=")
-        os.environ[key] = value
+    env = config.environment(**dict(item.partition("=")[::2] for item in args.env))
     if args.user:
         entry = pwd.getpwnam(args.user)
         # The user's own groups (the stack's group `chaos` lets it enter the state folder).
         os.setgroups(os.getgrouplist(args.user, entry.pw_gid))
         os.setgid(entry.pw_gid)
         os.setuid(entry.pw_uid)
-        os.environ["HOME"] = "/nonexistent"
-        os.environ["USER"] = args.user
+        env.update(HOME="/nonexistent", USER=args.user)
     if args.chdir:
         os.chdir(args.chdir)
     if args.cold_binary:
         drop_cached_pages(shutil.which(command[0]) or command[0])
     try:
-        os.execvp(command[0], command)
+        os.execvpe(command[0], command, env)
     except OSError as e:
         print(f"launch: cannot exec {command[0]}: {e}", file=sys.stderr)
         sys.exit(127)

@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from chaoslib import config
 from chaoslib.config import Settings
 from chaoslib.errors import PrerequisiteError
 from chaoslib.native.supervisor import Supervisor
 
-OWNER_FILE = Path(os.environ.get("CHAOSCTL_OWNER_FILE", "/run/chaos-control/owner"))
+OWNER_FILE = config.owner_file()
 
 
 def owner() -> Path | None:

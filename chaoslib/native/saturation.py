@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import socketserver
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-import socketserver
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from chaoslib import config
@@ -53,16 +53,20 @@ class SaturationCollector:
         cpu = counter("container_cpu_usage_seconds", "Cumulative CPU time consumed in seconds.")
         periods = counter("container_cpu_cfs_periods", "Number of elapsed enforcement period intervals.")
         throttled = counter("container_cpu_cfs_throttled_periods", "Number of throttled period intervals.")
-        throttled_s = counter("container_cpu_cfs_throttled_seconds", "Total time duration the container has been throttled.")
+        throttled_s = counter("container_cpu_cfs_throttled_seconds",
+                              "Total time duration the container has been throttled.")
         quota = gauge("container_spec_cpu_quota", "CPU quota of the container.")
         period = gauge("container_spec_cpu_period", "CPU period of the container.")
-        mem = gauge("container_memory_usage_bytes", "Current memory usage in bytes, including all memory regardless of when it was accessed.")
+        mem = gauge("container_memory_usage_bytes",
+                    "Current memory usage in bytes, including all memory regardless of when it was accessed.")
         wss = gauge("container_memory_working_set_bytes", "Current working set in bytes.")
         limit = gauge("container_spec_memory_limit_bytes", "Memory limit for the container (0 = unlimited).")
         failcnt = counter("container_memory_failcnt", "Number of memory usage hits limits.")
         oom = counter("container_oom_events", "Count of out of memory events observed for the container.")
-        fs_use = gauge("container_fs_usage_bytes", "Number of bytes that are consumed by the container on this filesystem.")
-        fs_lim = gauge("container_fs_limit_bytes", "Number of bytes that can be consumed by the container on this filesystem.")
+        fs_use = gauge("container_fs_usage_bytes",
+                       "Number of bytes that are consumed by the container on this filesystem.")
+        fs_lim = gauge("container_fs_limit_bytes",
+                       "Number of bytes that can be consumed by the container on this filesystem.")
         started = gauge("container_start_time_seconds", "Start time of the container since unix epoch in seconds.")
         restarts = counter("chaos_process_restarts", "Automatic restarts of the process by its supervisor.")
 

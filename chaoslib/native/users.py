@@ -1,6 +1,7 @@
 """System users the native stack runs its services as (created once, never removed)."""
 from __future__ import annotations
 
+import grp
 import pwd
 import subprocess
 
@@ -37,8 +38,6 @@ STACK_GROUP = "chaos"
 
 def ensure_group_member(user: str, group: str = STACK_GROUP) -> int:
     """Create the system group if missing, add `user` to it (idempotent); the group's gid."""
-    import grp
-
     try:
         entry = grp.getgrnam(group)
     except KeyError:

@@ -11,9 +11,8 @@ import time
 import pandas as pd
 import requests
 
-from chaoslib.progress import Progress
 from chaoslib.errors import ObserveError
-
+from chaoslib.progress import Progress
 
 
 def _get(url: str, source: str):

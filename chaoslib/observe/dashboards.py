@@ -12,6 +12,7 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,9 @@ import pandas as pd
 from chaoslib.config import REPO_ROOT
 from chaoslib.errors import UsageError
 from chaoslib.observe.metrics import Metrics, timestamp
+
+if TYPE_CHECKING:  # matplotlib is heavy: loaded when a plot is drawn
+    from matplotlib.figure import Figure
 
 DASHBOARD_DIR = REPO_ROOT / "grafana" / "dashboards"
 _LEGEND = re.compile(r"\{\{\s*(\w+)\s*\}\}")
@@ -126,7 +130,7 @@ MARK_GID = "chaos-mark"
 
 def plot(name: str, *, minutes: float = 15, end: float | datetime | None = None, fault_at: float | None = None,
          page_at: float | None = None, marks: dict[str, float | None] | None = None,
-         metrics: Metrics, columns: int = 2, step: float = 5, standalone: bool = False):
+         metrics: Metrics, columns: int = 2, step: float = 5, standalone: bool = False) -> Figure:
     """Draw every panel of a dashboard on one time grid; vertical lines mark the incident. Returns the figure.
 
     `marks` maps a label (fault, page, fix, validated, or any other) to a Unix time;
@@ -153,7 +157,7 @@ def plot(name: str, *, minutes: float = 15, end: float | datetime | None = None,
     right = max([end_ts, *every.values()])
     title = load(name).get("title", name)
     fig.suptitle(f"{title} (last {minutes:g} min)")
-    for ax, panel in zip(axes.flat, ps):
+    for ax, panel in zip(axes.flat, ps, strict=False):  # the grid may have spare axes
         df = panel_data(panel, metrics=metrics, minutes=minutes, end=end_ts, step=step)
         factor, unit = _scale(panel.unit)
         if df.empty:

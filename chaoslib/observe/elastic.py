@@ -83,7 +83,10 @@ def container_lines(url: str, *, container: str, minutes: float = 60, size: int 
             while len(hits) < size:
                 want = min(PAGE, size - len(hits))
                 page = es.search(index=INDEX, query=window_query(container, minutes), sort=SORT, size=want,
-                                 source=SOURCE, search_after=after, track_total_hits=False)["hits"]["hits"]
+                                 # _source as a list of fields: Elasticsearch takes it; the client's hints
+                                 # say only bool or mapping
+                                 source=SOURCE,  # type: ignore[arg-type]
+                                 search_after=after, track_total_hits=False)["hits"]["hits"]
                 hits.extend(page)
                 if len(page) < want:
                     break

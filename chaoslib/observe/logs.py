@@ -18,6 +18,7 @@ import re
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -64,7 +65,8 @@ WITH lines AS ({{lines}}
   SELECT file, n, COALESCE(own_time, last_value(own_time IGNORE NULLS) OVER (PARTITION BY file ORDER BY n
              ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) AS time FROM owned
 ), timed AS (
-  SELECT o.file, o.service, o.n, o.line, o.is_json, i.time FROM owned o JOIN inherited i ON o.file = i.file AND o.n = i.n
+  SELECT o.file, o.service, o.n, o.line, o.is_json, i.time
+  FROM owned o JOIN inherited i ON o.file = i.file AND o.n = i.n
 ), kept AS (
   SELECT *, CASE WHEN is_json THEN json_extract_string(line, {list(_KEYS)!r}) END AS v
   FROM timed {{early}}
@@ -101,7 +103,8 @@ _SERVICE = re.compile(r"([^/]+?)\.log(\.\d+)?$")
 #: One file's lines after its first `skip` (DuckDB's CSV reader, one column, one row per line).
 _READ = ("SELECT $f{i} AS file, $s{i} AS service, n, line FROM (SELECT row_number() OVER () AS n, line"
          " FROM read_csv($f{i}, columns={{'line': 'VARCHAR'}}, delim='\\x01', quote='', escape='', header=false,"
-         " auto_detect=false, strict_mode=false, null_padding=true)) WHERE n > {skip} AND line IS NOT NULL AND line <> ''")
+         " auto_detect=false, strict_mode=false, null_padding=true))"
+         " WHERE n > {skip} AND line IS NOT NULL AND line <> ''")
 
 
 def rows_before(path: str, offset: int) -> int:
@@ -131,15 +134,15 @@ def window_offset(path: str, start: float, con: duckdb.DuckDBPyConnection) -> in
             pos, raw = f.tell(), f.readline()
             if probes and pos <= probes[-1][0]:
                 continue
-            line = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1] if raw.endswith(b"\n") else b""
+            data = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1] if raw.endswith(b"\n") else b""
             # a line the reader would cut (at a carriage return or its \x01 delimiter) is no landmark
-            usable = line and b"\r" not in line and b"\x01" not in line
-            probes.append((pos, line.decode("utf-8", "replace") if usable else None))
+            usable = data and b"\r" not in data and b"\x01" not in data
+            probes.append((pos, data.decode("utf-8", "replace") if usable else None))
     times = con.execute(f"SELECT epoch({_OWN_TIME}) FROM (SELECT i, line, {_TIME_VALUES} AS tv FROM "
                         "(SELECT unnest(range(len($l))) AS i, unnest($l) AS line)) ORDER BY i",
                         {"l": [line or "" for _, line in probes]}).fetchall()
     cut = 0
-    for k, ((pos, line), (t,)) in enumerate(zip(probes, times)):
+    for k, ((pos, line), (t,)) in enumerate(zip(probes, times, strict=True)):
         if k == 0 and (line is None or t is None):
             return 0
         if line is None or t is None:
@@ -188,7 +191,9 @@ class Logs:
         paths = [str(p) for ps in wanted.values() for p in ps if p.exists() and p.stat().st_size > 0]
         if not paths:
             return pd.DataFrame(columns=COLUMNS)
-        early, where, params = [], [], {}
+        early: list[str] = []
+        where: list[str] = []
+        params: dict[str, Any] = {}
         end = _epoch(until) if until is not None else None
         start = _epoch(since) if since is not None else (
             (end or time.time()) - minutes * 60 if minutes is not None else None)
@@ -211,7 +216,8 @@ class Logs:
             where.append("list_position($levels, level) IS NOT NULL")
             params["levels"] = list(LEVELS[LEVELS.index(level):])
         query = _SQL.replace("{early}", f"WHERE {' AND '.join(early)}" if early else "")
-        sql = f"SELECT * FROM ({query})" + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY time, file, n"
+        sql = (f"SELECT * FROM ({query})" + (f" WHERE {' AND '.join(where)}" if where else "")
+               + " ORDER BY time, file, n")
         if limit:
             sql = f"SELECT * FROM ({sql}) ORDER BY time DESC NULLS LAST, file DESC, n DESC LIMIT {int(limit)}"
             sql = f"SELECT * FROM ({sql}) ORDER BY time, file, n"

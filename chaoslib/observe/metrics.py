@@ -75,7 +75,7 @@ class Metrics:
 
     def query(self, promql: str, *, at: float | datetime | None = None) -> pd.DataFrame:
         """An instant query: columns time, <labels...>, value."""
-        params = {"query": promql}
+        params: dict[str, str | float] = {"query": promql}
         if at is not None:
             params["time"] = timestamp(at, time.time())
         data = self._get("/api/v1/query", params)

@@ -1,6 +1,7 @@
 """JupyterLab on notebooks/, bound to localhost with a token, started in the background."""
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -11,14 +12,26 @@ import urllib.request
 from pathlib import Path
 
 from chaoslib import config
-from chaoslib.progress import Progress, no_progress
 from chaoslib.config import Settings
 from chaoslib.errors import PrerequisiteError, ServiceError
 from chaoslib.native.health import port_in_use
 from chaoslib.native.pids import is_ours, read_pid
-
+from chaoslib.progress import Progress, no_progress
 
 NOTEBOOKS = config.REPO_ROOT / "notebooks"
+#: JupyterLab's defaults this lab overrides: it never asks in a pop-up whether to fetch Jupyter's
+#: news (over the player's game), never fetches them and never checks for a newer JupyterLab.
+#: A player who wants the news turns them on in Settings (their own settings win over these).
+SETTINGS_OVERRIDES = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false",
+                                                                      "checkForUpdates": False}}
+
+
+def app_settings(settings: Settings) -> Path:
+    """The lab's application settings folder (in the run directory): SETTINGS_OVERRIDES as its overrides.json."""
+    folder = settings.run_dir / "lab-settings"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "overrides.json").write_text(json.dumps(SETTINGS_OVERRIDES, indent=2) + "\n")
+    return folder
 
 
 def _pid(settings: Settings) -> int | None:
@@ -51,11 +64,11 @@ def start_lab(settings: Settings, *, port: int = config.JUPYTER.port, progress: 
     # The token goes in the environment (/proc/PID/environ is readable by its owner only),
     # never on the command line, which every local user can read in /proc/PID/cmdline.
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-           f"--ServerApp.root_dir={root}", *extra_args]
+           f"--ServerApp.root_dir={root}", f"--LabApp.app_settings_dir={app_settings(settings)}", *extra_args]
     if os.geteuid() == 0:
         cmd.append("--allow-root")
-    env = {**os.environ, "PYTHONPATH": str(config.REPO_ROOT), "CHAOSCTL_STATE_DIR": str(settings.state_dir),
-           "JUPYTER_TOKEN": token}
+    env = config.environment(PYTHONPATH=str(config.REPO_ROOT), CHAOSCTL_STATE_DIR=str(settings.state_dir),
+                             JUPYTER_TOKEN=token)
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env,
                             cwd=root)
     fd = os.open(settings.run_dir / "jupyter.pid", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

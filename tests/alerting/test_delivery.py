@@ -23,7 +23,8 @@ import requests
 from chaoslib.render import render_to
 
 BINARY = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
-pytestmark = pytest.mark.skipif(BINARY is None, reason="Alertmanager is not installed (apt-get install prometheus-alertmanager)")
+pytestmark = pytest.mark.skipif(BINARY is None,
+                                reason="Alertmanager is not installed (apt-get install prometheus-alertmanager)")
 
 
 class Inbox:
@@ -143,8 +144,10 @@ class TestPageDelivery:
         assert not inbox.of("/tickets")
 
         _post_alert(url, severity="page", ends_at=datetime.now(timezone.utc))
-        resolved_slack = _wait(lambda: [b for b in inbox.of("/slack") if b["attachments"][0]["title"].startswith("RESOLVED")], 60)
-        resolved_discord = _wait(lambda: [b for b in inbox.of("/discord") if b["embeds"][0]["title"].startswith("RESOLVED")], 60)
+        resolved_slack = _wait(
+            lambda: [b for b in inbox.of("/slack") if b["attachments"][0]["title"].startswith("RESOLVED")], 60)
+        resolved_discord = _wait(
+            lambda: [b for b in inbox.of("/discord") if b["embeds"][0]["title"].startswith("RESOLVED")], 60)
         assert "PollsHighErrorRatio" in resolved_slack[0]["attachments"][0]["title"]
         assert resolved_discord[0]["embeds"][0]["title"].startswith("RESOLVED")
         _wait(lambda: [b for b in inbox.of("/pager") if b["status"] == "resolved"], 60)

@@ -16,8 +16,8 @@ import errno
 
 import pytest
 
-from chaoslib.backends.base import DATABASE, LOAD_BALANCER, Limits
 import binomial
+from chaoslib.backends.base import DATABASE, LOAD_BALANCER, Limits
 from chaoslib.errors import ChaosError, NotSupported, UsageError
 from integration.helpers import wait_until
 

@@ -5,8 +5,15 @@ import pytest
 
 from chaoslib.native.probes import OutsideProbe as LocalProbe
 
-from .contract import (DiskContract, LimitsContract, LimitsRealEffects, NetworkContract, NetworkRealEffects,
-                       ProcessContract, ResetContract)
+from .contract import (
+    DiskContract,
+    LimitsContract,
+    LimitsRealEffects,
+    NetworkContract,
+    NetworkRealEffects,
+    ProcessContract,
+    ResetContract,
+)
 
 pytestmark = pytest.mark.integration
 

@@ -142,6 +142,14 @@ class Lab:
         return self.js(_CURRENT + "return Array.from(nb.node.querySelectorAll('.widget-output'))"
                        ".map(e => e.innerText);")
 
+    def toasts(self) -> list[str]:
+        """The text of every notification toast JupyterLab shows now (bottom right)."""
+        return self.js("return Array.from(document.querySelectorAll('.Toastify__toast')).map(e => e.innerText);")
+
+    def scroll_to_end(self) -> None:
+        """Scroll the notebook to its last cell (what a screenshot of the end shows)."""
+        self.js(_CURRENT + "const cells = nb.content.widgets; cells[cells.length - 1].node.scrollIntoView();")
+
     def screenshot(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.driver.save_screenshot(str(path))

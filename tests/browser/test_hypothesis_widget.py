@@ -6,12 +6,14 @@ keystrokes, and the hypothesis must land in the game journal on disk.
 """
 from __future__ import annotations
 
+import shutil
 import time
 
 import pytest
 
+from chaoslib import config
+from chaoslib.game import Game
 from chaoslib.game import session as game
-from chaoslib.engine.injector import panic
 from chaoslib.services.lab import start_lab, stop_lab
 
 from .jupyter_page import lab_args, start_chromium, stop_chromium
@@ -31,21 +33,23 @@ def browser():
 
 @pytest.fixture
 def lab(live_stack, monkeypatch, tmp_path):
-    """JupyterLab on the test stack's state directory, with the app object exposed to scripts."""
+    """JupyterLab on the test stack's state directory and a copy of notebooks/ (autosave never writes
+    outputs into the repository), with the app object exposed to scripts."""
     monkeypatch.delenv("CHAOSCTL_AUTOPILOT", raising=False)
-    url = start_lab(live_stack.settings, port=PORT, extra_args=lab_args(tmp_path))
+    folder = tmp_path / "notebooks"
+    shutil.copytree(config.REPO_ROOT / "notebooks", folder)
+    url = start_lab(live_stack.settings, port=PORT, root=folder, extra_args=lab_args(tmp_path))
     yield url
     stop_lab(live_stack.settings)
 
 
 @pytest.fixture
 def game_in_progress(live_stack):
-    """A real game (seed 3: a network fault), undone at the end."""
-    game.abandon(live_stack, reason="test")
-    state = game.play(live_stack, seed=3)
-    yield state
-    panic(live_stack)
-    game.abandon(live_stack, reason="test")
+    """A real game (seed 3), undone at the end."""
+    player = Game(live_stack, autopilot=False)
+    player.abandon(reason="test")
+    yield player.start(seed=3)
+    player.panic()
 
 
 def _wait_for(driver, css: str, timeout: float = 90):

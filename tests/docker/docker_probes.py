@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import urllib.request
 
-from chaoslib.kernel.probes import CONNECT as _CONNECT, CONNECT_TIME, WRITE as _WRITE
-
 import docker_env as eng
+from chaoslib.kernel.probes import CONNECT as _CONNECT
+from chaoslib.kernel.probes import CONNECT_TIME
+from chaoslib.kernel.probes import WRITE as _WRITE
 
 _HTTP = ("import json,sys,urllib.request,urllib.error\nurl,n=sys.argv[1],int(sys.argv[2])\nout=[]\n"
          "for _ in range(n):\n try:\n  out.append(urllib.request.urlopen(url,timeout=float(sys.argv[3])).status)\n"

@@ -15,17 +15,23 @@ import urllib.request
 
 import pytest
 
-from backends.contract import (DiskContract, LimitsContract, LimitsRealEffects, NetworkContract, NetworkRealEffects,
-                               ProcessContract, ResetContract)
+import compose_env as ce
+import docker_env as eng
+from backends.contract import (
+    DiskContract,
+    LimitsContract,
+    LimitsRealEffects,
+    NetworkContract,
+    NetworkRealEffects,
+    ProcessContract,
+    ResetContract,
+)
 from chaoslib.backends.base import DATABASE, LOAD_BALANCER, Limits
 from chaoslib.backends.docker import DockerBackend
 from chaoslib.config import Settings
 from chaoslib.errors import FaultError, PrerequisiteError
-from integration.helpers import wait_until
-
-import compose_env as ce
-import docker_env as eng
 from docker_probes import DockerProbe, url
+from integration.helpers import wait_until
 
 pytestmark = pytest.mark.docker
 

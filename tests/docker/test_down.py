@@ -10,13 +10,12 @@ import sys
 
 import pytest
 
+import compose_env as ce
+import docker_env as eng
 from chaoslib.backends.docker import DockerBackend
 from chaoslib.config import Settings
 from chaoslib.stack import Stack
 from integration.helpers import wait_until
-
-import compose_env as ce
-import docker_env as eng
 
 pytestmark = [pytest.mark.docker, pytest.mark.last]
 

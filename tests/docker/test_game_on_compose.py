@@ -15,19 +15,19 @@ from pathlib import Path
 
 import pytest
 
-from chaoslib.game import detective
-from chaoslib.game import session as game
+import compose_env as ce
+import docker_env as eng
 from chaoslib.backends.docker import DockerBackend
 from chaoslib.bench.faults import recovered
+from chaoslib.bench.trials import run_trials
 from chaoslib.config import Settings
 from chaoslib.engine.injector import inject, panic
 from chaoslib.engine.registry import Registry
+from chaoslib.game import detective
+from chaoslib.game import session as game
+from chaoslib.observe.metrics import Metrics
 from chaoslib.stack import Stack
-from chaoslib.bench.trials import run_trials
 from integration.helpers import play_notebooks, wait_until
-
-import compose_env as ce
-import docker_env as eng
 
 pytestmark = pytest.mark.docker
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
@@ -107,13 +107,38 @@ def test_a_replica_oom_killed_at_every_start_is_named(compose_stack):
     try:
         inject(compose_stack, "memory-starve", targets=[target], params={"memory_mb": 16})
         deadline = time.monotonic() + 90
-        while not (h := detective.diagnose(detective.Signals.gather(compose_stack, since=since))).named \
+        metrics = Metrics(compose_stack.endpoint("prometheus"))
+        while not (h := detective.investigate(compose_stack, metrics=metrics, since=since)).named \
                 and time.monotonic() < deadline:
             time.sleep(5)
         assert h.said() == (("resources", (target,)),), (h.said(), h.cause)
         assert "OOM" in h.evidence[0] and "16 MiB" in h.evidence[0], h.evidence
     finally:
         panic(compose_stack)
+
+
+def test_an_oom_kill_of_an_earlier_fault_is_not_named(compose_stack):
+    """memory-starve, healed, then the replica restarted with no fault: its container still carries
+    State.OOMKilled, yet nothing is named from the moment after the heal (only this window's kills count)."""
+    wait_until(lambda: recovered(compose_stack), timeout=180, interval=2)
+    target = compose_stack.targets()[-1]
+    metrics = Metrics(compose_stack.endpoint("prometheus"))
+    record = inject(compose_stack, "memory-starve", targets=[target], params={"memory_mb": 16})
+    try:
+        assert wait_until(lambda: compose_stack.backend.oom_kills(since=record.injected_at).get(target),
+                          timeout=90, interval=3), "the engine recorded no OOM kill of the starved replica"
+    finally:
+        panic(compose_stack)
+    compose_stack.backend.restart(target=target)
+    since = time.time()
+    wait_until(lambda: recovered(compose_stack), timeout=180, interval=2)
+    carried = next(s for s in compose_stack.status() if s.name == target).oom_killed
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        h = detective.investigate(compose_stack, metrics=metrics, since=since)
+        assert target not in h.targets, (carried, h.said(), h.evidence)
+        time.sleep(5)
+    eng.progress(f"after the heal and a clean restart: {target} State.OOMKilled={carried}, nothing named")
 
 
 def test_a_fault_expires_on_time_under_docker(compose_stack):

@@ -8,8 +8,8 @@ from __future__ import annotations
 import errno
 import os
 import socket
-import sys
 import subprocess
+import sys
 import threading
 import time
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from chaoslib.game import session as game
 from chaoslib.engine.injector import active_faults, panic
+from chaoslib.game import session as game
 
 from .helpers import all_healthy, wait_until
 

@@ -15,10 +15,9 @@ import requests
 import yaml
 
 from chaoslib import config
-from chaoslib.game import postmortem
-from chaoslib.game import steady
-from chaoslib.game.draw import draw
 from chaoslib.faults import SCENARIOS
+from chaoslib.game import Game, steady
+from chaoslib.game.draw import draw
 from chaoslib.kernel import disks, nft
 from chaoslib.kernel.cgroups import Cgroups
 from chaoslib.observe.metrics import Metrics
@@ -86,7 +85,7 @@ class TestFaultsAndPlay:
                 if spec:
                     assert spec.low <= f["params"][spec.param] <= spec.high, f
             assert backend.fault_footprint() != before
-            written = postmortem.write(live_stack, plots=False)
+            written = Game(live_stack).postmortem(plots=False)
             assert written.parent == live_stack.settings.state_dir / "postmortems"
             assert re.fullmatch(r"postmortem-seed3-\d{8}-\d{6}\.md", written.name), written.name
         finally:
@@ -99,7 +98,8 @@ class TestFaultsAndPlay:
         again = chaosctl(live_stack, "panic")
         assert again.returncode == 0 and "nothing to undo" in again.stdout, again.stdout
         # Quiet again (healthy, in rotation, no alert) within 5 minutes: the next suite starts clean.
-        left = steady.wait_until(lambda: steady.quiet_problems(live_stack, Metrics()), timeout=300, interval=5)
+        metrics = Metrics(live_stack.endpoint("prometheus"))
+        left = steady.wait_until(lambda: steady.quiet_problems(live_stack, metrics), timeout=300, interval=5)
         assert left == [], left
 
 

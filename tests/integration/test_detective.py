@@ -1,4 +1,4 @@
-"""The detective names the fault from what the player can see: ten seeds per family.
+"""The detective names the fault from what the player can see: a seed per scenario (ten per family in `make bench`).
 
 This is the proof that every scenario is solvable from the signals the notebooks show.
 The protocol (first stable verdict, evidence windows cut at the game's start) is
@@ -10,29 +10,32 @@ import time
 
 import pytest
 
-from chaoslib.game import detective
 from chaoslib.bench.faults import recovered
-from chaoslib.engine.injector import panic
 from chaoslib.bench.trials import run_trials
+from chaoslib.engine.injector import panic
+from chaoslib.game import detective
+from chaoslib.observe.metrics import Metrics
 
 from .helpers import wait_until
 
 pytestmark = pytest.mark.integration
 
-SEEDS = 10
+#: Seeds per family here, one per scenario of the family (seen in docs/bench-detective.txt): each must be
+#: named exactly. Ten seeds per family (nine right or better) are `chaosctl bench detective --seeds 10`
+#: in `make bench`: they took about 15 of the suite's minutes.
+SEEDS = {"network": (1, 5, 10), "disk": (1, 5), "resources": (1, 5)}
+SCENARIOS = {"network": {"db-cutoff", "lb-cutoff", "lb-loss"}, "disk": {"disk-full", "disk-crashloop"},
+             "resources": {"cpu-starve", "memory-starve"}}
 
 
 @pytest.mark.parametrize("family", ["network", "disk", "resources"])
-def test_detective_names_family_and_targets_in_nine_of_ten(live_stack, family, capsys):
-    """Over ten seeded games of one family, the detective's verdict is exactly right in nine or more."""
+def test_detective_names_family_and_targets(live_stack, family, capsys):
+    """One seeded game per scenario of the family: the detective's settled verdict is exactly the truth in each."""
     with capsys.disabled():  # each verdict is a figure for the closing note: show it
-        trials = run_trials(live_stack, seeds=SEEDS, families=(family,),
+        trials = run_trials(live_stack, seeds=SEEDS[family], families=(family,),
                             progress=lambda line: print(f"\n[detective] {line}", end="", flush=True))[family]
-    right = [t for t in trials if t.right]
-    assert len(right) >= 9, "\n".join(t.line() for t in trials)
-    assert {s for t in trials for s in t.scenarios} >= {"network": {"db-cutoff", "lb-cutoff", "lb-loss"},
-                                                       "disk": {"disk-full", "disk-crashloop"},
-                                                       "resources": {"cpu-starve", "memory-starve"}}[family]
+    assert len(trials) == len(SEEDS[family]) and all(t.right for t in trials), "\n".join(t.line() for t in trials)
+    assert {s for t in trials for s in t.scenarios} == SCENARIOS[family]
 
 
 def test_a_healthy_stack_has_no_suspect(live_stack):
@@ -42,8 +45,9 @@ def test_a_healthy_stack_has_no_suspect(live_stack):
     since = time.time()
     # Packet loss is named only on LOSS_EVIDENCE_S of evidence: watch well past it, as a game would.
     window = detective.LOSS_EVIDENCE_S + 20
+    metrics = Metrics(live_stack.endpoint("prometheus"))
     time.sleep(15)
     while time.time() - since < window:
-        h = detective.diagnose(detective.Signals.gather(live_stack, since=since))
+        h = detective.investigate(live_stack, metrics=metrics, since=since)
         assert (h.family, h.targets) == (None, []), (round(time.time() - since), h.evidence)
         time.sleep(5)

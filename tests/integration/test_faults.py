@@ -10,13 +10,12 @@ import time
 import pytest
 import requests
 
-from chaoslib import config
-from chaoslib.game import session as game
-from chaoslib.engine.injector import active_faults, all_faults, heal, inject, panic
-from chaoslib.kernel.cgroups import Cgroups
-
-from chaoslib.native.probes import OutsideProbe as LocalProbe
 import binomial
+from chaoslib import config
+from chaoslib.engine.injector import active_faults, all_faults, heal, inject, panic
+from chaoslib.game import Game
+from chaoslib.kernel.cgroups import Cgroups
+from chaoslib.native.probes import OutsideProbe as LocalProbe
 
 from .helpers import ledger, votes_in_db, wait_until
 
@@ -206,14 +205,15 @@ class TestSafety:
 class TestPlay:
     def test_same_seed_same_fault(self, clean):
         """`play` with the same seed injects the same fault, hidden, and re-running it never double-injects."""
-        first = game.play(clean, seed=42, difficulty="normal")
-        again = game.play(clean, seed=42, difficulty="normal")
-        assert again.fault_ids == first.fault_ids
+        g = Game(clean, autopilot=False)
+        first = g.start(seed=42, difficulty="normal")
+        ids = [r.id for r in active_faults(clean)]
+        assert g.start(seed=42, difficulty="normal") == first
+        assert [r.id for r in active_faults(clean)] == ids
         drawn = [(r.scenario, r.targets, r.params) for r in active_faults(clean)]
         assert all(r.hidden for r in active_faults(clean))
-        panic(clean)
-        game.abandon(clean, reason="test")
-        game.play(clean, seed=42, difficulty="normal")
+        g.panic()
+        g.start(seed=42, difficulty="normal")
         assert [(r.scenario, r.targets, r.params) for r in active_faults(clean)] == drawn
 
 
@@ -260,8 +260,8 @@ class TestPlayerFixes:
 
     def test_bad_fix_input(self, clean):
         """A fix naming an unknown target or an absurd limit is a clear UsageError."""
-        from chaoslib.faults import fix
         from chaoslib.errors import UsageError
+        from chaoslib.faults import fix
 
         with pytest.raises(UsageError, match="unknown target"):
             fix("restart")(clean, target="app99")

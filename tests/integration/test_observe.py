@@ -15,7 +15,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def metrics(live_stack):
-    m = Metrics()
+    m = Metrics(live_stack.endpoint("prometheus"))
     # Rates need two scrapes of traffic; dashboards need a minute of it.
     wait_until(lambda: (m.value("lb:requests:rate1m", 0) or 0) > 1, timeout=120, interval=2)
     return m
@@ -70,7 +70,8 @@ class TestDashboards:
 
         def draw() -> dict[str, list[str]]:
             now = time.time()
-            fig = dashboards.plot(name, minutes=3, fault_at=now - 60, page_at=now - 30, standalone=True)
+            fig = dashboards.plot(name, minutes=3, fault_at=now - 60, page_at=now - 30, standalone=True,
+                                  metrics=metrics)
             assert isinstance(fig, Figure)
             drawn = {}
             for ax in [ax for ax in fig.axes if ax.get_visible()]:
@@ -107,8 +108,8 @@ class TestDashboards:
         before = matplotlib.get_backend()
         matplotlib.use("module://matplotlib_inline.backend_inline")  # the player's kernel
         try:
-            dashboards.plot("database", minutes=2, standalone=True)
-            dashboards.plot("database", minutes=2)
+            dashboards.plot("database", minutes=2, standalone=True, metrics=metrics)
+            dashboards.plot("database", minutes=2, metrics=metrics)
             assert matplotlib.get_backend() == "module://matplotlib_inline.backend_inline"
         finally:
             matplotlib.use(before)
@@ -135,8 +136,8 @@ class TestAlerts:
         """Under default load and no fault, once quiet, no page alert even goes pending for two minutes."""
         import time
 
-        from chaoslib.game import steady
         from chaoslib.engine.injector import panic
+        from chaoslib.game import steady
 
         panic(live_stack)
         # Earlier fault tests leave alerts that must resolve, and restarted replicas warm up.

@@ -11,8 +11,8 @@ import pytest
 
 from chaoslib import config
 from chaoslib.engine.injector import active_faults, all_faults, heal_expired, inject, panic
-from chaoslib.kernel import nft
 from chaoslib.engine.registry import FaultRecord, Registry
+from chaoslib.kernel import nft
 
 from .helpers import all_healthy, wait_until
 

@@ -58,8 +58,8 @@ def chaosctl(stack, *args: str) -> subprocess.CompletedProcess:
 
 def run(stack, action: tuple) -> None:
     """Do one step; a ChaosError (busy target, damaged registry, dead supervisor) is a fine outcome."""
-    from chaoslib.game import session as game
     from chaoslib.engine.injector import active_faults, heal, inject
+    from chaoslib.game import Game
 
     kind = action[0]
     try:
@@ -69,7 +69,7 @@ def run(stack, action: tuple) -> None:
             for f in active_faults(stack)[:1]:
                 heal(stack, f.id, wait_s=5)
         elif kind == "play":
-            game.play(stack, seed=action[1])
+            Game(stack, autopilot=False).start(seed=action[1])
         elif kind == "kill":
             if action[1] == "supervisord":
                 pid = int((stack.settings.run_dir / "supervisord.pid").read_text())

@@ -35,8 +35,8 @@ def second_user():
 @pytest.fixture(scope="module")
 def lab(live_stack):
     """JupyterLab started by the project (so its token is somewhere to look for), stopped after."""
-    from chaoslib.services.lab import start_lab, stop_lab
     from chaoslib.native.health import port_in_use
+    from chaoslib.services.lab import start_lab, stop_lab
 
     port = next(p for p in range(8890, 8990) if not port_in_use("127.0.0.1", p))
     url = start_lab(live_stack.settings, port=port)

@@ -1,13 +1,11 @@
 """Alertmanager: the rendered config routes pages to the pager, Slack/Discord only when set."""
 from __future__ import annotations
 
-
 import yaml
 
 from chaoslib.render import render
 
 from .tooling import run, tool
-
 
 PAGER = "http://127.0.2.7:9099/pages"
 TICKETS = "http://127.0.2.7:9099/tickets"

@@ -8,8 +8,19 @@ import yaml
 
 from chaoslib import dockerconf
 
-from .compose import (COMPOSE_FILE, ONE_SHOT, REPLICAS, REPO, compose, compose_binary, default_of, env_of, services,
-                      venv_tool, volume_parts)
+from .compose import (
+    COMPOSE_FILE,
+    ONE_SHOT,
+    REPLICAS,
+    REPO,
+    compose,
+    compose_binary,
+    default_of,
+    env_of,
+    services,
+    venv_tool,
+    volume_parts,
+)
 from .tooling import run
 
 CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
@@ -140,7 +151,8 @@ def test_app_replicas_are_separate_services():
 
 
 def test_limit_labels_match_the_limits():
-    """The replicas' chaos-control.limits.* labels (the docker backend's reset values) equal the CFS quota and mem_limit."""
+    """The replicas' chaos-control.limits.* labels (the docker backend's reset values) equal the CFS quota and
+    mem_limit."""
     units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
     for name in REPLICAS:
         svc = services()[name]

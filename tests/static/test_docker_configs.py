@@ -18,8 +18,10 @@ NO_WEBHOOKS: dict[str, str] = {}
 
 
 def git(*args: str) -> subprocess.CompletedProcess:
-    """git in this checkout (its exit status is the caller's to judge)."""
-    return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True, timeout=60)
+    """git in this checkout (its exit status is the caller's to judge). The checkout may belong to
+    another user (root's, read by a normal user): it is trusted for this command only (safe.directory)."""
+    return subprocess.run(["git", "-c", f"safe.directory={REPO}", "-C", str(REPO), *args],
+                          capture_output=True, text=True, timeout=60)
 
 
 def test_rendered_configs_are_never_tracked(tmp_path):

@@ -10,8 +10,8 @@ import subprocess
 
 import pytest
 
-from chaoslib.services import lab
 from chaoslib.config import Settings
+from chaoslib.services import lab
 
 from .compose import REPO
 

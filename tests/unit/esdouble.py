@@ -15,7 +15,7 @@ import re
 import threading
 import time
 from datetime import datetime, timezone
-from functools import lru_cache
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
 
@@ -28,7 +28,7 @@ def iso(t: float) -> str:
     return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(t * 1000) % 1000:03d}Z"
 
 
-@lru_cache(maxsize=None)
+@cache
 def epoch_ms(value: str) -> int:
     """An @timestamp back as epoch milliseconds (the sort value Elasticsearch gives a date)."""
     return round(datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp() * 1000)
@@ -63,7 +63,7 @@ class ElasticDouble(ThreadingHTTPServer):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_port}"
 
-    def __enter__(self) -> "ElasticDouble":
+    def __enter__(self) -> ElasticDouble:
         self.thread.start()
         return self
 
@@ -123,12 +123,12 @@ class ElasticDouble(ThreadingHTTPServer):
     def sort_values(doc: dict, keys: list) -> list:
         value = [field(doc, name) for name, _ in keys]
         return [epoch_ms(v) if name == "@timestamp" else (v if v is not None else 0)
-                for (name, _), v in zip(keys, value)]
+                for (name, _), v in zip(keys, value, strict=True)]
 
     @staticmethod
     def beyond(values: list, after: list, desc: list[bool]) -> bool:
         """Whether a hit sorts strictly after the `search_after` values."""
-        for v, a, d in zip(values, after, desc):
+        for v, a, d in zip(values, after, desc, strict=False):
             if v != a:
                 return v < a if d else v > a
         return False

@@ -39,9 +39,11 @@ def test_report_gives_one_line_per_size_and_the_growth_per_replica():
 
 def test_cli_rejects_bad_sizes_in_one_line_before_touching_the_stack(tmp_path):
     """`chaosctl bench scale --replicas 0,3` exits non-zero with one line naming --replicas, no traceback."""
+    # matplotlib's cache in tmp_path: a user whose home cannot be written (nobody's) gets no warning lines.
+    env = {"CHAOSCTL_STATE_DIR": str(tmp_path / "state"), "PATH": "/usr/bin:/bin",
+           "MPLCONFIGDIR": str(tmp_path / "matplotlib")}
     proc = subprocess.run([sys.executable, "-m", "chaoslib.cli", "bench", "scale", "--replicas", "0,3"],
-                          capture_output=True, text=True, timeout=60,
-                          env={"CHAOSCTL_STATE_DIR": str(tmp_path / "state"), "PATH": "/usr/bin:/bin"})
+                          capture_output=True, text=True, timeout=60, env=env)
     assert proc.returncode != 0
     err = proc.stderr.strip().splitlines()
     assert len(err) <= 2 and "--replicas" in err[0] and "Traceback" not in proc.stderr, proc.stderr

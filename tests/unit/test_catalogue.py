@@ -10,9 +10,9 @@ import pytest
 import chaoslib
 from chaoslib import faults
 from chaoslib.backends.base import Features
-from chaoslib.game.draw import draw
 from chaoslib.errors import UsageError
 from chaoslib.faults import Family, Finding, Scenario
+from chaoslib.game.draw import draw
 
 LIB = Path(chaoslib.__file__).parent
 FAMILY_MODULES = [m.name for m in pkgutil.iter_modules([str(LIB / "faults")]) if m.name not in ("catalogue", "restart")]

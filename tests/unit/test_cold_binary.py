@@ -4,10 +4,17 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
-from chaoslib.config import REPO_ROOT, Settings
+import pytest
+
+from chaoslib.config import Settings
 from chaoslib.native.launch import drop_cached_pages
 from chaoslib.native.programs import programs
+
+RAM_FILESYSTEMS = {"tmpfs", "ramfs"}
 
 
 def _resident_bytes(path) -> int:
@@ -16,11 +23,31 @@ def _resident_bytes(path) -> int:
     return int(out.split()[0])
 
 
-def test_drop_cached_pages_empties_the_page_cache_of_a_file():
+def _filesystem(path: Path) -> str:
+    """The type of the filesystem holding `path` ("ext2/ext3", "tmpfs", ...)."""
+    return subprocess.run(["stat", "--file-system", "--format", "%T", str(path)],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+@contextmanager
+def _on_disk(tmp_path: Path) -> Iterator[Path]:
+    """A folder on a disk filesystem (RAM-backed ones have no cache to drop): tmp_path, or when
+    that is in RAM a temporary folder in /var/tmp, removed after. Never in the checkout, which
+    the user running the tests may not be allowed to write (issue #26)."""
+    if _filesystem(tmp_path) not in RAM_FILESYSTEMS:
+        yield tmp_path
+        return
+    if _filesystem(Path("/var/tmp")) in RAM_FILESYSTEMS:
+        pytest.fail(f"{tmp_path} and /var/tmp are both in RAM: no disk filesystem to drop pages on",
+                    pytrace=False)
+    with tempfile.TemporaryDirectory(dir="/var/tmp", prefix="chaos-test-cold-") as tmp:
+        yield Path(tmp)
+
+
+def test_drop_cached_pages_empties_the_page_cache_of_a_file(tmp_path):
     """A file just written and synced is wholly cached; afterwards none of it is."""
-    # Beside the repository, on a disk filesystem (a tmpfs /tmp has no cache to drop).
-    with tempfile.TemporaryDirectory(dir=REPO_ROOT, prefix=".chaos-test-cold-") as tmp:
-        path = os.path.join(tmp, "binary")
+    with _on_disk(tmp_path) as folder:
+        path = str(folder / "binary")
         with open(path, "wb") as f:
             f.write(os.urandom(8 << 20))
             f.flush()

@@ -5,8 +5,7 @@ import os
 import time
 from dataclasses import replace
 
-from chaoslib.engine import injector
-from chaoslib.engine import detached
+from chaoslib.engine import detached, injector
 from chaoslib.engine.registry import Registry
 
 

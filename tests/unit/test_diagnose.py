@@ -90,37 +90,42 @@ def test_loss_on_two_replicas_stands_above_a_slow_floor():
 
 def test_an_oom_kill_only_the_engine_saw_is_named():
     """A replica OOM-killed at every start has no cgroup most of the time, so no series: the engine's word names it."""
-    h = diagnose(signals(oom_engine={"app1": 1.0}, memory_limit_engine_mb={"app1": 23.0},
+    h = diagnose(signals(oom_engine={"app1": 3.0}, memory_limit_engine_mb={"app1": 23.0},
                          lb_up={"app1": 0.0, "app2": 1.0, "app3": 1.0}, scrape_up={"app1": 0.1, "app2": 1.0,
                                                                                      "app3": 1.0}))
     assert h.said() == (("resources", ("app1",)),)
-    assert h.evidence == ["app1: OOM killed (says the engine), memory limit 23 MiB"]
+    assert h.evidence == ["app1: OOM killed 3 time(s) (says the engine), memory limit 23 MiB"]
 
 
-class _Statuses:
-    """Stands in for a Stack: only its `status()` (engine_view reads nothing else)."""
-
-    def __init__(self, *statuses):
-        self.statuses = list(statuses)
-
-    def status(self):
-        return self.statuses
+def test_a_kill_whose_limit_changed_since_says_so():
+    """The engine saw the kill, but the limit was updated after it: the evidence does not guess the limit."""
+    h = diagnose(signals(oom_engine={"app2": 1.0}))
+    assert h.evidence == ["app2: OOM killed 1 time(s) (says the engine), memory limit at the kill unknown"]
 
 
-def test_the_engines_oom_flag_counts_only_for_a_replica_started_in_the_window():
-    """The flag outlives the restart of a fix: a replica up since before the window is not blamed for it."""
-    import time
+class _Engine:
+    """Stands in for a Stack: only its backend's `oom_kills(since=)` (engine_view reads nothing else)."""
 
-    from chaoslib.backends.base import ServiceStatus
+    def __init__(self, kills):
+        self.kills, self.asked = kills, []
+        self.backend = self
+
+    def oom_kills(self, *, since):
+        self.asked.append(since)
+        return {r: [k for k in ks if k.at >= since] for r, ks in self.kills.items()}
+
+
+def test_the_engine_counts_only_kills_inside_the_window():
+    """Kills before the game's start (an earlier game's, a flag carried through a restart) are not this game's."""
+    from chaoslib.backends.base import OomKill
     from chaoslib.faults.resources import engine_view
 
     mib = 2**20
-    view = engine_view(_Statuses(
-        ServiceStatus("app1", "replica", "RUNNING", uptime_s=4.0, oom_killed=True, memory_limit_bytes=23 * mib),
-        ServiceStatus("app2", "replica", "RUNNING", uptime_s=900.0, oom_killed=True, memory_limit_bytes=512 * mib),
-        ServiceStatus("app3", "replica", "EXITED", uptime_s=None, oom_killed=True),
-        ServiceStatus("app4", "replica", "RUNNING", uptime_s=4.0, oom_killed=False),
-        ServiceStatus("postgres", "database", "RUNNING", uptime_s=4.0, oom_killed=True),
-    ), time.time() - 60)
-    assert view["oom_engine"] == {"app1": 1.0, "app3": 1.0}
-    assert view["memory_limit_engine_mb"] == {"app1": 23.0, "app2": 512.0}
+    engine = _Engine({"app1": [OomKill(at=1000.0, memory_limit_bytes=16 * mib),
+                               OomKill(at=1010.0, memory_limit_bytes=16 * mib)],
+                      "app2": [OomKill(at=900.0, memory_limit_bytes=512 * mib)],
+                      "app3": [OomKill(at=1005.0, memory_limit_bytes=None)]})
+    view = engine_view(engine, 950.0)
+    assert engine.asked == [950.0]
+    assert view["oom_engine"] == {"app1": 2.0, "app3": 1.0}
+    assert view["memory_limit_engine_mb"] == {"app1": 16.0}

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from chaoslib import dockerconf
-from chaoslib.backends.docker import DockerBackend
-from chaoslib.backends.docker import lifecycle
+from chaoslib.backends.docker import DockerBackend, lifecycle
 from chaoslib.config import Settings
 
 

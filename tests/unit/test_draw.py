@@ -6,9 +6,9 @@ from collections import Counter
 import pytest
 
 from chaoslib.backends.base import Features
-from chaoslib.game.draw import DIFFICULTIES, draw
 from chaoslib.errors import UsageError
 from chaoslib.faults import FAMILIES, SCENARIOS
+from chaoslib.game.draw import DIFFICULTIES, draw
 
 TARGETS = ["app1", "app2", "app3"]
 NO_NETEM = Features(has_netem=False)

@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from chaoslib.cli import bench as cli_bench
 from chaoslib.backends.base import Backend
 from chaoslib.bench.footprint import measure
+from chaoslib.cli import bench as cli_bench
 from chaoslib.kernel import procmem
 
 pytestmark = pytest.mark.skipif(not os.path.exists(f"/proc/{os.getpid()}/smaps_rollup"),

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from chaoslib.game.session import GameState, GameJournal
+from chaoslib.game.session import GameJournal, GameState
 
 
 @pytest.mark.parametrize("content", ['{"seed": 1, "difficu', "[]", '{"seed": 1}', "", '{"seed": 1, "bogus": 2}'])

@@ -13,8 +13,8 @@ from chaoslib.backends.base import DATABASE, LOAD_BALANCER, Limits
 from chaoslib.backends.memory import MemoryBackend
 from chaoslib.backends.memory.lifecycle import BOOT_BYTES, WORKING_SET_BYTES
 from chaoslib.config import Settings
-from chaoslib.errors import FaultError, NotSupported, UsageError
 from chaoslib.engine.registry import FaultRecord, Registry
+from chaoslib.errors import FaultError, NotSupported, UsageError
 
 TESTS = Path(__file__).resolve().parents[1]
 MiB = 2**20

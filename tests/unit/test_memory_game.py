@@ -4,15 +4,14 @@ from __future__ import annotations
 import pytest
 
 from chaoslib import faults as catalogue
-from chaoslib.game import Finding, Game
-from chaoslib.game import session as game
-from chaoslib.game import scoring
 from chaoslib.backends.memory import MemoryBackend
-from chaoslib.game.draw import DIFFICULTIES, draw
-from chaoslib.errors import FaultError, GameError, UsageError
-from chaoslib.faults import SCENARIOS
 from chaoslib.engine.injector import active_faults, all_faults, heal, heal_expired, inject, panic
 from chaoslib.engine.registry import HEALED, Registry
+from chaoslib.errors import FaultError, GameError, UsageError
+from chaoslib.faults import SCENARIOS
+from chaoslib.game import Finding, Game, scoring
+from chaoslib.game import session as game
+from chaoslib.game.draw import DIFFICULTIES, draw
 from chaoslib.stack import Stack
 
 #: Every scenario the memory backend's features allow (all but the netem one).

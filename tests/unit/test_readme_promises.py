@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from chaoslib import config
-from chaoslib.game import scoring
 from chaoslib.backends.base import Features
 from chaoslib.bench.faults import FaultBench, Run
-from chaoslib.game.draw import draw
-from chaoslib.faults import FAMILIES, SCENARIOS
-from chaoslib.game.session import GameState
 from chaoslib.engine.registry import FaultRecord
+from chaoslib.faults import FAMILIES, SCENARIOS
+from chaoslib.game import scoring
+from chaoslib.game.draw import draw
+from chaoslib.game.session import GameState
 
 REPO = Path(__file__).resolve().parents[2]
 TARGETS = ["app1", "app2", "app3"]

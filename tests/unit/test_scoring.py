@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
+from chaoslib.engine.registry import FaultRecord
 from chaoslib.game import scoring
 from chaoslib.game.session import GameState
-from chaoslib.engine.registry import FaultRecord
 
 T0 = 1_000_000.0
 

@@ -10,7 +10,8 @@ TESTS = Path(__file__).resolve().parents[1]
 FILES = {
     "docker/test_d.py": "def test_d1(): pass\n",
     "integration/test_i.py": ("import pytest\n\n@pytest.mark.last(order=1)\ndef test_after_down(): pass\n\n"
-                              "@pytest.mark.last\ndef test_down(): pass\n\ndef test_i1(): pass\n\ndef test_i2(): pass\n"),
+                              "@pytest.mark.last\ndef test_down(): pass\n\n"
+                              "def test_i1(): pass\n\ndef test_i2(): pass\n"),
     "host/test_h.py": "def test_h1(): pass\n",
     "static/test_s.py": "def test_s1(): pass\n\ndef test_s2(): pass\n",
     "unit/test_u.py": "def test_u1(): pass\n",

@@ -9,10 +9,10 @@ from __future__ import annotations
 import pytest
 
 from chaoslib import faults
+from chaoslib.engine.injector import active_faults
+from chaoslib.faults import Family, Finding, Scenario, known_target
 from chaoslib.game import Game
 from chaoslib.game import session as game
-from chaoslib.faults import Family, Finding, Scenario, known_target
-from chaoslib.engine.injector import active_faults
 
 SPILL = "spill/puddle.dat"
 

@@ -5,9 +5,10 @@ import threading
 import time
 
 import ipywidgets as w
+import pytest
 
+from chaoslib.errors import GameError, UsageError
 from chaoslib.game import widgets
-from chaoslib.errors import UsageError
 
 
 def test_a_double_click_runs_the_action_once():
@@ -102,7 +103,6 @@ def test_the_hypothesis_form_records_two_findings(memory_stack, monkeypatch):
 def test_the_fix_panel_has_a_tab_per_family_and_a_restart(memory_stack):
     """The fix panel is built from the catalogue: Firewall, Disk, Limits, then Restart."""
     from chaoslib import faults
-
     from chaoslib.game import Game
 
     panel = widgets.fix_panel(Game(memory_stack, autopilot=False))
@@ -110,3 +110,45 @@ def test_the_fix_panel_has_a_tab_per_family_and_a_restart(memory_stack):
     titles = [tab.get_title(i) for i in range(len(tab.children))]
     assert titles == [f.fix_tab.title for f in faults.FAMILIES.values() if f.fix_tab] + ["Restart"]
     assert {"show_rules", "remove_rules", "list_files", "delete_files", "set_limits", "restart"} <= set(panel.buttons)
+
+
+def test_under_the_autopilot_the_panels_play_a_whole_game(memory_stack, monkeypatch):
+    """A notebook's cells hold no test code: each panel plays its step itself, and the game is won.
+
+    The detective is told the truth here (the memory backend has no metrics for it to read).
+    """
+    from chaoslib.faults import Finding
+    from chaoslib.game import Game, detective, scoring
+
+    monkeypatch.setenv("CHAOSCTL_FAMILY", "disk")
+    monkeypatch.setenv("CHAOSCTL_SEED", "4")
+    monkeypatch.setattr(scoring, "validation_window", lambda: 0.0)
+    shown = []
+    monkeypatch.setattr(widgets, "display", lambda obj: shown.append(obj.data))
+    g = Game(memory_stack, autopilot=True)
+    play = widgets.play_panel(g)
+    assert g.in_progress() and g.info().seed == 4 and play.children[0].children[1].value == 4
+    monkeypatch.setattr(g, "detective_verdict", lambda **kw: detective.Hypothesis(
+        findings=[Finding(family, targets, "seen", ["seen"]) for family, targets in g.truth().items()]))
+    widgets.hypothesis_form(g)
+    assert [f.family for f in g.hypotheses()[-1].findings] == ["disk"]
+    widgets.fix_panel(g)
+    assert widgets.validation_panel(g).result.passed
+    assert widgets.show_finish(g) is None
+    assert "### The reveal" in shown[0] and "Your score" in shown[0]
+    assert g.score().diagnosis_correct
+
+
+def test_under_the_autopilot_a_step_it_cannot_take_fails_its_cell(memory_stack, monkeypatch):
+    """No cause named, or a fix that does not hold: the panel raises (an unattended run stops there)."""
+    from chaoslib.game import Game, scoring
+
+    monkeypatch.setattr(scoring, "validation_window", lambda: 0.0)
+    g = Game(memory_stack, autopilot=True)
+    g.start(seed=4, families=["disk"], steady_timeout=0)
+    monkeypatch.setattr(g, "detective_verdict", lambda **kw: type("H", (), {"named": False, "cause": "nothing"})())
+    with pytest.raises(GameError, match="named no cause"):
+        widgets.hypothesis_form(g)
+    monkeypatch.setattr(g, "validate", lambda **kw: type("V", (), {"passed": False, "problems": ("app1 down",)})())
+    with pytest.raises(GameError, match="did not hold: app1 down"):
+        widgets.validation_panel(g)

@@ -31,7 +31,8 @@ class TestPollsEndpoint:
 
     @pytest.mark.parametrize("body", [
         "{not json", "[1, 2]", {"question": "", "choices": ["a", "b"]}, {"question": "q", "choices": ["a"]},
-        {"question": "q", "choices": "a,b"}, {"question": "q", "choices": ["a", 2]}, {"question": 5, "choices": ["a", "b"]},
+        {"question": "q", "choices": "a,b"}, {"question": "q", "choices": ["a", 2]},
+        {"question": 5, "choices": ["a", "b"]},
         {"question": "q" * 201, "choices": ["a", "b"]}, {"question": "q", "choices": ["a", "b" * 201]},
         {"question": "q", "choices": [str(i) for i in range(11)]},
     ])
@@ -51,7 +52,8 @@ class TestPollDetailEndpoint:
     def test_detail(self, client, poll):
         """GET returns the poll with counts."""
         body = client.get(f"/api/polls/{poll.pk}/").json()
-        assert body["question"] == "Tabs or spaces?" and {c["text"] for c in body["choices"]} == {"Tabs", "Spaces", "Both"}
+        assert body["question"] == "Tabs or spaces?"
+        assert {c["text"] for c in body["choices"]} == {"Tabs", "Spaces", "Both"}
 
     def test_unknown_404(self, client, db):
         """An unknown poll is a JSON 404."""

@@ -27,7 +27,8 @@ class TestMultiprocessMetrics:
                 requests.get(f"{base}/livez", timeout=5)
             total = 0.0
             for line in requests.get(f"{base}/metrics", timeout=5).text.splitlines():
-                if line.startswith("django_http_requests_total_by_view_transport_method_total{") and 'view="livez"' in line:
+                if (line.startswith("django_http_requests_total_by_view_transport_method_total{")
+                        and 'view="livez"' in line):
                     total += float(line.rsplit(" ", 1)[1])
             assert total == 41  # the one readiness probe that answered, and the forty
             assert list((tmp_path / "data" / "boot").glob("boot-*.json"))

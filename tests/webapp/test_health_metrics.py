@@ -93,6 +93,8 @@ class TestStructuredLogs:
         try:
             raise OSError(28, "No space left on device")
         except OSError:
-            rec = logging.getLogger("x").makeRecord("x", logging.ERROR, __file__, 1, "boom", (), __import__("sys").exc_info())
+            rec = logging.getLogger("x").makeRecord("x", logging.ERROR, __file__, 1, "boom", (),
+                                                    __import__("sys").exc_info())
         out = json.loads(JsonFormatter().format(rec))
-        assert out["level"] == "ERROR" and "No space left on device" in out["exception"] and out["exc_type"] == "OSError"
+        assert out["level"] == "ERROR" and out["exc_type"] == "OSError"
+        assert "No space left on device" in out["exception"]

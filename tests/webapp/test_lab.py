@@ -14,7 +14,6 @@ from chaoslib.config import Settings
 from chaoslib.services.lab import stop_lab
 
 
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

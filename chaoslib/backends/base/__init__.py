@@ -18,11 +18,29 @@ from chaoslib.backends.base.logs import LogPrimitives
 from chaoslib.backends.base.network import NetworkPrimitives
 from chaoslib.backends.base.probes import Probe, ProbePrimitives
 from chaoslib.backends.base.safety import SafetyPrimitives
-from chaoslib.backends.base.types import (DATABASE, DEFAULT_LIMITS, LOAD_BALANCER, MAX_MEMORY_BYTES,
-    MIN_MEMORY_BYTES, check_limits, check_memory, DiskUsage, FileInfo, Limits, NetworkRule, Progress, ServiceStatus,
-    check_fraction, names, no_progress)
+from chaoslib.backends.base.types import (
+    DATABASE,
+    DEFAULT_LIMITS,
+    LOAD_BALANCER,
+    MAX_MEMORY_BYTES,
+    MIN_MEMORY_BYTES,
+    DiskUsage,
+    FileInfo,
+    Limits,
+    NetworkRule,
+    OomKill,
+    Progress,
+    ServiceStatus,
+    check_fraction,
+    check_limits,
+    check_memory,
+    names,
+    no_progress,
+)
 
 __all__ = ["DATABASE", "LOAD_BALANCER", "Backend", "Contract", "DiskPrimitives", "DiskUsage", "Features", "FileInfo",
-           "DEFAULT_LIMITS", "MAX_MEMORY_BYTES", "MIN_MEMORY_BYTES", "check_limits", "check_memory", "LifecyclePrimitives", "LimitPrimitives", "Limits", "LogPrimitives", "NetworkPrimitives", "NetworkRule",
+           "DEFAULT_LIMITS", "MAX_MEMORY_BYTES", "MIN_MEMORY_BYTES", "check_limits", "check_memory",
+           "LifecyclePrimitives", "LimitPrimitives", "Limits", "LogPrimitives", "NetworkPrimitives", "NetworkRule",
+           "OomKill",
            "Probe", "ProbePrimitives", "Progress", "SafetyPrimitives", "ServiceStatus", "check_fraction", "names",
            "no_progress"]

@@ -1,8 +1,8 @@
 """Features: what a backend can do on this machine, as commented booleans code reads instead of a name."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 
 @dataclass(frozen=True)

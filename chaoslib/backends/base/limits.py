@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from chaoslib.backends.base.contract import Contract
-from chaoslib.backends.base.types import Limits
+from chaoslib.backends.base.types import Limits, OomKill
 
 
 class LimitPrimitives(Contract):
@@ -19,3 +19,12 @@ class LimitPrimitives(Contract):
     def default_limits(self) -> Limits:
         """The limits a replica has in a healthy stack."""
         raise self._missing("default_limits")
+
+    def oom_kills(self, *, since: float) -> dict[str, list[OomKill]]:
+        """The OOM kills of each replica since `since` (epoch seconds), from the engine's own record of events.
+
+        Optional: a backend whose metrics keep counting a replica's OOM kills across its restarts
+        (the native cgroups persist) returns none, and the metrics tell. Never from a flag that
+        outlives a restart: only a kill that happened after `since` counts.
+        """
+        return {}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from chaoslib.backends.base.contract import Contract
 
@@ -17,7 +18,7 @@ class LogPrimitives(Contract):
         """The last lines a service wrote."""
         raise self._missing("tail_log")
 
-    def vote_ledger(self) -> list[dict] | None:
+    def vote_ledger(self) -> list[dict[str, Any]] | None:
         """The load generator's ledger of vote attempts (`ack` true for an acknowledged vote).
 
         Optional: a backend that cannot read it returns None, and the postmortem says so.

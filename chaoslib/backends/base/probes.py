@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from chaoslib.errors import NotSupported
 from chaoslib.backends.base.contract import Contract
+from chaoslib.errors import NotSupported
 
 
 class Probe(Protocol):

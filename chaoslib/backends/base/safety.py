@@ -1,6 +1,8 @@
 """The contract's safety primitives: sweep every trace of any fault, and snapshot what faults can change."""
 from __future__ import annotations
 
+from typing import Any
+
 from chaoslib.backends.base.contract import Contract
 
 
@@ -14,7 +16,7 @@ class SafetyPrimitives(Contract):
         """
         raise self._missing("reset_faults")
 
-    def fault_footprint(self) -> dict:
+    def fault_footprint(self) -> dict[str, Any]:
         """A snapshot of everything faults can change (rules, limits, disk use, pids).
 
         Tests compare it before and after to prove the host is exactly as before.

@@ -1,14 +1,16 @@
 """The values the backend contract speaks in: statuses, limits, disk figures, network rules, progress."""
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Iterable
+from typing import Any
 
 from chaoslib.errors import UsageError
 from chaoslib.kernel.disks import DiskUsage, FileInfo
 from chaoslib.progress import Progress, no_progress
 
-__all__ = ["DATABASE", "LOAD_BALANCER", "DiskUsage", "FileInfo", "Limits", "NetworkRule", "Progress",
+__all__ = ["DATABASE", "LOAD_BALANCER", "DiskUsage", "FileInfo", "Limits", "NetworkRule", "OomKill", "Progress",
            "ServiceStatus", "check_fraction", "names", "no_progress"]
 
 
@@ -35,7 +37,7 @@ class ServiceStatus:
     disk_used_bytes: int | None = None
     disk_size_bytes: int | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -47,6 +49,14 @@ class Limits:
     memory: int | None = None
 
 
+@dataclass(frozen=True)
+class OomKill:
+    """One OOM kill of a replica: when, and the memory limit in force then (None when it cannot be told)."""
+
+    at: float
+    memory_limit_bytes: int | None
+
+
 #: The limits a replica has in a healthy stack, on every backend.
 DEFAULT_LIMITS = Limits(cpu=1.0, memory=512 * 2**20)
 #: The memory limits every backend accepts (the Docker Engine refuses less than 6 MiB).
@@ -55,10 +65,6 @@ MIN_MEMORY_BYTES, MAX_MEMORY_BYTES = 6 * 2**20, 64 * 2**30
 
 def check_limits(limits: Limits) -> None:
     """A one-line UsageError unless both limits are ones every backend accepts (CPU up to this machine's cores)."""
-    import os
-
-    from chaoslib.errors import UsageError
-
     cores = os.cpu_count() or 1
     if limits.cpu is not None and not 0.001 <= limits.cpu <= cores:
         raise UsageError(f"cpu limit must be between 0.001 and {cores} cores, got {limits.cpu}",
@@ -68,8 +74,6 @@ def check_limits(limits: Limits) -> None:
 
 def check_memory(memory: int | None) -> None:
     """A one-line UsageError unless `memory` (bytes) is None or a limit every backend accepts."""
-    from chaoslib.errors import UsageError
-
     if memory is not None and not MIN_MEMORY_BYTES <= memory <= MAX_MEMORY_BYTES:
         raise UsageError(f"memory limit must be between {MIN_MEMORY_BYTES // 2**20} MiB and "
                          f"{MAX_MEMORY_BYTES // 2**30} GiB, got {memory} bytes", field="memory", value=memory)
@@ -83,7 +87,7 @@ class NetworkRule:
     source: str  # "lb" (the load balancer) or a replica name
     target: str  # a replica name or "postgres"
     fraction: float  # 1.0 = cut off
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 #: Sources and targets a network primitive understands besides replica names.

@@ -1,11 +1,9 @@
 """DockerBackend: the docker backend's mixins (one per area of the contract) composed into one backend."""
 from __future__ import annotations
 
-import os
 from functools import cached_property
 
 from chaoslib import config
-from chaoslib.config import Settings
 from chaoslib.backends.base import Backend, Features
 from chaoslib.backends.docker.containers import DockerContainers
 from chaoslib.backends.docker.disks import DockerDisks
@@ -17,22 +15,24 @@ from chaoslib.backends.docker.logs import DockerLogs
 from chaoslib.backends.docker.network import DockerNetwork
 from chaoslib.backends.docker.probes import DockerProbes
 from chaoslib.backends.docker.safety import DockerSafety
+from chaoslib.config import Settings
 
 #: What the CLI and the notebooks open, by name: the ports docker-compose.yml publishes.
 PUBLISHED = {"app": 8000, "grafana": 3000, "kibana": 5601, "locust": 8089, **config.DOCKER_PUBLISHED}
 
 
-class DockerBackend(DockerLifecycle, DockerContainers, DockerHelpers, DockerNetwork, DockerDisks, DockerLimits,
-                    DockerLogs, DockerSafety, DockerProbes, Backend):
-    """Docker Engine API via the docker SDK (Gitpod, laptops)."""
+class DockerBackend(DockerLifecycle, DockerSafety, DockerNetwork, DockerDisks, DockerHelpers, DockerLimits,
+                    DockerLogs, DockerProbes, DockerContainers, Backend):
+    """Docker Engine API via the docker SDK (Gitpod, laptops). (Each mixin builds on
+    DockerContainers, or on the mixins whose helpers it uses.)"""
 
     name = "docker"
 
     def __init__(self, settings: Settings | None = None, *, project: str | None = None,
                  helper_image: str | None = None, client=None) -> None:
         self.settings = settings or Settings()
-        self.project = project or os.environ.get("CHAOSCTL_COMPOSE_PROJECT") or DEFAULT_PROJECT
-        self.helper_image = helper_image or os.environ.get("CHAOSCTL_HELPER_IMAGE") or DEFAULT_HELPER_IMAGE
+        self.project = project or config.compose_project(DEFAULT_PROJECT)
+        self.helper_image = helper_image or config.helper_image(DEFAULT_HELPER_IMAGE)
         self._client = client
 
     @cached_property
@@ -43,6 +43,6 @@ class DockerBackend(DockerLifecycle, DockerContainers, DockerHelpers, DockerNetw
 
     def endpoints(self) -> dict[str, str]:
         """The ports compose publishes on CHAOS_HOST (default 127.0.0.1); CHAOSCTL_<NAME>_URL wins."""
-        host = os.environ.get("CHAOS_HOST", "127.0.0.1")
-        ports = {**PUBLISHED, "app": int(os.environ.get("CHAOS_HTTP_PORT", PUBLISHED["app"]))}
+        host = config.published_host()
+        ports = {**PUBLISHED, "app": config.published_app_port(PUBLISHED["app"])}
         return {name: config.url_override(name, f"http://{host}:{port}") for name, port in ports.items()}

@@ -2,18 +2,42 @@
 from __future__ import annotations
 
 import concurrent.futures
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
+from chaoslib.backends.base import DATABASE, Backend
+from chaoslib.backends.docker.engine import (
+    KINDS,
+    NUMBER_LABEL,
+    PROJECT_LABEL,
+    PROXY,
+    REPLICA,
+    SERVICE_LABEL,
+    docker_sdk,
+    engine_address,
+)
 from chaoslib.errors import ChaosError, FaultError, PrerequisiteError, ServiceError, UsageError
-from chaoslib.backends.base import DATABASE
-from chaoslib.backends.docker.engine import (KINDS, NUMBER_LABEL, PROJECT_LABEL, PROXY, REPLICA, SERVICE_LABEL,
-    docker_sdk, engine_address)
+
+if TYPE_CHECKING:  # the docker SDK is loaded when the engine is first used (engine.docker_sdk)
+    from docker import DockerClient
+    from docker.models.containers import Container
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
-class DockerContainers:
-    """The engine client, and the project's containers found by their compose labels."""
+class DockerContainers(Backend):
+    """The engine client, and the project's containers found by their compose labels.
+
+    The base of every docker mixin: what they share (DockerBackend sets it) is declared here.
+    """
+
+    project: str
+    helper_image: str
+    _client: DockerClient | None
 
     @property
-    def client(self):
+    def client(self) -> DockerClient:
         """The Engine API client; a one-line PrerequisiteError when no engine answers."""
         if self._client is None:
             docker = docker_sdk()
@@ -33,7 +57,7 @@ class DockerContainers:
             return ServiceError(what, f"not found: {explanation}", hint="is the stack up? see `chaosctl status`")
         return FaultError(f"{what}: the Docker Engine refused: {explanation}")
 
-    def _containers(self, *, running_only: bool = False) -> dict[str, object]:
+    def _containers(self, *, running_only: bool = False) -> dict[str, Container]:
         """Project containers by compose service name (the first container of each service)."""
         docker = docker_sdk()
         try:
@@ -41,14 +65,14 @@ class DockerContainers:
                                                 filters={"label": f"{PROJECT_LABEL}={self.project}"})
         except docker.errors.DockerException as e:
             raise self._api_error("listing containers", e) from e
-        out: dict[str, object] = {}
+        out: dict[str, Container] = {}
         for c in sorted(found, key=lambda c: int(c.labels.get(NUMBER_LABEL, "1") or 1)):
             service = c.labels.get(SERVICE_LABEL)
             if service and service not in out:
                 out[service] = c
         return out
 
-    def _container(self, service: str):
+    def _container(self, service: str) -> Container:
         containers = self._containers()
         if service not in containers:
             known = ", ".join(sorted(containers)) or "none (is the stack up?)"
@@ -56,7 +80,7 @@ class DockerContainers:
                              hint=f"targets are {', '.join(self.targets())}" if containers else "")
         return containers[service]
 
-    def _replica(self, target: str):
+    def _replica(self, target: str) -> Container:
         if target not in self.targets():
             raise UsageError(f"unknown target {target!r}", field="target", value=target,
                              hint=f"targets are {', '.join(self.targets())}")
@@ -67,7 +91,7 @@ class DockerContainers:
         return "replica" if REPLICA.match(service) else KINDS.get(service, "control")
 
     @staticmethod
-    def _networks(container) -> dict[str, str]:
+    def _networks(container: Container) -> dict[str, str]:
         nets = container.attrs.get("NetworkSettings", {}).get("Networks") or {}
         out = {}
         for name, n in nets.items():
@@ -77,7 +101,7 @@ class DockerContainers:
                 out[name] = ip
         return out
 
-    def _ip(self, container, peer=None) -> str:
+    def _ip(self, container: Container, peer: Container | None = None) -> str:
         """The container's address on a network it shares with `peer` (else its first one)."""
         own = self._networks(container)
         if peer is not None:
@@ -90,15 +114,15 @@ class DockerContainers:
         return own[sorted(own)[0]]
 
     def targets(self) -> list[str]:
-        names = [s for s in self._containers() if REPLICA.match(s)]
-        return sorted(names, key=lambda s: int(REPLICA.match(s).group(1)))
+        numbers = {s: int(m.group(1)) for s in self._containers() if (m := REPLICA.match(s))}
+        return sorted(numbers, key=numbers.__getitem__)
 
-    def _holders(self) -> list:
+    def _holders(self) -> list[Container]:
         """Running containers whose network namespace may hold the project's rules."""
         containers = self._containers(running_only=True)
         return [c for s, c in sorted(containers.items()) if s in (PROXY, DATABASE) or REPLICA.match(s)]
 
-    def _parallel(self, fn, items: list) -> list:
+    def _parallel(self, fn: Callable[[T], R], items: list[T]) -> list[R]:
         if not items:
             return []
         with concurrent.futures.ThreadPoolExecutor(max_workers=min(6, len(items))) as pool:

@@ -2,12 +2,23 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
-from chaoslib.errors import FaultError, UsageError
 from chaoslib.backends.base import DiskUsage, FileInfo
-from chaoslib.backends.docker.engine import (EXEC_TIMEOUT, HELPER_LABEL, HELPER_PROJECT_LABEL, HELPER_TIMEOUT,
-    SERVICE_LABEL, check_path, docker_sdk)
+from chaoslib.backends.docker.engine import (
+    EXEC_TIMEOUT,
+    HELPER_LABEL,
+    HELPER_PROJECT_LABEL,
+    HELPER_TIMEOUT,
+    SERVICE_LABEL,
+    check_path,
+    docker_sdk,
+)
+from chaoslib.backends.docker.helpers import DockerHelpers
+from chaoslib.errors import FaultError, UsageError
 
+if TYPE_CHECKING:  # the docker SDK is loaded when the engine is first used (engine.docker_sdk)
+    from docker.models.containers import Container
 
 # Run inside a replica (python3 -c SCRIPT OP ROOT ARGS...): the kernel's disk code on its /data.
 DISK_SCRIPT = r"""
@@ -43,7 +54,15 @@ except Exception as e:
 READ_ONLY = ("usage", "list", "tagged")
 
 
-class DockerDisks:
+def _exec(c: Container, argv: list[str]) -> tuple[int | None, bytes]:
+    """Run the disk script in a container by exec, unstreamed: its exit code and its whole output."""
+    code, out = c.exec_run(["timeout", "-k", "5", str(EXEC_TIMEOUT), "python3", "-c", DISK_SCRIPT, *argv])
+    if not isinstance(out, bytes):  # only a streamed exec gives an iterator
+        raise TypeError(f"exec_run gave {type(out).__name__}, not bytes")
+    return code, out
+
+
+class DockerDisks(DockerHelpers):
     """Measure, fill, list and clean a replica's disk."""
 
     def _data_dir(self, c) -> str:
@@ -72,8 +91,7 @@ class DockerDisks:
         volume = self._disk_volume(c)
         keeper = self._keeper(volume, c) if volume is not None and op in READ_ONLY else None
         if keeper is not None:
-            code, out = keeper[0].exec_run(["timeout", "-k", "5", str(EXEC_TIMEOUT), "python3", "-c", DISK_SCRIPT,
-                                            op, keeper[1], *args])
+            code, out = _exec(keeper[0], [op, keeper[1], *args])
             if code in (126, 127):  # the keeper's image has no python3 or no chaoslib: a helper then
                 code, out = 0, self._disk_helper(c, argv)
         elif volume is not None:
@@ -83,8 +101,7 @@ class DockerDisks:
                 raise FaultError(f"{target} is not running: its disk (a tmpfs) exists only while it runs",
                                  hint=f"start it first (restart {target})")
             try:
-                code, out = c.exec_run(["timeout", "-k", "5", str(EXEC_TIMEOUT), "python3", "-c", DISK_SCRIPT,
-                                        *argv])
+                code, out = _exec(c, argv)
             except docker.errors.APIError as e:
                 if e.status_code == 409:  # it stopped meanwhile
                     raise FaultError(f"{target} stopped: its disk (a tmpfs) exists only while it runs",
@@ -108,7 +125,7 @@ class DockerDisks:
             raise FaultError(f"disk {op} on {target} failed: {res['error']}")
         return res["ok"]
 
-    def _keeper(self, volume: str, replica) -> tuple[object, str] | None:
+    def _keeper(self, volume: str, replica: Container) -> tuple[Container, str] | None:
         """A running container other than the replica that keeps `volume` mounted (compose's
         `disks`), and where: reads by exec there take a fraction of a helper's start-up, and work
         while the replica is down or starved."""

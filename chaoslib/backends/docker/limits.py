@@ -6,12 +6,21 @@ import time
 
 import requests
 
+from chaoslib.backends.base import DEFAULT_LIMITS, Limits, OomKill, check_limits
+from chaoslib.backends.docker.containers import DockerContainers
+from chaoslib.backends.docker.engine import (
+    CPU_LABEL,
+    CPU_PERIOD,
+    MEMORY_LABEL,
+    MIN_CPU_QUOTA,
+    PROJECT_LABEL,
+    SERVICE_LABEL,
+    docker_sdk,
+)
 from chaoslib.errors import FaultError, UsageError
-from chaoslib.backends.base import DEFAULT_LIMITS, Limits, check_limits
-from chaoslib.backends.docker.engine import CPU_LABEL, CPU_PERIOD, MEMORY_LABEL, MIN_CPU_QUOTA, docker_sdk
 
 
-class DockerLimits:
+class DockerLimits(DockerContainers):
     """Read and set a replica's CPU and memory limits; the healthy values come from its labels."""
 
     @staticmethod
@@ -98,3 +107,34 @@ class DockerLimits:
                     except docker.errors.DockerException:
                         pass
                 time.sleep(0.3)
+
+    def oom_kills(self, *, since: float) -> dict[str, list[OomKill]]:
+        """Each replica's OOM kills since `since`, from the engine's events (never the State.OOMKilled flag,
+        which survives a stop and start). The limit in force at a kill is the replica's limit now, unless
+        its resources were updated after the kill (then it cannot be told)."""
+        docker = docker_sdk()
+        now = time.time()
+        try:
+            events = list(self.client.events(since=int(since), until=int(now) + 1, decode=True,
+                                             filters={"type": "container", "event": ["oom", "update"],
+                                                      "label": f"{PROJECT_LABEL}={self.project}"}))
+        except docker.errors.DockerException as e:
+            raise self._api_error("reading the engine's events", e) from e
+        kills: dict[str, list[float]] = {}
+        updates: dict[str, list[float]] = {}
+        for event in events:
+            at = int(event.get("timeNano") or int(event.get("time", 0)) * 10**9) / 1e9
+            service = (event.get("Actor") or {}).get("Attributes", {}).get(SERVICE_LABEL)
+            if at < since or not service:
+                continue
+            kind = event.get("Action", event.get("status"))
+            (kills if kind == "oom" else updates).setdefault(service, []).append(at)
+        replicas = set(self.targets())
+        out: dict[str, list[OomKill]] = {}
+        for service, times in kills.items():
+            if service not in replicas:
+                continue
+            limit = self._limits_of(self._replica(service)).memory
+            out[service] = [OomKill(at=t, memory_limit_bytes=None if any(u > t for u in updates.get(service, []))
+                                    else limit) for t in sorted(times)]
+        return out

@@ -3,17 +3,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chaoslib.errors import ObserveError
+from chaoslib.backends.docker.containers import DockerContainers
 from chaoslib.backends.docker.engine import docker_sdk
+from chaoslib.errors import ObserveError
 
 
-class DockerLogs:
+class DockerLogs(DockerContainers):
     """Container logs exported to files for the log search engine, and a service's last lines."""
 
     def log_files(self) -> dict[str, list[Path]]:
         """Each container's log in state_dir/docker-logs/: from Elasticsearch when it is up
         (what Filebeat shipped, as the lines the container wrote), else from the Engine API."""
-        from chaoslib.observe import elastic
+        from chaoslib.observe import elastic  # the Elasticsearch client is heavy: loaded only to read logs
 
         out: dict[str, list[Path]] = {}
         folder = self.settings.state_dir / "docker-logs"
@@ -23,7 +24,7 @@ class DockerLogs:
         for service, c in self._containers().items():
             try:
                 if use_es:
-                    lines = elastic.container_lines(es, container=c.name)
+                    lines = elastic.container_lines(es, container=c.name or service)
                     data = "".join(f"{line}\n" for line in lines).encode()
                 else:
                     data = c.logs(stdout=True, stderr=True, tail=50_000)

@@ -2,14 +2,18 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from chaoslib import config
+from chaoslib.backends.base import DATABASE, LOAD_BALANCER, NetworkRule, check_fraction
+from chaoslib.backends.docker.engine import POSTGRES_PORT, PROXY, SERVICE_LABEL
+from chaoslib.backends.docker.helpers import DockerHelpers
 from chaoslib.errors import FaultError, NotSupported, UsageError
 from chaoslib.kernel import nft
 from chaoslib.kernel.netem import MARK_BASE
-from chaoslib.backends.base import DATABASE, LOAD_BALANCER, NetworkRule, check_fraction
-from chaoslib.backends.docker.engine import POSTGRES_PORT, PROXY, SERVICE_LABEL
 
+if TYPE_CHECKING:  # the docker SDK is loaded when the engine is first used (engine.docker_sdk)
+    from docker.models.containers import Container
 
 #: The latency shaper's own table and packet mark (as the native shaper's).
 NETEM_TABLE = "chaos_netem"
@@ -19,10 +23,21 @@ NETEM_CLEAR = (f"had=0; nft delete table inet {NETEM_TABLE} 2>/dev/null && had=1
                "tc qdisc del dev eth0 root 2>/dev/null; [ $had = 1 ] && echo gone || true")
 
 
-class DockerNetwork:
+class _Port(TypedDict):
+    dport: int
+
+
+class Match(_Port, total=False):
+    """Where a rule's packets go (or come from), and their port: nft.drop_match's keywords."""
+
+    saddr: str
+    daddr: str
+
+
+class DockerNetwork(DockerHelpers):
     """Packet loss and latency between the load balancer, the replicas and the database."""
 
-    def _placement(self, source: str, target: str):
+    def _placement(self, source: str, target: str) -> tuple[Container, str, Match]:
         """Where a source->target rule lives: (holder container, chain, match fields, dport)."""
         containers = self._containers()
         proxy = containers.get(PROXY)
@@ -87,14 +102,14 @@ class DockerNetwork:
             self._helper(holder, NETEM_CLEAR)
             raise
 
-    def _table_json(self, holder) -> dict:
+    def _table_json(self, holder: Container) -> dict[str, Any]:
         out = self._sweep_helper(holder, f"nft -j list table {nft.FAMILY} {nft.TABLE} 2>/dev/null || true")
         return json.loads(out) if out.strip() else {}
 
-    def _rules_by_holder(self) -> list[tuple[object, list[nft.Rule]]]:
+    def _rules_by_holder(self) -> list[tuple[Container, list[nft.Rule]]]:
         holders = self._holders()
         tables = self._parallel(self._table_json, holders)
-        return [(h, nft.parse_rules(t)) for h, t in zip(holders, tables)]
+        return [(h, nft.parse_rules(t)) for h, t in zip(holders, tables, strict=True)]
 
     def remove_network_rules(self, *, key: str) -> int:
         removed = 0
@@ -133,7 +148,7 @@ class DockerNetwork:
 
         out = []
         for holder, rules in self._rules_by_holder():
-            here = holder.labels.get(SERVICE_LABEL, holder.name)
+            here = holder.labels.get(SERVICE_LABEL) or holder.name or ""
             for r in rules:
                 source = name(by_ip.get(r.saddr, r.saddr)) if r.saddr else name(here)
                 target = name(by_ip.get(r.daddr, r.daddr)) if r.daddr else name(here)

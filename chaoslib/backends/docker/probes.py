@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import urllib.request
-from typing import Callable
+from collections.abc import Callable
 
-from chaoslib.kernel.probes import CONNECT, CONNECT_TIME, WRITE
 from chaoslib.backends.base import Probe
+from chaoslib.backends.docker.containers import DockerContainers
 from chaoslib.backends.docker.engine import docker_sdk
+from chaoslib.kernel.probes import CONNECT, CONNECT_TIME, WRITE
 
 #: Reads the container's own cgroup: v2 memory.events, else v1 memory.oom_control; prints the oom_kill count.
 OOM_KILLS = ("import re\nfor p in ('/sys/fs/cgroup/memory.events','/sys/fs/cgroup/memory/memory.oom_control'):\n"
@@ -70,7 +71,7 @@ class DockerProbe:
             return False
 
 
-class DockerProbes:
+class DockerProbes(DockerContainers):
     """probe(): a DockerProbe on this project's containers."""
 
     def probe(self) -> Probe:

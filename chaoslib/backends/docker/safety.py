@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from chaoslib import config
-from chaoslib.kernel import nft
+from chaoslib.backends.docker.disks import DockerDisks
 from chaoslib.backends.docker.engine import SERVICE_LABEL, docker_sdk
+from chaoslib.backends.docker.limits import DockerLimits
 from chaoslib.backends.docker.network import NETEM_CLEAR, NETEM_TABLE
+from chaoslib.kernel import nft
 
 
-class DockerSafety:
+class DockerSafety(DockerDisks, DockerLimits):
     """reset_faults and fault_footprint over helpers, namespaces' tables, limits and disks."""
 
     def reset_faults(self) -> list[str]:
@@ -64,10 +66,10 @@ class DockerSafety:
         targets = self.targets()
         running = [n for n in targets if containers[n].attrs.get("State", {}).get("Running")
                    or self._disk_volume(containers[n]) is not None]
-        files = dict(zip(running, self._parallel(lambda n: self._disk(n, "list"), running)))
-        junk = dict(zip(running, self._parallel(lambda n: self._disk(n, "tagged"), running)))
+        files = dict(zip(running, self._parallel(lambda n: self._disk(n, "list"), running), strict=True))
+        junk = dict(zip(running, self._parallel(lambda n: self._disk(n, "tagged"), running), strict=True))
         return {
-            "ruleset": {h.labels.get(SERVICE_LABEL): t for h, t in zip(holders, tables)},
+            "ruleset": {h.labels.get(SERVICE_LABEL): t for h, t in zip(holders, tables, strict=True)},
             "limits": {n: (lim.cpu, lim.memory) for n in targets for lim in [self._limits_of(containers[n])]},
             "disk_files": {n: sorted(p for p, _s, _m in files[n] if not config.is_app_file(p))
                            for n in running},

@@ -6,25 +6,20 @@ from functools import cached_property
 from pathlib import Path
 
 from chaoslib import config
+from chaoslib.backends.base import Backend, Features
+from chaoslib.backends.local.lifecycle import LocalLifecycle
+from chaoslib.backends.local.limits import LocalLimits
+from chaoslib.backends.local.logs import LocalLogs
+from chaoslib.backends.local.probes import LocalProbes
+from chaoslib.backends.local.safety import LocalSafety
+from chaoslib.backends.local.status import LocalStatus
 from chaoslib.config import Settings
 from chaoslib.kernel.cgroups import Cgroups
 from chaoslib.kernel.netem import detect_netem
 from chaoslib.native.supervisor import Supervisor
-from chaoslib.backends.base import Backend, Features
-from chaoslib.backends.local.disks import LocalDisks
-from chaoslib.backends.local.lifecycle import LocalLifecycle
-from chaoslib.backends.local.limits import LocalLimits
-from chaoslib.backends.local.logs import LocalLogs
-from chaoslib.backends.local.network import LocalNetwork
-from chaoslib.backends.local.probes import LocalProbes
-from chaoslib.backends.local.safety import LocalSafety
-from chaoslib.backends.local.setup import LocalSetup
-from chaoslib.backends.local.state import LocalState
-from chaoslib.backends.local.status import LocalStatus
 
 
-class LocalBackend(LocalLifecycle, LocalSetup, LocalStatus, LocalState, LocalNetwork, LocalDisks, LocalLimits,
-                   LocalLogs, LocalSafety, LocalProbes, Backend):
+class LocalBackend(LocalLifecycle, LocalStatus, LocalLimits, LocalLogs, LocalSafety, LocalProbes, Backend):
     """Native Linux processes: the embedded default."""
 
     name = "local"

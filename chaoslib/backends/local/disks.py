@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from chaoslib.backends.base import DiskUsage, FileInfo
+from chaoslib.backends.local.state import LocalState
 from chaoslib.errors import FaultError
 from chaoslib.kernel import disks
-from chaoslib.backends.base import DiskUsage, FileInfo
 
 
-class LocalDisks:
+class LocalDisks(LocalState):
     """Measure, fill, list and clean a replica's mounted disk."""
 
     def _disk(self, target: str) -> Path:

@@ -8,15 +8,21 @@ import time
 from pathlib import Path
 
 from chaoslib import config
+from chaoslib.backends.base import Progress, no_progress
+from chaoslib.backends.local.network import LocalNetwork
+from chaoslib.backends.local.setup import LocalSetup
+from chaoslib.engine.registry import Registry
 from chaoslib.errors import PrerequisiteError, ServiceError, UsageError
 from chaoslib.kernel import disks, nft
 from chaoslib.native import credentials, lockdown, owner, postgres
+from chaoslib.native.pids import stack_processes
 from chaoslib.native.programs import Program
 from chaoslib.native.supervisor import BACKOFF, FATAL, RUNNING, STARTING
-from chaoslib.backends.base import Progress, no_progress
+from chaoslib.native.users import uid_of
+from chaoslib.services.lab import stop_lab
 
 
-class LocalLifecycle:
+class LocalLifecycle(LocalSetup, LocalNetwork):
     """up, down, and the processes of the services (restart, stop, start, pid, kill)."""
 
     def is_up(self) -> bool:
@@ -118,7 +124,6 @@ class LocalLifecycle:
             raise PrerequisiteError("chaosctl down needs root", hint="run it with sudo, or as root")
         if self.supervisor.running():
             progress("stopping every service")
-        from chaoslib.services.lab import stop_lab
 
         stop_lab(s)
         self.supervisor.shutdown()
@@ -145,13 +150,13 @@ class LocalLifecycle:
                 self.cgroups.remove(name)
             self.cgroups.remove_parent_if_empty()
             owner.release(s)
-        from chaoslib.engine.registry import Registry
 
         Registry(s.faults_file).close_all(reason="stack down")
         # Restart counts belong to one run of the stack: the next `up` starts from zero.
         # So does Alertmanager's notification log: an alert left firing at `down` must page
         # again after the next `up`, not be taken for one already notified (repeat_interval 4h).
-        for f in (s.stack_file, s.supervisor_socket, s.run_dir / "restarts.json", s.data_dir / "alertmanager" / "nflog"):
+        for f in (s.stack_file, s.supervisor_socket, s.run_dir / "restarts.json",
+                  s.data_dir / "alertmanager" / "nflog"):
             f.unlink(missing_ok=True)
         if purge and s.state_dir.exists():
             progress(f"removing {s.state_dir}")
@@ -159,9 +164,6 @@ class LocalLifecycle:
 
     def _kill_orphans(self) -> None:
         """Kill what outlived a dead supervisord: processes of the stack's users or naming its state folder."""
-        from chaoslib.native.pids import stack_processes
-        from chaoslib.native.users import uid_of
-
         uids = set()
         for user in [*config.SERVICE_USERS, *(config.replica_user(i) for i in range(1, config.MAX_REPLICAS + 1))]:
             try:

@@ -1,14 +1,12 @@
 """Resource faults on the native stack: each replica's cgroup CPU and memory limits."""
 from __future__ import annotations
 
-
-from chaoslib.errors import FaultError
 from chaoslib.backends.base import DEFAULT_LIMITS, Limits, check_limits
+from chaoslib.backends.local.state import LocalState
+from chaoslib.errors import FaultError
 
 
-
-
-class LocalLimits:
+class LocalLimits(LocalState):
     """Read and set a replica's cgroup limits."""
 
     def default_limits(self) -> Limits:

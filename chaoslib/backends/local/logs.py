@@ -5,8 +5,10 @@ import json
 import os
 from pathlib import Path
 
+from chaoslib.backends.local.state import LocalState
 
-class LocalLogs:
+
+class LocalLogs(LocalState):
     """Captured log files, a service's last lines, the vote ledger."""
 
     def log_files(self) -> dict[str, list[Path]]:

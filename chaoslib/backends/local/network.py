@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 from chaoslib import config
+from chaoslib.backends.base import DATABASE, LOAD_BALANCER, NetworkRule, check_fraction
+from chaoslib.backends.local.state import LocalState
 from chaoslib.errors import NotSupported
 from chaoslib.kernel import nft
 from chaoslib.kernel.netem import NetemShaper
-from chaoslib.backends.base import DATABASE, LOAD_BALANCER, NetworkRule, check_fraction
+from chaoslib.native.users import uid_of
 
 
-class LocalNetwork:
+class LocalNetwork(LocalState):
     """Packet loss and latency between the load balancer, the replicas and the database."""
 
     def _uid_of(self, source: str) -> int:
-        from chaoslib.native.users import uid_of
-
         if source == LOAD_BALANCER:
             return uid_of(config.TRAEFIK.user)
         self._check_target(source)
@@ -48,10 +48,9 @@ class LocalNetwork:
         return removed
 
     def network_rules(self) -> list[NetworkRule]:
-        from chaoslib.native.users import uid_of
-
-        sources = {uid_of(config.TRAEFIK.user): LOAD_BALANCER}
-        dests = {(config.POSTGRES.host, config.POSTGRES.port): DATABASE}
+        # keyed as nft reports a rule (a rule may match no uid, or no address and port)
+        sources: dict[int | None, str] = {uid_of(config.TRAEFIK.user): LOAD_BALANCER}
+        dests: dict[tuple[str | None, int | None], str] = {(config.POSTGRES.host, config.POSTGRES.port): DATABASE}
         for i, name in enumerate(self.targets(), start=1):
             try:
                 sources[uid_of(config.replica_user(i))] = name

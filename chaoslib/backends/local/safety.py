@@ -5,14 +5,15 @@ import re
 import subprocess
 
 from chaoslib import config
+from chaoslib.backends.base import DEFAULT_LIMITS
+from chaoslib.backends.local.disks import LocalDisks
 from chaoslib.errors import ChaosError, ServiceError, SweepError
 from chaoslib.kernel import disks, netem, nft
 from chaoslib.kernel.netem import NetemShaper
 from chaoslib.native import owner
-from chaoslib.backends.base import DEFAULT_LIMITS
 
 
-class LocalSafety:
+class LocalSafety(LocalDisks):
     """reset_faults and fault_footprint over the firewall, shaper, cgroups and disks."""
 
     def reset_faults(self) -> list[str]:

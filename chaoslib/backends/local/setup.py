@@ -9,14 +9,15 @@ import sys
 from pathlib import Path
 
 from chaoslib import config
+from chaoslib.backends.base import DEFAULT_LIMITS
+from chaoslib.backends.local.state import LocalState
 from chaoslib.errors import PrerequisiteError, ServiceError
 from chaoslib.kernel import disks
 from chaoslib.native import credentials, postgres
 from chaoslib.native.health import port_in_use
 from chaoslib.native.programs import Program
+from chaoslib.native.users import ensure_group_member, ensure_user, uid_of
 from chaoslib.render import alertmanager_context, render_to
-from chaoslib.backends.base import DEFAULT_LIMITS
-
 
 REQUIRED_BINARIES = {
     "prometheus": "apt-get install prometheus",
@@ -29,7 +30,7 @@ REQUIRED_BINARIES = {
 VENV_BINARIES = ("gunicorn", "traefik", "supervisord", "locust")
 
 
-class LocalSetup:
+class LocalSetup(LocalState):
     """Preflight, then everything `up` lays out on the host before the supervisor starts."""
 
     def preflight(self) -> None:
@@ -62,7 +63,6 @@ class LocalSetup:
 
     def _prepare(self, progs: list[Program]) -> None:
         s = self.settings
-        from chaoslib.native.users import ensure_group_member, ensure_user
 
         ids = {u: ensure_user(u) for u in config.SERVICE_USERS}
         replica_users = [config.replica_user(i) for i in range(1, len(s.replica_names()) + 1)]
@@ -123,7 +123,6 @@ class LocalSetup:
         # Each rendered config is 0600 and owned by the one service that reads it: the
         # supervisor's holds Django's SECRET_KEY and the database passwords, Alertmanager's
         # the Slack and Discord webhook URLs.
-        from chaoslib.native.users import uid_of
 
         readers = {"traefik.yml": config.TRAEFIK.user, "traefik-dynamic.yml": config.TRAEFIK.user,
                    "prometheus.yml": "chaossvc", "alertmanager.yml": "chaossvc", "supervisord.conf": "root"}
@@ -135,7 +134,7 @@ class LocalSetup:
     def _start_migrate(self, progs: list[Program]) -> subprocess.Popen:
         """Start `django migrate` in the background (the replicas boot meanwhile)."""
         app = next(p for p in progs if p.kind == "replica")
-        env = {**os.environ, "PYTHONPATH": str(config.REPO_ROOT), **app.env}
+        env = config.environment(PYTHONPATH=str(config.REPO_ROOT), **app.env)
         try:
             return subprocess.Popen([sys.executable, "-m", "django", "migrate", "--noinput"], cwd=config.REPO_ROOT,
                                     env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

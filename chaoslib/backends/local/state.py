@@ -6,12 +6,21 @@ import os
 import secrets
 import time
 
+from chaoslib.backends.base import Backend
 from chaoslib.errors import UsageError
+from chaoslib.kernel.cgroups import Cgroups
 from chaoslib.native.programs import Program, programs
+from chaoslib.native.supervisor import Supervisor
 
 
-class LocalState:
-    """The stack file, the programs it runs, and the checks of a target or service name."""
+class LocalState(Backend):
+    """The stack file, the programs it runs, and the checks of a target or service name.
+
+    The base of every local mixin: what they share (LocalBackend sets it) is declared here.
+    """
+
+    cgroups: Cgroups
+    supervisor: Supervisor
 
     def _stack_file(self) -> dict | None:
         try:

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import concurrent.futures
 
+from chaoslib.backends.base import ServiceStatus
+from chaoslib.backends.local.state import LocalState
 from chaoslib.kernel import disks, procmem
 from chaoslib.native.programs import Program
 from chaoslib.native.restarts import load as load_restarts
 from chaoslib.native.supervisor import RUNNING, STARTING
-from chaoslib.backends.base import ServiceStatus
 
 
-class LocalStatus:
+class LocalStatus(LocalState):
     """Every service from supervisord, probed; replicas with their cgroup and disk figures."""
 
     def status(self) -> list[ServiceStatus]:

@@ -1,16 +1,16 @@
 """MemoryBackend: the contract's primitives composed over in-memory state, so logic tests need no root or stack."""
 from __future__ import annotations
 
-from chaoslib.config import Settings
 from chaoslib.backends.base import Backend, Features, NetworkRule
 from chaoslib.backends.memory.disks import MemoryDisks
-from chaoslib.backends.memory.lifecycle import Service, MemoryLifecycle
+from chaoslib.backends.memory.lifecycle import MemoryLifecycle, Service
 from chaoslib.backends.memory.limits import MemoryLimits
 from chaoslib.backends.memory.logs import MemoryLogs
 from chaoslib.backends.memory.network import MemoryNetwork
+from chaoslib.config import Settings
 
 
-class MemoryBackend(MemoryLifecycle, MemoryNetwork, MemoryDisks, MemoryLimits, MemoryLogs, Backend):
+class MemoryBackend(MemoryNetwork, MemoryDisks, MemoryLimits, MemoryLogs, MemoryLifecycle, Backend):
     """A stack that lives in one Python object: state changes as the contract says, nothing real moves."""
 
     name = "memory"

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import time
 
-from chaoslib.errors import FaultError, UsageError
 from chaoslib.backends.base import DiskUsage, FileInfo
-from chaoslib.backends.memory.lifecycle import MemFile, Service
+from chaoslib.backends.memory.lifecycle import MemFile, MemoryLifecycle, Service
+from chaoslib.errors import FaultError, UsageError
 
 
 def clean_path(rel: str) -> str:
@@ -16,7 +16,7 @@ def clean_path(rel: str) -> str:
     return "/".join(parts)
 
 
-class MemoryDisks:
+class MemoryDisks(MemoryLifecycle):
     """disk_usage/write_file/list_files/remove_file over each replica's `files`."""
 
     def _disk(self, target: str) -> Service:

@@ -6,8 +6,18 @@ import shutil
 import time
 from dataclasses import dataclass, field
 
+from chaoslib.backends.base import (
+    DATABASE,
+    LOAD_BALANCER,
+    Backend,
+    Limits,
+    NetworkRule,
+    Progress,
+    ServiceStatus,
+    no_progress,
+)
+from chaoslib.engine.registry import Registry
 from chaoslib.errors import UsageError
-from chaoslib.backends.base import DATABASE, LOAD_BALANCER, Limits, Progress, ServiceStatus, no_progress
 
 #: A replica's working set once booted: a memory limit below it OOM-kills the app at boot.
 WORKING_SET_BYTES = 48 * 2**20
@@ -47,8 +57,14 @@ class Service:
     log: list[str] = field(default_factory=list)
 
 
-class MemoryLifecycle:
-    """up/down/status/targets and restart/stop/ensure_running/pid_of over `self.services`."""
+class MemoryLifecycle(Backend):
+    """up/down/status/targets and restart/stop/ensure_running/pid_of over `self.services`.
+
+    The base of every memory mixin: the state they share (MemoryBackend sets it) is declared here.
+    """
+
+    services: dict[str, Service]
+    rules: list[NetworkRule]
 
     def up(self, *, replicas: int | None = None, progress: Progress = no_progress) -> None:
         if replicas is not None and not 1 <= replicas <= MAX_REPLICAS:
@@ -73,8 +89,6 @@ class MemoryLifecycle:
         progress(f"all {len(self.services)} services running (in memory)")
 
     def down(self, *, purge: bool = False, progress: Progress = no_progress) -> None:
-        from chaoslib.engine.registry import Registry
-
         self.services.clear()
         self.rules.clear()
         Registry(self.settings.faults_file).close_all(reason="stack down")

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from chaoslib.backends.base import DEFAULT_LIMITS, Limits, check_limits
+from chaoslib.backends.memory.lifecycle import MemoryLifecycle
 
 
-
-class MemoryLimits:
+class MemoryLimits(MemoryLifecycle):
     """get_limits/set_limits/default_limits over each replica's `limits`."""
 
     def default_limits(self) -> Limits:

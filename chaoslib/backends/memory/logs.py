@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from chaoslib.backends.memory.lifecycle import MemoryLifecycle
 
-class MemoryLogs:
+
+class MemoryLogs(MemoryLifecycle):
     """log_files/tail_log/vote_ledger over each service's `log`."""
 
     def log_files(self) -> dict[str, list[Path]]:

@@ -1,11 +1,12 @@
 """Network faults in memory: rules are records `status` reads (a cut-off replica is unhealthy), no packets move."""
 from __future__ import annotations
 
-from chaoslib.errors import NotSupported
 from chaoslib.backends.base import DATABASE, LOAD_BALANCER, NetworkRule, check_fraction
+from chaoslib.backends.memory.lifecycle import MemoryLifecycle
+from chaoslib.errors import NotSupported
 
 
-class MemoryNetwork:
+class MemoryNetwork(MemoryLifecycle):
     """drop_packets/delay_packets/remove_network_rules/network_rules over `self.rules`."""
 
     def _endpoint(self, name: str, *, other: str) -> str:
