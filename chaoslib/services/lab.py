@@ -19,19 +19,12 @@ from chaoslib.native.pids import is_ours, read_pid
 from chaoslib.progress import Progress, no_progress
 
 NOTEBOOKS = config.REPO_ROOT / "notebooks"
-#: JupyterLab's defaults this lab overrides: it never asks in a pop-up whether to fetch Jupyter's
-#: news (over the player's game), never fetches them and never checks for a newer JupyterLab.
-#: A player who wants the news turns them on in Settings (their own settings win over these).
-SETTINGS_OVERRIDES = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false",
-                                                                      "checkForUpdates": False}}
-
-
-def app_settings(settings: Settings) -> Path:
-    """The lab's application settings folder (in the run directory): SETTINGS_OVERRIDES as its overrides.json."""
-    folder = settings.run_dir / "lab-settings"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "overrides.json").write_text(json.dumps(SETTINGS_OVERRIDES, indent=2) + "\n")
-    return folder
+#: JupyterLab's application settings folder, shared by every launcher (`chaosctl lab`, .gitpod.yml):
+#: its overrides.json keeps the lab from asking in a pop-up whether to fetch Jupyter's news (over
+#: the player's game), from fetching them and from checking for a newer JupyterLab. A player who
+#: wants the news turns them on in Settings (their own settings win over these).
+APP_SETTINGS = config.REPO_ROOT / "stack" / "jupyter"
+SETTINGS_OVERRIDES = json.loads((APP_SETTINGS / "overrides.json").read_text())
 
 
 def _pid(settings: Settings) -> int | None:
@@ -64,7 +57,7 @@ def start_lab(settings: Settings, *, port: int = config.JUPYTER.port, progress: 
     # The token goes in the environment (/proc/PID/environ is readable by its owner only),
     # never on the command line, which every local user can read in /proc/PID/cmdline.
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-           f"--ServerApp.root_dir={root}", f"--LabApp.app_settings_dir={app_settings(settings)}", *extra_args]
+           f"--ServerApp.root_dir={root}", f"--LabApp.app_settings_dir={APP_SETTINGS}", *extra_args]
     if os.geteuid() == 0:
         cmd.append("--allow-root")
     env = config.environment(PYTHONPATH=str(config.REPO_ROOT), CHAOSCTL_STATE_DIR=str(settings.state_dir),

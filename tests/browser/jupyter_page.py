@@ -147,8 +147,9 @@ class Lab:
         return self.js("return Array.from(document.querySelectorAll('.Toastify__toast')).map(e => e.innerText);")
 
     def scroll_to_end(self) -> None:
-        """Scroll the notebook to its last cell (what a screenshot of the end shows)."""
-        self.js(_CURRENT + "const cells = nb.content.widgets; cells[cells.length - 1].node.scrollIntoView();")
+        """Scroll the notebook until the end of its last code cell's output is at the bottom of the view."""
+        self.js(_CURRENT + "const code = nb.content.widgets.filter(c => c.model.type === 'code');"
+                "code[code.length - 1].node.scrollIntoView({block: 'end'});")
 
     def screenshot(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -75,3 +75,16 @@ def test_stack_binds_to_every_interface_in_gitpod():
 def test_only_one_task_makes_the_virtualenv():
     """Tasks' inits run in parallel: exactly one of them creates the virtualenv."""
     assert sum("make docker-venv" in t.get("init", "") for t in tasks()) == 1
+
+
+def test_the_lab_never_asks_about_news():
+    """Gitpod's JupyterLab reads stack/jupyter/overrides.json, the same settings `chaosctl lab` gives its lab."""
+    import json
+
+    from chaoslib.services.lab import SETTINGS_OVERRIDES
+
+    command = next(t["command"] for t in tasks() if t["name"] == "jupyterlab")
+    assert '--LabApp.app_settings_dir="$GITPOD_REPO_ROOT/stack/jupyter"' in command
+    committed = json.loads((REPO / "stack" / "jupyter" / "overrides.json").read_text())
+    assert committed == SETTINGS_OVERRIDES
+    assert committed["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
