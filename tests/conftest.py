@@ -50,11 +50,36 @@ def pytest_configure(config):
 _skipped: list[tuple[str, str]] = []
 
 
+def _reason(report) -> str:
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    return reason.removeprefix("Skipped: ")
+
+
+#: Seconds spent in each stage (the folder under tests/), setup and teardown included.
+_stage_seconds: dict[str, float] = {}
+
+
+def stage_of(nodeid: str) -> str:
+    """The stage (suite folder under tests/) a test belongs to."""
+    parts = nodeid.split("/")
+    return parts[1] if len(parts) > 2 and parts[0] == "tests" else "other"
+
+
 def pytest_runtest_logreport(report):
-    """Collect every skip with its reason (from setup or the test body)."""
-    if report.skipped and not hasattr(report, "wasxfail"):
-        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-        _skipped.append((report.nodeid, reason.removeprefix("Skipped: ")))
+    """Collect every skip with its reason (from setup or the test body), and every xfail: an expected
+    failure hides a failure as well as a skip does, so it needs the allow-list too. Time each stage."""
+    _stage_seconds[stage_of(report.nodeid)] = _stage_seconds.get(stage_of(report.nodeid), 0.0) + report.duration
+    if hasattr(report, "wasxfail"):
+        if report.skipped:  # XFAIL (an XPASS fails on its own: xfail_strict)
+            _skipped.append((report.nodeid, f"xfail: {report.wasxfail}"))
+    elif report.skipped:
+        _skipped.append((report.nodeid, _reason(report)))
+
+
+def pytest_collectreport(report):
+    """Collect the skips of whole modules at collection (`allow_module_level`, `importorskip`)."""
+    if report.skipped:
+        _skipped.append((report.nodeid, _reason(report)))
 
 
 def _unlisted(strict_run: bool) -> list[tuple[str, str]]:
@@ -68,7 +93,8 @@ def pytest_sessionfinish(session, exitstatus):
     """A skip that is not on tests/skips.py's allow-list fails the run."""
     from skips import strict
 
-    if _unlisted(strict()) and session.exitstatus == 0:
+    # 5: nothing ran (a module skipped whole at collection): with an unlisted skip, that is a failure too.
+    if _unlisted(strict()) and session.exitstatus in (0, 5):
         session.exitstatus = 1
 
 
@@ -82,6 +108,13 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         tr.section("figures")
         for line in figures:
             tr.write_line(line)
+    if _stage_seconds:
+        tr.section("stage times")
+        order = [*SUITE_ORDER, *sorted(set(_stage_seconds) - set(SUITE_ORDER) - set(LAST_SUITES)), *LAST_SUITES]
+        for stage in [s for s in order if s in _stage_seconds]:
+            tr.write_line(f"{stage:12} {_stage_seconds[stage] / 60:6.1f} min")
+        tr.write_line(f"{'total':12} {sum(_stage_seconds.values()) / 60:6.1f} min (tests only: collection and installs"
+                      " not counted)")
     if not _skipped:
         return
     strict_run = strict()

@@ -223,11 +223,12 @@ class TestPlayerFixes:
     def test_disk_full_restart_is_wrong_delete_is_right(self, clean, probe):
         """Restarting keeps the disk full; deleting the biggest file frees it and votes work again."""
         from chaoslib.faults import fix
+        from chaoslib.faults.disk import disk_files
 
         inject(clean, "disk-full", targets=["app1"])
         fix("restart")(clean, target="app1")
         assert probe.app_write_errno("app1") == 28
-        top = fix("disk_files")(clean, target="app1")
+        top = disk_files(clean, target="app1")
         assert fix("delete_files")(clean, target="app1", paths=[top["path"].iloc[0]]) == 1
         assert probe.app_write_errno("app1") is None
         wait_until(lambda: healthz("app1") == 200, timeout=60)
@@ -238,12 +239,13 @@ class TestPlayerFixes:
     def test_cutoff_restart_is_wrong_firewall_is_right(self, clean, probe):
         """Restarting a cut-off replica does not reconnect it; removing the rule does."""
         from chaoslib.faults import fix
+        from chaoslib.faults.network import firewall_rules
 
         inject(clean, "lb-cutoff", targets=["app3"])
         fix("restart")(clean, target="app3")
         wait_until(lambda: healthz("app3") == 200, timeout=60)
         assert probe.lb_connect_failures("app3", 3) == 3
-        assert not fix("firewall_rules")(clean).empty
+        assert not firewall_rules(clean).empty
         assert fix("remove_firewall_rules")(clean, target="app3") >= 1
         assert probe.lb_connect_failures("app3", 5) == 0
 

@@ -23,13 +23,19 @@ USER = "chaosprobe"
 
 @pytest.fixture(scope="module")
 def second_user():
-    """An unprivileged local user (created once, like any account on a shared machine)."""
+    """An unprivileged local user, like any account on a shared machine; removed afterwards if this test made it."""
     try:
         pwd.getpwnam(USER)
+        made = False
     except KeyError:
         subprocess.run(["useradd", "--no-create-home", "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin",
                         USER], check=True, capture_output=True)
-    return USER
+        made = True
+    yield USER
+    if made:
+        subprocess.run(["userdel", USER], check=True, capture_output=True)
+        with pytest.raises(KeyError):
+            pwd.getpwnam(USER)
 
 
 @pytest.fixture(scope="module")
