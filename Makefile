@@ -39,7 +39,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -c 'import os,sys; p=os.path.realpath(sys.executable); sys.exit(0 if all(os.stat(d).st_mode & 0o001 for d in [os.path.dirname(p)] + [os.path.dirname(p)[:i] for i in range(1, len(os.path.dirname(p))) if os.path.dirname(p)[i] == "/"]) else "error: " + p + " is not reachable by other users; recreate the venv with PYTHON=/usr/bin/python3")'
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[native,test]'
 	@if $(BIN)/python -m pip show chaostoolkit-lib >/dev/null 2>&1; then \
 		echo "error: chaostoolkit-lib is installed in $(VENV); it also provides 'chaoslib'. Remove it." >&2; exit 1; fi
 	touch $@
@@ -69,7 +69,7 @@ BENCH_DOCS := docs
 bench: deps
 	$(BIN)/chaosctl up
 	set -o pipefail; for b in "logs" "footprint" "startup" "faults --runs 3" "soak --minutes 60" \
-	    "detective --seeds 10" "game --runs 3" "scale --replicas 1,3,6"; do \
+	    "detective --seeds 10" "game --runs 3" "scale --replicas 1,3,6" "promclient --runs 5"; do \
 	  name=$${b%% *}; echo "== chaosctl bench $$b -> $(BENCH_DOCS)/bench-$$name.txt"; \
 	  { echo "# chaosctl bench $$b  ($$(date -u +%Y-%m-%dT%H:%MZ), $$(nproc) cores, $$(git rev-parse --short HEAD))"; \
 	    $(BIN)/chaosctl bench $$b; } 2>&1 | tee $(BENCH_DOCS)/bench-$$name.txt || exit 1; \
@@ -82,31 +82,37 @@ clean:
 DOCKER_COMPOSE ?= docker compose
 DOCKER_PYTHON ?= python3
 DOCKER_STAMP := $(VENV)/.docker-stamp
+# LOGS=1 adds the log stack (Elasticsearch, Kibana, Filebeat: the compose profile "logs") to the core game.
+DOCKER_PROFILES := $(if $(filter 1 yes true,$(LOGS)),--profile logs)
 
-# The virtualenv only (chaosctl, the notebooks' libraries); the stack itself runs in containers.
+# The virtualenv only (chaosctl, the notebooks' libraries: the player's set, no test or native
+# extras); the stack itself runs in containers.
 docker-venv: $(DOCKER_STAMP)
 
 $(DOCKER_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(DOCKER_PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e .
 	touch $@
 
-# Prometheus and Alertmanager configs from the native templates (Slack/Discord from the env).
+# Prometheus and Alertmanager configs from the native templates (Slack/Discord from the env), into
+# the gitignored stack/generated/ to read or check; the stack renders its own (the `config` service).
 docker-config: docker-venv
 	$(BIN)/python -m chaoslib.dockerconf
 
 # The dev container's engine (docker-in-docker) may still be starting when postStartCommand runs.
-docker-up: docker-config
+docker-up: docker-venv
 	@for i in $$(seq 60); do docker info >/dev/null 2>&1 && exit 0; sleep 1; done; \
 		echo "error: no Docker Engine answers (docker info)" >&2; exit 1
 	$(DOCKER_COMPOSE) --profile tools build helper
 	DOCKER_DATA_ROOT="$${DOCKER_DATA_ROOT:-$$(docker info -f '{{.DockerRootDir}}' 2>/dev/null)}" \
-		$(DOCKER_COMPOSE) up -d --build --wait
-	@echo "app http://127.0.0.1:8000/  Grafana http://127.0.0.1:3000/  Kibana http://127.0.0.1:5601/  Prometheus http://127.0.0.1:9090/  (JupyterLab: make docker-lab)"
+		env $$($(BIN)/python -m chaoslib.dockerconf --env) $(DOCKER_COMPOSE) $(DOCKER_PROFILES) up -d --build --wait
+	@# The links as this workspace's browser opens them (CHAOS_PUBLIC_URL, Codespaces, Gitpod: config.public_url).
+	@$(BIN)/chaosctl --backend docker status | tail -n 1; echo "JupyterLab: make docker-lab"
 
+# The logs profile named: Compose's `down` leaves the containers of a profile it is not given.
 docker-down:
-	$(DOCKER_COMPOSE) down --remove-orphans
+	$(DOCKER_COMPOSE) --profile logs down --remove-orphans
 
 docker-lab: docker-venv
 	CHAOSCTL_BACKEND=docker CHAOSCTL_HELPER_IMAGE=chaos-control-helper:local $(BIN)/chaosctl lab

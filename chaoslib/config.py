@@ -9,6 +9,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -87,9 +88,68 @@ def published_host() -> str:
     return os.environ.get("CHAOS_HOST", "127.0.0.1")
 
 
-def published_app_port(default: int) -> int:
-    """The app's published port through Traefik (CHAOS_HTTP_PORT, else `default`)."""
-    return int(os.environ.get("CHAOS_HTTP_PORT", default))
+def published_port(name: str) -> int:
+    """The host port docker-compose.yml publishes endpoint `name` on: its variable (DOCKER_PORTS), else the default."""
+    variable, default = DOCKER_PORTS[name]
+    return int(os.environ.get(variable) or default)
+
+
+def grafana_public_url() -> str:
+    """Grafana as a browser reaches it, for the alerts' dashboard links (CHAOSCTL_GRAFANA_URL, else
+    CHAOS_HOST:3000; in a workspace, the forwarded address of its port: public_url)."""
+    return public_url("grafana", url_override("grafana", f"http://{published_host()}:{published_port('grafana')}"))
+
+
+def runbook_base() -> str:
+    """Where the alerts' runbook_url points: docs/runbooks as a browser opens it.
+
+    CHAOS_RUNBOOK_URL when set; else the repository on GitHub when the workspace says which
+    (Codespaces and GitHub Actions set GITHUB_REPOSITORY); else the clone's own files (file://).
+    """
+    if os.environ.get("CHAOS_RUNBOOK_URL"):
+        return os.environ["CHAOS_RUNBOOK_URL"].rstrip("/")
+    repo = os.environ.get("GITHUB_REPOSITORY")
+    if repo:
+        server = os.environ.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
+        return f"{server}/{repo}/blob/{os.environ.get('GITHUB_REF_NAME') or 'main'}/docs/runbooks"
+    return (REPO_ROOT / "docs" / "runbooks").as_uri()
+
+
+def workspace() -> tuple[str, str | None]:
+    """(kind, template) of the address a browser opens a forwarded port at, `{port}` and `{name}` to fill.
+
+    CHAOS_PUBLIC_URL wins: a template (`https://{port}-myws.example`, `https://host/{name}`) or a base URL,
+    which gets `:{port}`. Else GitHub Codespaces (CODESPACE_NAME, GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN:
+    https://NAME-PORT.DOMAIN), else Gitpod (GITPOD_WORKSPACE_URL: https://PORT-<its host>). Else ("local",
+    None): 127.0.0.1 is right, on a laptop and in DevPod (it forwards ports to the laptop's localhost).
+    """
+    explicit = os.environ.get("CHAOS_PUBLIC_URL", "").strip().rstrip("/")
+    if explicit:
+        if "{port}" in explicit or "{name}" in explicit:
+            return "CHAOS_PUBLIC_URL", explicit
+        parts = urlsplit(explicit if "://" in explicit else f"http://{explicit}")
+        return "CHAOS_PUBLIC_URL", f"{parts.scheme}://{parts.hostname}:{{port}}{parts.path}"
+    name, domain = os.environ.get("CODESPACE_NAME", ""), os.environ.get("GITHUB_CODESPACES_PORT_FORWARDING_DOMAIN", "")
+    if name.strip() and domain.strip():
+        return "codespaces", f"https://{name.strip()}-{{port}}.{domain.strip()}"
+    scheme, sep, rest = os.environ.get("GITPOD_WORKSPACE_URL", "").strip().rstrip("/").partition("://")
+    return ("gitpod", f"{scheme}://{{port}}-{rest}") if sep and rest else ("local", None)
+
+
+def public_url(name: str, url: str) -> str:
+    """Where a player's browser opens service `name`, which this process reaches at `url`: in a workspace,
+    the forwarded address of its port (path kept); else, and for a scheme other than http(s), `url` itself."""
+    template, parts = workspace()[1], urlsplit(url)
+    if template is None or parts.scheme not in ("http", "https"):
+        return url
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    query = f"?{parts.query}" if parts.query else ""
+    return template.replace("{port}", str(port)).replace("{name}", name).rstrip("/") + parts.path.rstrip("/") + query
+
+
+def public_urls(endpoints: dict[str, str]) -> dict[str, str]:
+    """Each endpoint as a browser opens it (public_url)."""
+    return {name: public_url(name, url) for name, url in endpoints.items()}
 
 
 def docker_host() -> str:
@@ -144,6 +204,9 @@ JUPYTER = Infra("jupyter", "127.0.0.1", 8888, "root")
 
 #: The ports docker-compose.yml publishes on the host for what the notebooks read.
 DOCKER_PUBLISHED = {"prometheus": 9090, "alertmanager": 9093, "pager": 9099, "elasticsearch": 9200}
+#: Every port docker-compose.yml publishes, by endpoint name: (the variable that moves it, its default).
+DOCKER_PORTS = {"app": ("CHAOS_HTTP_PORT", 8000), **{name: (f"CHAOS_{name.upper()}_PORT", port) for name, port in
+                {"traefik": 8080, "grafana": 3000, "kibana": 5601, "locust": 8089, **DOCKER_PUBLISHED}.items()}}
 #: The backend used when neither `--backend` nor CHAOSCTL_BACKEND names one.
 DEFAULT_BACKEND = "local"
 

@@ -3,10 +3,11 @@
 docker-compose.yml pins the app replicas to fixed addresses on its own network, so that
 Traefik's per-server series (`traefik_service_server_up{url="http://IP:8000"}`) map back to
 a replica exactly as they do natively. The configs are rendered from the same templates as
-the native ones into stack/generated/, which the compose file mounts. They are never committed
-(gitignored: alertmanager.yml carries SLACK_WEBHOOK_URL and DISCORD_WEBHOOK_URL when set), so
-every way up renders them first: `make docker-config` (`make docker-up` depends on it), the
-docker backend's `up()`, .gitpod.yml's stack task; by hand, `python -m chaoslib.dockerconf`.
+the native ones by the compose file's one-shot `config` service (`python -m chaoslib.dockerconf
+--out /data` in the app image, into the `chaos-config` volume that Prometheus and Alertmanager
+mount) on every `up`, so a fresh clone needs no step on the host. alertmanager.yml carries
+SLACK_WEBHOOK_URL and DISCORD_WEBHOOK_URL when set, so rendered files are never committed:
+`make docker-config` renders into the gitignored stack/generated/ only to read or check them.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from chaoslib import config
 from chaoslib.config import APP_PORT, REPO_ROOT
 from chaoslib.render import alertmanager_context as render_alertmanager_context
 from chaoslib.render import render_to
@@ -59,11 +61,29 @@ def render_configs(out_dir: Path = GENERATED_DIR, *, rules_dir: str = RULES_DIR_
     ]
 
 
+def external_urls(endpoints: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The variables docker-compose.yml gives Prometheus and Alertmanager as --web.external-url: where the
+    player's browser opens them (config.public_url of the published port), so the alerts' links lead there.
+
+    `endpoints` are the services as this machine reaches them (the docker backend's); by default the
+    ports compose publishes on CHAOS_HOST.
+    """
+    urls = endpoints or {name: f"http://{config.published_host()}:{config.published_port(name)}"
+                         for name in ("prometheus", "alertmanager")}
+    return {f"CHAOS_{name.upper()}_EXTERNAL_URL": config.public_url(name, urls[name])
+            for name in ("prometheus", "alertmanager")}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chaoslib.dockerconf",
                                      description="Render the Docker stack's Prometheus and Alertmanager configs.")
     parser.add_argument("--out", type=Path, default=GENERATED_DIR, help="output directory (default stack/generated)")
+    parser.add_argument("--env", action="store_true",
+                        help="print NAME=VALUE lines for `docker compose` instead (the external URLs)")
     args = parser.parse_args(argv)
+    if args.env:
+        print("\n".join(f"{name}={value}" for name, value in external_urls().items()))
+        return 0
     for path in render_configs(args.out):
         print(path)
     return 0

@@ -32,6 +32,14 @@ _ENV = jinja2.Environment(
 )
 
 
+def links() -> dict[str, str]:
+    """The bases of the alerts' links (prometheus.yml.j2's external labels), read from config at render time."""
+    return {"grafana": config.grafana_public_url(), "runbooks": config.runbook_base()}
+
+
+_ENV.globals["links"] = links
+
+
 def render(template: str, **context: Any) -> str:
     """Render a template given by its path relative to the repository root."""
     return _ENV.get_template(template).render(**context)

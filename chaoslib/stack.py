@@ -47,6 +47,10 @@ class Stack:
         return self.backend.targets()
 
     # -- where to look ------------------------------------------------------------------
+    def endpoints(self) -> dict[str, str]:
+        """Every service address this stack publishes, by name (URLs: http://, postgres://)."""
+        return dict(self.backend.endpoints())
+
     def endpoint(self, name: str) -> str:
         """The URL of `name` (prometheus, alertmanager, pager, elasticsearch, ...) on this stack's backend.
 

@@ -1,14 +1,19 @@
-"""`chaosctl bench faults|logs|footprint|startup|soak|detective|game|scale|all`: benchmarks that print figures
-(medians), not tests."""
+"""`chaosctl bench faults|logs|footprint|startup|soak|detective|game|scale|promclient|all`: benchmarks that
+print figures (medians), not tests."""
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from chaoslib import config
+from chaoslib.backends.docker import DockerBackend
+from chaoslib.bench import footprint_docker as fd
 from chaoslib.bench.faults import FaultBench
 from chaoslib.bench.footprint import measure, table
+from chaoslib.bench.footprint_docs import DOCS, readme_paragraph, write_docs
 from chaoslib.bench.game import game_bench
 from chaoslib.bench.logs import log_search_bench
+from chaoslib.bench.promclient import client_bench
 from chaoslib.bench.scale import parse_sizes, report, scale
 from chaoslib.bench.stack import PSS_BEFORE_MIB, RSS_BEFORE_MIB, soak, startup_bench
 from chaoslib.bench.trials import run_trials
@@ -25,7 +30,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
               f"({r['ratio_before_over_duckdb']:.1f}x faster than {r['before_s']:.2f} s before), "
               f"Python loop {r['python_loop_median_s']:.3f} s (ratio {r['ratio_loop_over_duckdb']:.1f}x)")
     if args.what in ("footprint", "all"):
-        footprint(stack_of(args), samples=args.samples, interval=args.interval)
+        stack = stack_of(args)
+        if isinstance(stack.backend, DockerBackend):
+            docker_footprint(stack.backend, samples=args.samples, interval=args.interval, docs=args.docs_dir)
+        else:
+            footprint(stack, samples=args.samples, interval=args.interval)
     if args.what in ("startup", "all"):
         print(f"start-up: `chaosctl down` then `up` to all healthy, {args.runs_startup} warm starts")
         r = startup_bench(stack_of(args), runs=args.runs_startup)
@@ -49,6 +58,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
         print(f"scale: start-up (median of {args.starts} warm starts), PSS, time to page (one scenario per family)"
               f" and the detective ({args.seeds} seeds per family) at {', '.join(map(str, sizes))} replicas")
         print(report(scale(stack_of(args), sizes, starts=args.starts, seeds=args.seeds)))
+    if args.what == "promclient":
+        print("promclient: the game's golden-signal and saturation range queries through prometheus-api-client "
+              "and through a plain HTTP GET (the peer)")
+        r = client_bench(stack_of(args).endpoint("prometheus"), rounds=args.runs)
+        print(f"  {r['queries']} queries x {r['rounds']} rounds: client median {r['client_median_s'] * 1000:.1f} ms, "
+              f"plain {r['plain_median_s'] * 1000:.1f} ms, ratio {r['ratio_client_over_plain']:.2f} "
+              f"({'within' if r['kept'] else 'over'} the {r['limit']:.2f} limit)")
     if args.what == "soak":
         print(f"soak: {args.minutes:g} minutes of a healthy stack under default load (target: no page)")
         r = soak(stack_of(args), minutes=args.minutes)
@@ -74,10 +90,26 @@ def footprint(stack: Stack, *, samples: int, interval: float) -> None:
           f"RSS {rss:.0f} / {RSS_BEFORE_MIB:.0f} MiB = {rss / RSS_BEFORE_MIB:.2f}")
 
 
+def docker_footprint(backend: DockerBackend, *, samples: int, interval: float, docs: Path) -> None:
+    """Print the compose stack's memory per service and per profile; write it to docs/footprint-docker.*."""
+    print(f"footprint: `docker stats` memory per compose service, median of {samples} samples {interval:g} s apart;"
+          " services not running count at their compose memory limits")
+    measured = fd.measure(backend, samples=samples, interval=interval, progress=print)
+    if not measured:
+        raise UsageError("no service of the compose project is running", hint="start the stack with `chaosctl up`")
+    doc = fd.report(measured, fd.compose_services(), engine=fd.engine_of(backend), samples=samples,
+                    interval=interval)
+    print(fd.table(doc))
+    for path in write_docs(doc, docs):
+        print(f"wrote {path}")
+    print("the README's paragraph (Docker section):\n" + readme_paragraph(doc))
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="run benchmarks on the live stack and print figures")
     p.add_argument("what", nargs="?", default="all",
-                   choices=["faults", "logs", "footprint", "startup", "soak", "detective", "game", "scale", "all"])
+                   choices=["faults", "logs", "footprint", "startup", "soak", "detective", "game", "scale",
+                            "promclient", "all"])
     p.add_argument("--runs", type=int, default=3, help="runs per scenario (default 3)")
     p.add_argument("--seeds", type=int, default=None,
                    help="games per family: detective (default 10), scale (default 3)")
@@ -86,6 +118,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--minutes", type=float, default=60, help="soak duration (default 60)")
     p.add_argument("--samples", type=int, default=3, help="footprint samples (default 3)")
     p.add_argument("--interval", type=float, default=3.0, help="seconds between footprint samples (default 3)")
+    p.add_argument("--docs-dir", type=Path, default=DOCS,
+                   help="footprint under docker: where footprint-docker.json and .md go (default docs/)")
     p.add_argument("--runs-startup", type=int, default=5, help="startup: warm starts (default 5)")
     p.add_argument("--replicas", default="1,3,6", help="scale: replica counts to measure (default 1,3,6)")
     p.add_argument("--starts", type=int, default=3, help="scale: warm starts per size (default 3)")

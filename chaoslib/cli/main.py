@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 
+from chaoslib import config
 from chaoslib.backends import BACKENDS
 from chaoslib.cli import bench, faults, game
 from chaoslib.cli.args import settings_of, stack_of
@@ -39,10 +40,19 @@ def _uptime(seconds: float | None) -> str:
     return f"{seconds // 60}m{seconds % 60:02d}s"
 
 
+#: What a player opens in a browser, in this order (the rest of a backend's endpoints are for programs).
+BROWSER = ("app", "grafana", "kibana", "prometheus", "alertmanager", "pager", "locust")
+
+
+def browser_links(endpoints: dict[str, str]) -> dict[str, str]:
+    """The endpoints a player opens, as their browser reaches them (the forwarded port in a workspace)."""
+    return {name: config.public_url(name, endpoints[name]) for name in BROWSER if endpoints.get(name)}
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     stack = stack_of(args)
     stack.up(replicas=args.replicas, progress=progress)
-    urls = stack.backend.endpoints()
+    urls = browser_links(stack.backend.endpoints())
     print(f"stack is up: the app is at {urls.get('app', '-')}/  (Prometheus {urls.get('prometheus', '-')})")
     return 0
 
@@ -55,9 +65,12 @@ def cmd_down(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """Exit 1 when the stack is down or a service is unhealthy, with --json too."""
-    services = stack_of(args).status()
+    stack = stack_of(args)
+    services = stack.status()
+    links = browser_links(stack.backend.endpoints()) if services else {}
     if args.json:
-        print(json.dumps({"up": bool(services), "services": [s.to_dict() for s in services]}, indent=2))
+        print(json.dumps({"up": bool(services), "services": [s.to_dict() for s in services], "links": links},
+                         indent=2))
         return 0 if services and all(s.healthy for s in services) else 1
     if not services:
         print("the stack is not running (start it with `chaosctl up`)")
@@ -70,13 +83,15 @@ def cmd_status(args: argparse.Namespace) -> int:
         cpu = "-" if s.cpu_seconds is None else f"{s.cpu_seconds:.1f}"
         print(f"{s.name:<20}{s.state:<10}{'ok' if s.healthy else 'FAIL':<10}{s.address:<17}{s.pid or '-':>7}"
               f"{_uptime(s.uptime_s):>9}{s.restarts:>9}  {cpu:>7}{_human_bytes(s.memory_bytes):>11}{disk:>20}")
+    print(f"\nopen ({config.workspace()[0]}): " + "  ".join(f"{name} {url}" for name, url in links.items()))
     unhealthy = [s.name for s in services if not s.healthy]
     return 1 if unhealthy else 0
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
     url = start_lab(settings_of(args), port=args.port, progress=progress)
-    print(f"JupyterLab: {url}")
+    public = config.public_url("jupyter", url)
+    print(f"JupyterLab: {public}" + (f"  (here: {url})" if public != url else ""))
     return 0
 
 

@@ -13,6 +13,8 @@ from typing import Any
 
 import pandas as pd
 
+from chaoslib import config
+from chaoslib.backends.base.logs import LogSource
 from chaoslib.errors import ObserveError
 from chaoslib.game import steady
 from chaoslib.game.session import current
@@ -81,8 +83,15 @@ class Observation:
 
     # -- logs -----------------------------------------------------------------------------------
     def logs(self, **filters: Any) -> pd.DataFrame:
-        """Search the logs (service, replica, level, text, minutes or since/until): one row per line."""
+        """Search the logs (service, replica, level, text, minutes or since/until): one row per line.
+
+        Its attrs say where the lines came from (attrs["log_source"], attrs["log_note"]; see log_source())."""
         return self._logs.search(**filters)
+
+    def log_source(self) -> LogSource:
+        """Where the logs come from, and `str()` says it: Elasticsearch, or the Docker engine when the
+        compose profile "logs" is not up; the captured files natively."""
+        return self.stack.backend.log_source()
 
     def log_counts(self, *, by: tuple[str, ...] = ("service", "level"), **filters: Any) -> pd.DataFrame:
         """How many lines per service and level (or any other columns) match."""
@@ -109,21 +118,26 @@ class Observation:
                 for p in dashboards.panels(name)}
 
     def marks(self) -> dict[str, float | None]:
-        """The game's moments the player knows: when the game began and when the page came."""
+        """The game's moments the player lived: the page, the first fix, the passed validation.
+
+        Never the injection: when the fault began is part of what the player finds out.
+        """
         state = current(self.stack)
         if state is None:
             return {}
-        paged = state.first("paged")
-        return {"fault": state.started_at, "page": paged["received_at"] if paged else None}
+        paged, fix = state.first("paged"), state.first("fix")
+        passed = next((v for v in state.all("validation") if v["passed"]), None)
+        return {"page": paged["received_at"] if paged else None, "fix": fix["t"] if fix else None,
+                "validated": passed["t"] if passed else None}
 
     def plot(self, name: str, *, minutes: float = 15, end: float | datetime | None = None,
              marks: bool = True) -> Plot:
-        """Draw a dashboard with matplotlib (every panel on one time grid, the game's moments dashed).
+        """Draw a dashboard with matplotlib (one time grid, human units, the SLO lines, the game's moments dashed).
 
         A cell ending with it shows the plot once, whatever the notebook's plotting backend.
         """
         return Plot(dashboards.plot(name, minutes=minutes, end=end, metrics=self.metrics,
-                                    marks=self.marks() if marks else None, standalone=True))
+                                    marks=self.marks() if marks else None, slo=steady.SLO, standalone=True))
 
     def links(self, *, dashboard: str = "golden-signals", search: bool = True,
               now: float | None = None) -> list[Link]:
@@ -133,7 +147,11 @@ class Observation:
         start, end = links.incident_range(state.started_at if state else None,
                                           paged["received_at"] if paged else None,
                                           now=time.time() if now is None else now)
-        return links.incident_links(self.stack.backend.endpoints(), start=start, end=end, dashboard=dashboard,
+        endpoints = self.stack.backend.endpoints()
+        if "kibana" in endpoints and self.log_source().kind != "elasticsearch":
+            endpoints = {k: v for k, v in endpoints.items() if k != "kibana"}  # the log stack is not up
+        # Where the player's browser is: the forwarded address of each port in a workspace (config.public_url).
+        return links.incident_links(config.public_urls(endpoints), start=start, end=end, dashboard=dashboard,
                                     search=search)
 
     def show_links(self, *, dashboard: str = "golden-signals", search: bool = True,

@@ -139,7 +139,7 @@ def figure(state: GameState, *, metrics: Metrics) -> Figure:
     start, end = window(state)
     minutes = max(5.0, (end - start) / 60 + 3)
     return dashboards.plot("golden-signals", minutes=minutes, end=min(end + 60, time.time()), marks=_marks(state),
-                           metrics=metrics, standalone=True)
+                           metrics=metrics, standalone=True, slo=SLO)
 
 
 def picture(state: GameState, path: Path, *, metrics: Metrics) -> Path:

@@ -136,7 +136,8 @@ def programs(settings: Settings, *, secret_key: str) -> list[Program]:
                 argv=["prometheus-alertmanager", f"--config.file={conf / 'alertmanager.yml'}",
                       f"--storage.path={data / 'alertmanager'}",
                       f"--web.listen-address={config.ALERTMANAGER.address}",
-                      "--cluster.listen-address=", f"--web.external-url={config.ALERTMANAGER.url}"],
+                      "--cluster.listen-address=", "--web.route-prefix=/",
+                      f"--web.external-url={config.public_url('alertmanager', config.ALERTMANAGER.url)}"],
                 env=go_small(16), cold_binary=True,
                 probe=lambda: health.http_ok(f"{config.ALERTMANAGER.url}/-/ready")),
         Program(name="prometheus", kind="monitoring", stage=1, user="chaossvc", address=config.PROMETHEUS.address,
@@ -144,7 +145,11 @@ def programs(settings: Settings, *, secret_key: str) -> list[Program]:
                       f"--storage.tsdb.path={data / 'prometheus'}", "--storage.tsdb.retention.time=2d",
                       # No --web.enable-lifecycle: /-/quit and /-/reload stay off.
                       f"--web.listen-address={config.PROMETHEUS.address}",
-                      f"--web.external-url={config.PROMETHEUS.url}"], env=go_small(32), cold_binary=True,
+                      # The links in alerts (generatorURL, the pages' externalURL) point where the player's browser
+                      # is: the forwarded port in a workspace (config.public_url); served at / all the same.
+                      "--web.route-prefix=/",
+                      f"--web.external-url={config.public_url('prometheus', config.PROMETHEUS.url)}"],
+                env=go_small(32), cold_binary=True,
                 probe=lambda: health.http_ok(f"{config.PROMETHEUS.url}/-/ready")),
         Program(name="warden", kind="control", stage=1,
                 argv=[sys.executable, "-m", "chaoslib.engine.warden", "--state-dir", str(settings.state_dir)],

@@ -53,7 +53,8 @@ def pages(url: str, *, channel: str | None = "pages", since: float | None = None
     """Every notification the pager received, one row per alert in it.
 
     Columns: received_at, channel, status (firing/resolved), alertname, severity, replica,
-    starts_at, ends_at, summary, description, fingerprint. `since` keeps notifications
+    starts_at, ends_at, summary, description, fingerprint, generator_url (Prometheus's graph of the
+    alert, at its --web.external-url: where the player's browser is). `since` keeps notifications
     received at or after a Unix time; `started_since` keeps alerts that *started* at or
     after it, which is how a game tells its own pages from a previous incident's (a
     notification about an alert that began earlier is an echo, not news).
@@ -73,9 +74,10 @@ def pages(url: str, *, channel: str | None = "pages", since: float | None = None
                          "status": a.get("status"), "alertname": labels.get("alertname"),
                          "severity": labels.get("severity"), "replica": labels.get("replica"),
                          "starts_at": starts_at, "ends_at": a.get("endsAt"), "summary": ann.get("summary", ""),
-                         "description": ann.get("description", ""), "fingerprint": a.get("fingerprint")})
+                         "description": ann.get("description", ""), "fingerprint": a.get("fingerprint"),
+                         "generator_url": a.get("generatorURL", "")})
     cols = ["received_at", "channel", "status", "alertname", "severity", "replica", "starts_at", "ends_at",
-            "summary", "description", "fingerprint"]
+            "summary", "description", "fingerprint", "generator_url"]
     return pd.DataFrame(rows, columns=cols)
 
 

@@ -10,8 +10,10 @@ import json
 import math
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,6 +21,8 @@ import pandas as pd
 
 from chaoslib.config import REPO_ROOT
 from chaoslib.errors import UsageError
+from chaoslib.observe import axes as human
+from chaoslib.observe import fallback
 from chaoslib.observe.metrics import Metrics, timestamp
 
 if TYPE_CHECKING:  # matplotlib is heavy: loaded when a plot is drawn
@@ -47,8 +51,10 @@ def names() -> list[str]:
     return sorted(p.stem for p in DASHBOARD_DIR.glob("*.json"))
 
 
-def load(name: str) -> dict:
-    """A dashboard's JSON, by file stem or uid."""
+def load(name: str | Path) -> dict:
+    """A dashboard's JSON, by file stem or uid (or a Path: a dashboard file outside grafana/)."""
+    if isinstance(name, Path):
+        return json.loads(name.read_text())
     path = DASHBOARD_DIR / f"{name}.json"
     if not path.exists():
         for p in DASHBOARD_DIR.glob("*.json"):
@@ -61,7 +67,7 @@ def load(name: str) -> dict:
     return json.loads(path.read_text())
 
 
-def panels(name: str) -> list[Panel]:
+def panels(name: str | Path) -> list[Panel]:
     """The panels of a dashboard with their PromQL targets, in the dashboard's order."""
     out = []
     for p in load(name).get("panels", []):
@@ -89,23 +95,43 @@ def grid(*, minutes: float = 15, end: float | datetime | None = None, step: floa
     return end_ts - minutes * 60, end_ts
 
 
+def _series(metrics: Metrics, target: Target, expr: str, start: float, end: float, step: float) -> pd.DataFrame:
+    """One query's samples in long form (time, series, value), each series named by the target's legend."""
+    df = metrics.query_range(expr, start=start, end=end, step=step)
+    if df.empty:
+        return df
+    label_cols = [c for c in df.columns if c not in ("time", "value")]
+    df["series"] = df.apply(lambda r: _label(target.legend, r[label_cols + ["time", "value"]]), axis=1) \
+        if label_cols or target.legend else target.expr
+    return df[["time", "series", "value"]]
+
+
 def panel_data(panel: Panel, *, metrics: Metrics, minutes: float = 15,
                end: float | datetime | None = None, step: float = 5) -> pd.DataFrame:
-    """A panel's series as a wide frame: index time (one grid for all its queries), one column per legend."""
+    """A panel's series as a wide frame: index time (one grid for all its queries), one column per legend.
+
+    `df.attrs["synthetic"]` lists the columns made up only by an `or ... * 0` fallback
+    (see observe.fallback): the query without its fallback has no line for them. They are
+    the panel's zeros, not its data.
+    """
     start_ts, end_ts = grid(minutes=minutes, end=end, step=step)
-    frames = []
+    frames, synthetic = [], []
     for t in panel.targets:
-        df = metrics.query_range(t.expr, start=start_ts, end=end_ts, step=step)
+        df = _series(metrics, t, t.expr, start_ts, end_ts, step)
         if df.empty:
             continue
-        label_cols = [c for c in df.columns if c not in ("time", "value")]
-        df["series"] = df.apply(lambda r: _label(t.legend, r[label_cols + ["time", "value"]]), axis=1) \
-            if label_cols or t.legend else t.expr
-        frames.append(df[["time", "series", "value"]])
+        frames.append(df)
+        if fallback.has_fallback(t.expr):
+            real = _series(metrics, t, fallback.real(t.expr), start_ts, end_ts, step)
+            lined = {s for s, g in real.groupby("series")
+                     if _consecutive(g.sort_values("time")["value"].to_numpy(dtype=float))} if not real.empty else set()
+            synthetic += sorted(set(df["series"]) - lined)
     if not frames:
         return pd.DataFrame()
     long = pd.concat(frames, ignore_index=True)
-    return long.pivot_table(index="time", columns="series", values="value", aggfunc="mean", dropna=False)
+    wide = long.pivot_table(index="time", columns="series", values="value", aggfunc="mean", dropna=False)
+    wide.attrs["synthetic"] = synthetic
+    return wide
 
 
 def empty_panels(name: str, *, metrics: Metrics, minutes: float = 5) -> list[str]:
@@ -118,23 +144,23 @@ def empty_panels(name: str, *, metrics: Metrics, minutes: float = 5) -> list[str
     return empty
 
 
-def _scale(unit: str) -> tuple[float, str]:
-    return {"bytes": (1 / 2**20, "MiB"), "percentunit": (100.0, "%"), "s": (1000.0, "ms")}.get(unit, (1.0, unit))
-
-
 #: The vertical marks a plot can carry, in the order of an incident, with their colours.
 MARKS = {"fault": "tab:red", "page": "tab:orange", "fix": "tab:green", "validated": "tab:blue"}
 #: The gid of a mark's line: tells a mark from a data line (tests and the postmortem use it).
 MARK_GID = "chaos-mark"
+#: The gid of a line of zeros made up by a query's `or ... * 0` fallback (drawn dotted, never counted as data).
+SYNTHETIC_GID = "chaos-fallback-zeros"
 
 
-def plot(name: str, *, minutes: float = 15, end: float | datetime | None = None, fault_at: float | None = None,
+def plot(name: str | Path, *, minutes: float = 15, end: float | datetime | None = None, fault_at: float | None = None,
          page_at: float | None = None, marks: dict[str, float | None] | None = None,
-         metrics: Metrics, columns: int = 2, step: float = 5, standalone: bool = False) -> Figure:
+         metrics: Metrics, columns: int = 2, step: float = 5, standalone: bool = False,
+         slo: Mapping[str, float] | None = None) -> Figure:
     """Draw every panel of a dashboard on one time grid; vertical lines mark the incident. Returns the figure.
 
     `marks` maps a label (fault, page, fix, validated, or any other) to a Unix time;
-    `fault_at` and `page_at` are shorthands for the first two. `standalone=True` draws on a
+    `fault_at` and `page_at` are shorthands for the first two; `slo` (game/steady.py's SLO) draws the
+    objectives on the panels of their quantity. `standalone=True` draws on a
     figure of its own, outside pyplot, so saving it (the postmortem) never touches the
     player's plotting backend.
     """
@@ -159,18 +185,22 @@ def plot(name: str, *, minutes: float = 15, end: float | datetime | None = None,
     fig.suptitle(f"{title} (last {minutes:g} min)")
     for ax, panel in zip(axes.flat, ps, strict=False):  # the grid may have spare axes
         df = panel_data(panel, metrics=metrics, minutes=minutes, end=end_ts, step=step)
-        factor, unit = _scale(panel.unit)
-        if df.empty:
-            ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
-        else:
-            for column in df.columns:
-                ax.plot(df.index, df[column] * factor, label=str(column), linewidth=1.2)
+        factor = human.scale(panel.unit)[0]
+        synthetic = df.attrs.get("synthetic", [])
+        if df.empty or set(df.columns) <= set(synthetic):
+            ax.text(0.5, 0.5, "no data" if df.empty else "no series yet (shown as 0)", ha="center", va="center",
+                    transform=ax.transAxes)
+        for column in df.columns:
+            made_up = column in synthetic
+            ax.plot(df.index, df[column] * factor, label=f"{column} (none yet: 0)" if made_up else str(column),
+                    linewidth=1.2, linestyle=":" if made_up else "-", gid=SYNTHETIC_GID if made_up else None)
         for label, at in every.items():
             ax.axvline(pd.Timestamp(at, unit="s", tz="UTC"), color=MARKS.get(label, "tab:gray"),
                        linestyle="--", label=label, gid=MARK_GID)
         ax.set_title(panel.title, fontsize=10)
         ax.set_xlim(pd.Timestamp(start_ts, unit="s", tz="UTC"), pd.Timestamp(right, unit="s", tz="UTC"))
-        ax.set_ylabel(unit if unit not in ("short", "none", "") else "")
+        # Human units, a UTC time axis and the objectives `slo` sets (observe/axes.py).
+        human.style(ax, unit=panel.unit, exprs=[t.expr for t in panel.targets], slo=slo)
         ax.tick_params(axis="x", labelsize=7)
         if ax.get_lines():
             ax.legend(fontsize=6, loc="upper left", ncol=max(1, math.ceil(len(ax.get_lines()) / 6)))
@@ -182,11 +212,19 @@ def plot(name: str, *, minutes: float = 15, end: float | datetime | None = None,
 
 def data_lines(ax) -> list:
     """The lines of an axis that draw data (not the incident's marks)."""
-    return [line for line in ax.get_lines() if line.get_gid() != MARK_GID]
+    return [line for line in ax.get_lines() if line.get_gid() != MARK_GID and not human.is_guide(line)]
+
+
+def synthetic(line) -> bool:
+    """True for a line of zeros made up by a fallback (see panel_data): a panel without data."""
+    return line.get_gid() == SYNTHETIC_GID
 
 
 def drawn(line) -> bool:
-    """True when a line shows something: two or more consecutive finite points."""
-    y = np.asarray(line.get_ydata(), dtype=float)
+    """True when a line shows data: two or more consecutive finite points, not a fallback's zeros."""
+    return not synthetic(line) and _consecutive(np.asarray(line.get_ydata(), dtype=float))
+
+
+def _consecutive(y: np.ndarray) -> bool:
     finite = np.isfinite(y)
     return bool(len(y) > 1 and (finite[1:] & finite[:-1]).any())

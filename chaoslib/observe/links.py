@@ -1,9 +1,10 @@
-"""Links from the notebooks to Grafana's dashboards and Kibana's saved search, over the incident's time range.
+"""Links from the notebooks to Grafana's dashboards, Kibana's saved search, Prometheus and Alertmanager.
 
 A backend that runs Grafana and Kibana (its `endpoints()` name "grafana" and "kibana": the
 Docker stack) gets links that open them on the incident, from a little before the fault's
-injection (or the first page, if earlier) to now. A backend without them gets one line saying
-where they are. Nothing here asks which backend it has: only which endpoints it offers.
+injection (or the first page, if earlier) to now; Prometheus's and Alertmanager's alert pages
+wherever they run. Without Grafana, one line says where it is. Nothing here asks which backend
+it has: only which endpoints it offers (given as the player's browser opens them: config.public_urls).
 """
 from __future__ import annotations
 
@@ -63,7 +64,8 @@ def kibana_url(base: str, *, search_id: str, start: float, end: float) -> str:
 
 def incident_links(endpoints: dict[str, str], *, start: float, end: float,
                    dashboard: str = "golden-signals", search: bool = True) -> list[Link]:
-    """The links the endpoints allow: the Grafana dashboard (by uid) and, if `search`, Kibana's saved search."""
+    """The links the endpoints allow: the Grafana dashboard (by uid), if `search` Kibana's saved search, and
+    the alerts as Prometheus and Alertmanager show them."""
     out = []
     if endpoints.get("grafana"):
         board = load(dashboard)
@@ -73,6 +75,10 @@ def incident_links(endpoints: dict[str, str], *, start: float, end: float,
     if search and endpoints.get("kibana"):
         out.append(Link("Kibana: the app's error lines (saved search)",
                         kibana_url(endpoints["kibana"], search_id=KIBANA_SEARCH, start=start, end=end)))
+    if endpoints.get("prometheus"):
+        out.append(Link("Prometheus: the alert rules and what fires", f"{endpoints['prometheus'].rstrip('/')}/alerts"))
+    if endpoints.get("alertmanager"):
+        out.append(Link("Alertmanager: the alerts it routes", f"{endpoints['alertmanager'].rstrip('/')}/#/alerts"))
     return out
 
 
@@ -89,9 +95,10 @@ def incident_range(started_at: float | None, paged_at: float | None = None, *,
 
 
 def as_html(links: list[Link]) -> str:
-    """The links as one HTML line (escaped; each opens in a new tab), or the note when there are none."""
+    """The links as one HTML line (escaped; each opens in a new tab), and the note when Grafana is not among them."""
+    note = "" if any(link.label.startswith("Grafana") for link in links) else f"<p>{html.escape(NOTE)}</p>"
     if not links:
-        return f"<p>{html.escape(NOTE)}</p>"
+        return note
     items = " · ".join(f'<a href="{html.escape(link.url, quote=True)}" target="_blank" rel="noopener">'
                        f"{html.escape(link.label)}</a>" for link in links)
-    return f"<p>{items}</p>"
+    return f"<p>{items}</p>{note}"

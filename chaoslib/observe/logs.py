@@ -25,6 +25,9 @@ import pandas as pd
 
 from chaoslib.errors import ObserveError, UsageError
 
+#: What a search of files handed over (not a backend's) says of where its lines come from.
+GIVEN_FILES = ("files", "logs from the files given")
+
 LEVELS = ("debug", "info", "warning", "error", "critical")
 COLUMNS = ["time", "service", "replica", "level", "logger", "message", "request_id", "method", "path", "status",
            "duration_ms", "exc", "is_json", "line", "file"]
@@ -170,6 +173,14 @@ class Logs:
     def files(self) -> dict[str, list[Path]]:
         return self._files if self._files is not None else self._backend.log_files()
 
+    def source(self) -> tuple[str, str]:
+        """(kind, sentence): where the lines come from, as the backend's `log_source()` says
+        (Elasticsearch or the engine under Docker, the captured files natively)."""
+        if self._files is not None:
+            return GIVEN_FILES
+        source = self._backend.log_source()
+        return source.kind, source.note
+
     def search(self, *, service: str | list[str] | None = None, replica: str | None = None,
                level: str | None = None, text: str | None = None, since: float | datetime | str | None = None,
                until: float | datetime | str | None = None, minutes: float | None = 15,
@@ -179,8 +190,18 @@ class Logs:
         service: a service name (app1, traefik, postgres, ...) or a list; replica: lines from
         that replica (its own file, or JSON lines naming it); level: that level or worse;
         text: case-insensitive substring of the whole line; since/until or the last `minutes`.
+        The frame's attrs say where the lines came from: attrs["log_source"] ("elasticsearch",
+        "engine", "files") and attrs["log_note"] (the sentence to show).
         """
-        wanted = self.files()
+        kind, note = self.source()  # first: the docker backend's log_files() then reads the same source
+        frame = self._search(self.files(), service=service, replica=replica, level=level, text=text, since=since,
+                             until=until, minutes=minutes, limit=limit)
+        frame.attrs.update(log_source=kind, log_note=note)
+        return frame
+
+    def _search(self, wanted: dict[str, list[Path]], *, service: str | list[str] | None, replica: str | None,
+                level: str | None, text: str | None, since: float | datetime | str | None,
+                until: float | datetime | str | None, minutes: float | None, limit: int | None) -> pd.DataFrame:
         services = [service] if isinstance(service, str) else service
         if services:
             unknown = [s for s in services if s not in wanted]
@@ -238,9 +259,12 @@ class Logs:
         """How many lines per group (e.g. errors by replica and message)."""
         df = self.search(limit=None, **filters)
         if df.empty:
-            return pd.DataFrame(columns=[*by, "lines"])
-        return df.groupby(list(by), dropna=False).size().reset_index(name="lines").sort_values(
-            "lines", ascending=False, ignore_index=True)
+            out = pd.DataFrame(columns=[*by, "lines"])
+        else:
+            out = df.groupby(list(by), dropna=False).size().reset_index(name="lines").sort_values(
+                "lines", ascending=False, ignore_index=True)
+        out.attrs.update(df.attrs)  # where the lines came from
+        return out
 
 
 @functools.cache

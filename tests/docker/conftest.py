@@ -7,6 +7,7 @@ Under CI or as root, an engine that cannot be started fails these tests instead 
 from __future__ import annotations
 
 import os
+import shutil
 import time
 
 import pytest
@@ -69,10 +70,15 @@ def docker_stack(docker_engine, tmp_path_factory):
     eng.progress(f"images ready in {time.monotonic() - t0:.1f} s")
     os.environ.update(ce.environment())
     ce.down(client)
-    up_s = ce.up(client)
-    eng.progress(f"docker compose up --wait: every service healthy in {up_s:.1f} s")
-    info = {"build_seconds": took, "up_seconds": up_s, "state_dir": tmp_path_factory.mktemp("docker-state")}
+    # The one stack of the session comes up as on a fresh clone (test_fresh_clone.py checks it): a
+    # clean copy of the working tree, `docker compose up -d --wait` there, nothing rendered first.
+    workdir = ce.clean_copy()
+    before = ce.tree(workdir)
     try:
-        yield info
+        up_s = ce.up(client, workdir)
+        eng.progress(f"docker compose up --wait: every service healthy in {up_s:.1f} s")
+        yield {"build_seconds": took, "up_seconds": up_s, "state_dir": tmp_path_factory.mktemp("docker-state"),
+               "workdir": workdir, "tree_before": before}
     finally:
         ce.down(client)
+        shutil.rmtree(workdir, ignore_errors=True)

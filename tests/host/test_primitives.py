@@ -18,6 +18,7 @@ import pytest
 import binomial
 from chaoslib.kernel import disks, nft
 from chaoslib.kernel.cgroups import Cgroups
+from chaoslib.kernel.probes import CONNECT
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="kernel primitives need root")
 
@@ -41,10 +42,8 @@ def _server(host: str, port: int) -> socket.socket:
 
 
 def _connect_failures(host: str, port: int, n: int, uid: int | None = None) -> int:
-    """Connection attempts that fail within 0.3 s, made as `uid` (via setpriv)."""
-    code = (f"import socket\nf=0\nfor _ in range({n}):\n s=socket.socket(); s.settimeout(0.3)\n"
-            f" try: s.connect(('{host}',{port}))\n except OSError: f+=1\n finally: s.close()\nprint(f)")
-    cmd = [sys.executable, "-c", code]
+    """Connection attempts that fail within 0.3 s, made as `uid` (via setpriv), 100 at a time (the probes' script)."""
+    cmd = [sys.executable, "-c", CONNECT, host, str(port), str(n)]
     if uid is not None:
         cmd = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"] + cmd
     return int(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
@@ -74,9 +73,24 @@ class TestNftables:
     def test_loss_ratio_measured_from_outside(self, percent):
         """A loss rule of N % makes N % of the connection attempts fail (not 100 - N, not half)."""
         nft.add_drop(key="t-loss", daddr="127.0.9.1", dport=7301, uid=65534, percent=percent)
-        failed = _connect_failures("127.0.9.1", 7301, 80, uid=65534)
-        lo, hi = binomial.bounds(80, percent / 100)
+        n = binomial.ATTEMPTS
+        failed = _connect_failures("127.0.9.1", 7301, n, uid=65534)
+        lo, hi = binomial.bounds(n, percent / 100)
         assert lo <= failed <= hi, (failed, lo, hi)
+        assert binomial.outside(failed, n, 1 - percent / 100) and binomial.outside(failed, n, 0.5), failed
+
+    @pytest.mark.parametrize("difficulty", ["easy", "normal", "hard"])
+    def test_each_difficulty_band_is_told_from_its_neighbours(self, difficulty):
+        """The middle of a band's loss fraction is measured inside its bounds and outside every other band's:
+        the test of one band fails on its neighbour's setting (bands from the catalogue)."""
+        middles = binomial.band_middles("lb-loss")
+        p, n = middles[difficulty], binomial.ATTEMPTS
+        nft.add_drop(key="t-band", daddr="127.0.9.1", dport=7301, uid=65534, percent=round(p * 100))
+        failed = _connect_failures("127.0.9.1", 7301, n, uid=65534)
+        lo, hi = binomial.bounds(n, round(p * 100) / 100)
+        assert lo <= failed <= hi, (difficulty, failed, lo, hi)
+        for q in binomial.neighbours(middles, difficulty):
+            assert binomial.outside(failed, n, q), f"{failed}/{n} at {p} would pass the {q} band's test too"
 
     def test_remove_by_key_prefix_and_table_disappears(self):
         """Removing a fault's key removes its per-target rules, and the empty table goes too."""

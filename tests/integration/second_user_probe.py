@@ -1,28 +1,61 @@
-"""Run as an unprivileged local user: try every way into the stack, print what worked as JSON.
+"""Run as an unprivileged local user: try every way into the stack the plan lists, print each outcome as JSON.
 
-It is given no secret. It reports what it could read (command lines, environments, files)
-so the test, as root, can search that text for the stack's real secrets, and the outcome
-of each attempt to act (database logins, control endpoints).
+It is given no secret and no address of its own: the test sends a plan on standard input, built
+from the stack's own endpoint list (and the live state folder's files), with its controls first.
+Each attempt ends "reached" (a file read, a login, a connection held, any HTTP answer but 401/403),
+"refused" for a refusal recognised here (connection refused or reset, HTTP 401/403, permission
+denied, PostgreSQL refusing the password or the connection), or "unknown" with its text (a timeout,
+a file not found, anything else): the test fails on an unknown. It also reports what it could
+read under /proc (command lines, environments) so the test, as root, can search it for secrets.
+A missing module (psycopg) stops it at import: the test fails on its exit code, never counts it.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import socket
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Callable
+from http.client import RemoteDisconnected
+from typing import Any
+
+import psycopg
+
+REACHED, REFUSED, UNKNOWN = "reached", "refused", "unknown"
+#: What libpq says when the server (or the folder of its socket) turns the probe away.
+PG_REFUSALS = ("Connection refused", "Connection reset", "password authentication failed",
+               "no pg_hba.conf entry", "Permission denied")
 
 
-def attempt(results: list, name: str, fn) -> None:
+def classify(e: BaseException) -> str:
+    """REFUSED only for the refusals named in the module's docstring; everything else is UNKNOWN."""
+    if isinstance(e, urllib.error.HTTPError):
+        return REFUSED if e.code in (401, 403) else REACHED  # any other answer: the endpoint was reached
+    if isinstance(e, urllib.error.URLError) and isinstance(e.reason, BaseException):
+        return classify(e.reason)
+    if isinstance(e, RemoteDisconnected):  # accepted, then closed unanswered: not a refusal we know
+        return UNKNOWN
+    if isinstance(e, (ConnectionRefusedError, ConnectionResetError)):
+        return REFUSED
+    if isinstance(e, PermissionError) and e.errno in (errno.EACCES, errno.EPERM):
+        return REFUSED
+    if isinstance(e, psycopg.OperationalError) and any(text in str(e) for text in PG_REFUSALS):
+        return REFUSED
+    return UNKNOWN
+
+
+def attempt(results: list[dict[str, str]], name: str, fn: Callable[[], object]) -> None:
     try:
-        detail = fn()
-        results.append({"attempt": name, "got_in": True, "detail": str(detail)[:200]})
-    except Exception as e:  # every failure is the expected outcome: record it, go on
-        results.append({"attempt": name, "got_in": False, "detail": f"{type(e).__name__}: {e}"[:200]})
+        detail, outcome = str(fn()), REACHED
+    except Exception as e:  # classified: only the refusals classify() knows count as refused
+        detail, outcome = f"{type(e).__name__}: {e}", classify(e)
+    results.append({"attempt": name, "outcome": outcome, "detail": detail[:300]})
 
 
-def read_procs(readable: list) -> int:
+def read_procs(readable: list[str]) -> int:
     tried = 0
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -37,49 +70,46 @@ def read_procs(readable: list) -> int:
     return tried
 
 
-def http(method: str, url: str, body: bytes | None = None) -> int:
-    """The HTTP status: any answer, even a 4xx, means the endpoint was reached (got in)."""
-    req = urllib.request.Request(url, data=body, method=method, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=5) as resp:
-            return resp.status
-    except urllib.error.HTTPError as e:
-        return e.code
+def read_path(path: str) -> object:
+    if os.path.isdir(path):
+        return os.listdir(path)
+    with open(path, "rb") as f:
+        return f.read(200)
 
 
-def pg_login(host: str, user: str, password: str) -> str:
-    import psycopg
+def http(step: dict[str, Any]) -> int:
+    """The HTTP status of a 2xx/3xx answer (a 4xx/5xx arrives as HTTPError, classified by the caller)."""
+    body = step.get("body")
+    req = urllib.request.Request(step["url"], data=body.encode() if body is not None else None,
+                                 method=step.get("method", "GET"), headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=step.get("timeout", 5)) as resp:
+        return int(resp.status)
 
-    with psycopg.connect(host=host, port=5432, user=user, password=password, dbname="polls",
-                         connect_timeout=5) as conn:
-        return conn.execute("SELECT current_user").fetchone()[0]
+
+def tcp(step: dict[str, Any]) -> str:
+    with socket.create_connection((step["host"], step["port"]), timeout=step.get("timeout", 5)) as s:
+        return f"connected from {s.getsockname()}"
+
+
+def pg_login(step: dict[str, Any]) -> str:
+    with psycopg.connect(host=step["host"], port=step["port"], user=step["user"], password=step["password"],
+                         dbname=step.get("dbname", "postgres"), connect_timeout=step.get("timeout", 5)) as conn:
+        row = conn.execute("SELECT current_user").fetchone()
+        return str(row[0] if row else "")
+
+
+KINDS: dict[str, Callable[[dict[str, Any]], object]] = {"http": http, "tcp": tcp, "pg": pg_login}
 
 
 def main() -> None:
-    state = sys.argv[1]
-    results: list[dict] = []
+    plan = json.load(sys.stdin)
+    results: list[dict[str, str]] = []
     readable: list[str] = []
     proc_reads = read_procs(readable)
-    for path in ["", "faults.json", "game.json", "secret_key", "stack.json", "secrets/polls.password",
-                 "secrets/exporter.password", "config/supervisord.conf", "config/alertmanager.yml",
-                 "config/prometheus.yml", "config/traefik.yml", "run/jupyter.token", "logs/supervisord.log"]:
-        full = os.path.join(state, path)
-        attempt(results, f"read {path or 'the state folder'}",
-                lambda full=full: os.listdir(full) if os.path.isdir(full) or not path else open(full).read())
-    for user in ("postgres", "polls", "exporter"):
-        for password in ("", user, "polls", "exporter", "postgres"):
-            attempt(results, f"postgres tcp as {user}/{password or '-'}",
-                    lambda u=user, p=password: pg_login("127.0.2.1", u, p))
-        attempt(results, f"postgres socket as {user}", lambda u=user: pg_login(os.path.join(state, "run/pg"), u, ""))
-    attempt(results, "prometheus /-/quit", lambda: http("POST", "http://127.0.2.3:9090/-/quit"))
-    attempt(results, "prometheus query", lambda: http("GET", "http://127.0.2.3:9090/api/v1/query?query=up"))
-    alert = json.dumps([{"labels": {"alertname": "SecondUserFake", "severity": "page"}}]).encode()
-    attempt(results, "alertmanager post alert", lambda: http("POST", "http://127.0.2.4:9093/api/v2/alerts", alert))
-    page = json.dumps({"status": "firing", "alerts": [{"status": "firing",
-                                                       "labels": {"alertname": "SecondUserFake"}}]}).encode()
-    attempt(results, "pager post page", lambda: http("POST", "http://127.0.2.7:9099/pages", page))
-    attempt(results, "saturation exporter hold a connection",
-            lambda: socket.create_connection(("127.0.2.6", 9338), timeout=5))
+    for path in plan["files"]:
+        attempt(results, f"read {path}", lambda path=path: read_path(path))
+    for step in plan["attempts"]:
+        attempt(results, step["name"], lambda step=step: KINDS[step["kind"]](step))
     print(json.dumps({"results": results, "readable": readable, "proc_reads": proc_reads}))
 
 

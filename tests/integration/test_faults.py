@@ -50,8 +50,11 @@ class TestNetworkFaults:
     def test_lb_loss(self, clean, probe, fraction):
         """Packet loss: the load balancer's connections to the target fail at the drawn rate (not 1 - it, not 50 %)."""
         inject(clean, "lb-loss", targets=["app1"], params={"fraction": fraction})
-        lo, hi = binomial.bounds(80, fraction)
-        assert lo <= probe.lb_connect_failures("app1", 80) <= hi
+        n = binomial.ATTEMPTS
+        lo, hi = binomial.bounds(n, fraction)
+        failed = probe.lb_connect_failures("app1", n)
+        assert lo <= failed <= hi, (failed, lo, hi)
+        assert binomial.outside(failed, n, 1 - fraction) and binomial.outside(failed, n, 0.5), failed
         assert probe.lb_connect_failures("app2", 10) == 0
 
     def test_lb_cutoff(self, clean, probe):

@@ -1,10 +1,12 @@
-"""Links to Grafana and Kibana over the incident's time range, shown only where the backend has them."""
+"""Links to Grafana and Kibana over the incident's time range, and to Prometheus's and Alertmanager's alerts,
+shown only where the backend has them (where the player's browser opens them: tests/unit/test_public_links.py)."""
 from __future__ import annotations
 
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
+from chaoslib.backends.base.logs import LogSource
 from chaoslib.game import Game
 from chaoslib.game import session as game
 from chaoslib.observe import links
@@ -38,10 +40,15 @@ def test_url_parts_are_encoded():
 
 
 def test_links_follow_the_endpoints_not_the_backend():
-    """Grafana's dashboard and Kibana's search when the endpoints name them; nothing when they do not."""
+    """Grafana's dashboard and Kibana's search when the endpoints name them; nothing when they do not.
+    Prometheus's and Alertmanager's alert pages wherever they run (the native stack too)."""
     found = links.incident_links(DOCKER, start=START, end=END, dashboard="logs")
     assert [urlsplit(link.url).path for link in found] == ["/d/logs/logs", "/app/discover"]
-    assert links.incident_links({"app": "http://x", "prometheus": "http://y"}, start=START, end=END) == []
+    assert links.incident_links({"app": "http://x"}, start=START, end=END) == []
+    native = links.incident_links({"app": "http://x", "prometheus": "http://y/", "alertmanager": "http://z"},
+                                  start=START, end=END)
+    assert [link.url for link in native] == ["http://y/alerts", "http://z/#/alerts"]
+    assert links.as_html(native).endswith(f"<p>{links.NOTE}</p>")  # where Grafana is, said once
     (only,) = links.incident_links({"grafana": "http://g"}, start=START, end=END, search=True)
     assert only.url.startswith("http://g/d/golden-signals/")
     assert len(links.incident_links(DOCKER, start=START, end=END, search=False)) == 1
@@ -71,6 +78,8 @@ def shown(monkeypatch):
 def test_show_uses_the_game_journal(memory_stack, monkeypatch, shown):
     """The links cover this game's incident: from before its injection to now."""
     monkeypatch.setattr(memory_stack.backend, "endpoints", lambda: DOCKER)
+    # Kibana's link only while the log stack runs (Elasticsearch is where the logs come from).
+    monkeypatch.setattr(memory_stack.backend, "log_source", lambda: LogSource("elasticsearch", "logs from ES"))
     state = game.GameState(seed=1, difficulty="normal", started_at=START, fault_ids=[])
     state.add("paged", received_at=START + 60, alertname="HighErrorRate")
     journal = game.journal(memory_stack)

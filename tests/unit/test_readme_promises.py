@@ -1,13 +1,16 @@
-"""README promises that need no live stack: the catalogue, difficulty ranges, hint costs, fast mode, bench medians."""
+"""README promises needing no live stack (numbers read from README.md): catalogue, difficulty, score, objectives."""
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import re
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from chaoslib import config
@@ -15,9 +18,10 @@ from chaoslib.backends.base import Features
 from chaoslib.bench.faults import FaultBench, Run
 from chaoslib.engine.registry import FaultRecord
 from chaoslib.faults import FAMILIES, SCENARIOS
-from chaoslib.game import scoring
+from chaoslib.game import Game, postmortem, scoring, steady
 from chaoslib.game.draw import draw
 from chaoslib.game.session import GameState
+from chaoslib.observe.metrics import Metrics
 
 REPO = Path(__file__).resolve().parents[2]
 TARGETS = ["app1", "app2", "app3"]
@@ -107,27 +111,144 @@ class TestDifficulty:
 
 
 T0 = 1_000_000.0
+FAULT = FaultRecord(id="f-1", scenario="disk-full", family="disk", targets=["app2"], params={},
+                    injected_at=T0, expires_at=T0 + 2700)
 
 
-def _game(hints: int) -> GameState:
+def _game(hints: int = 0, *, diagnose_s: float = 60, family: str = "disk", recover_s: float | None = 120,
+          fixes: tuple[dict, ...] = ()) -> GameState:
+    """A journal: paged at 20 s, a hypothesis, hints, fixes, and a passed validation (none if recover_s is None)."""
     state = GameState(seed=1, difficulty="normal", started_at=T0, fault_ids=["f-1"])
     state.events = [{"t": T0 + 20, "kind": "paged", "received_at": T0 + 20, "alertname": "PollsHighErrorRatio"},
-                    {"t": T0 + 60, "kind": "hypothesis", "version": 1, "family": "disk", "targets": ["app2"],
-                     "evidence": "", "by": "player"}]
+                    {"t": T0 + diagnose_s, "kind": "hypothesis", "version": 1, "family": family,
+                     "targets": ["app2"], "evidence": "", "by": "player"}]
     state.events += [{"t": T0 + 30 + i, "kind": "hint", "level": i + 1, "text": ""} for i in range(hints)]
-    state.events.append({"t": T0 + 120, "kind": "validation", "passed": True, "problems": [], "window_s": 60})
+    state.events += [{"t": T0 + 40, "kind": "fix", "name": "restart", **fix} for fix in fixes]
+    if recover_s is not None:
+        state.events.append({"t": T0 + recover_s, "kind": "validation", "passed": True, "problems": [],
+                             "window_s": 60})
     return state
 
 
-@pytest.mark.parametrize("hints", [0, 1, 2, 3])
-def test_each_hint_costs_ten_points(hints):
-    """A journal with N hints and an otherwise perfect game scores 100 - 10 N."""
-    fault = FaultRecord(id="f-1", scenario="disk-full", family="disk", targets=["app2"], params={},
-                        injected_at=T0, expires_at=T0 + 2700)
-    s = scoring.score(_game(hints), [fault])
-    assert s["hints_used"] == hints
-    assert s["points"] == 100 - 10 * hints
-    assert s["deductions"].get("hints", 0) == 10 * hints
+def _points(state: GameState) -> int:  # what scoring.score gives the game, against the one fault
+    return int(scoring.score(state, [FAULT])["points"])
+
+
+def _readme_score() -> tuple[int, dict[str, str]]:
+    """The README's score section: the points a game starts with, and its table (what -> points lost)."""
+    text = (REPO / "README.md").read_text()
+    section = text[text.index("### The score"):text.index("### The postmortem")]
+    start = int(re.search(r"(\d+) points, less", section)[1])
+    rows = dict(re.findall(r"(?m)^\| (.+?) \| (.+?) \|$", section)[2:])
+    return start, rows
+
+
+def _readme_bands(cell: str) -> list[tuple[float, int]]:
+    """"0 within 5 min, 5 within 10, 10 within 20, 15 beyond" -> [(300, 0), (600, 5), (1200, 10), (inf, 15)]."""
+    bands = [(int(m) * 60.0, int(p)) for p, m in re.findall(r"(\d+) within (\d+)", cell)]
+    return [*bands, (float("inf"), int(re.search(r"(\d+) beyond", cell)[1]))]
+
+
+class TestScoreAsTheReadmeSays:
+    """The score section's numbers, read from README.md, against what scoring.score gives constructed games."""
+
+    def test_a_perfect_game_keeps_every_point(self):
+        assert _points(_game()) == _readme_score()[0]
+
+    @pytest.mark.parametrize("hints", [1, 2, 3])
+    def test_each_hint(self, hints):
+        start, rows = _readme_score()
+        assert _points(_game(hints)) == start - hints * int(rows["each hint"])
+
+    @pytest.mark.parametrize("fixes", [({"args": {"target": "app1"}},),
+                                       ({"args": {"target": "app2"}, "error": "exit 1"},),
+                                       ({"args": {"target": "app1"}}, {"args": {"target": "app3"}}),
+                                       ({"args": {"target": "app2"}},)],
+                             ids=["wrong-replica", "failed", "two-wrong", "right-one-costs-nothing"])
+    def test_each_wrong_or_failed_fix(self, fixes):
+        start, rows = _readme_score()
+        wrong = sum(1 for f in fixes if f.get("error") or f["args"]["target"] != "app2")
+        assert _points(_game(fixes=fixes)) == start - wrong * int(rows[next(k for k in rows if "fix aimed" in k)])
+
+    def test_a_wrong_final_diagnosis(self):
+        start, rows = _readme_score()
+        assert _points(_game(family="network")) == start - int(rows["a wrong final diagnosis (family and replicas)"])
+
+    def test_a_fix_that_never_validated(self):
+        start, rows = _readme_score()
+        assert _points(_game(recover_s=None)) == start - int(rows["a fix that never validated"])
+
+    @pytest.mark.parametrize("kind", ["diagnose", "recover"])
+    def test_speed_bands_at_their_edges(self, kind):
+        """Just inside each band's limit costs that band's points; just past it, the next band's."""
+        start, rows = _readme_score()
+        bands = _readme_bands(rows[next(k for k in rows if k.startswith(f"time to {kind}"))])
+        edges = [(limit - 1, cost) for limit, cost in bands if limit != float("inf")]
+        edges += [(limit + 1, after) for (limit, _), (_, after) in zip(bands, bands[1:], strict=False)]
+        for seconds, cost in edges:
+            game = _game(diagnose_s=seconds) if kind == "diagnose" else _game(recover_s=seconds)
+            assert _points(game) == start - cost, (kind, seconds, cost)
+
+
+class _Prometheus(Metrics):
+    """The real Metrics (its value() and what slo_problems reads) over canned instant queries: no server."""
+
+    def __init__(self, answers: dict[str, list[tuple[dict, float]]]) -> None:  # no client: nothing to reach
+        self.url, self.answers = "http://prometheus.invalid", answers
+
+    def query(self, promql: str, *, at: float | datetime | None = None) -> pd.DataFrame:
+        return pd.DataFrame([{"time": T0, **labels, "value": float(v)} for labels, v in self.answers[promql]])
+
+
+def _readme_objectives() -> tuple[float, float]:
+    """How the game goes, step 6: the error ratio and p95 a fix must hold under (a ratio and seconds)."""
+    text = (REPO / "README.md").read_text()
+    errors, p95 = re.search(r"errors under (\d+(?:\.\d+)?) %", text), re.search(r"p95 under (\d+) ms", text)
+    assert errors and p95, "the README no longer states the validation objectives"
+    return float(errors[1]) / 100, float(p95[1]) / 1000
+
+
+def _judge(stack, *, errors: float, p95: float, out_of_rotation: str = "") -> list[str]:
+    up = [({"replica": t}, 0 if t == out_of_rotation else 1) for t in TARGETS]
+    return steady.slo_problems(stack, _Prometheus({'traefik_service_server_up{service=~"polls@.*"}': up,
+                                                   "lb:errors:ratio_rate20s": [({}, errors)],
+                                                   "lb:latency_seconds:p95_20s": [({}, p95)]}))
+
+
+class TestValidationObjectives:
+    """The README's objectives at their edges, judged by steady.slo_problems (what validation asks)."""
+
+    def test_just_under_both_objectives_passes(self, memory_stack):
+        errors, p95 = _readme_objectives()
+        assert _judge(memory_stack, errors=errors * 0.99, p95=p95 * 0.99) == []
+
+    def test_errors_just_over_fail(self, memory_stack):
+        errors, p95 = _readme_objectives()
+        assert _judge(memory_stack, errors=errors * 1.01, p95=p95 * 0.99) == [f"error ratio {errors * 1.01:.1%}"]
+
+    def test_p95_just_over_fails(self, memory_stack):
+        errors, p95 = _readme_objectives()
+        assert _judge(memory_stack, errors=errors * 0.99, p95=p95 * 1.01) == [f"p95 {p95 * 1010:.0f} ms"]
+
+    def test_the_postmortems_budget_is_the_same_objective(self):
+        """"A 30-day error budget at the 99 % objective": the postmortem burns the errors objective's budget."""
+        text = (REPO / "README.md").read_text()
+        days, objective = re.search(r"a (\d+)-day\s+error budget at the (\d+) % objective", text).groups()
+        assert (postmortem.BUDGET_DAYS, postmortem.SLO) == (int(days), steady.SLO)
+        assert 1 - _readme_objectives()[0] == pytest.approx(int(objective) / 100)
+
+    def test_the_waits_are_the_readme_minutes(self):
+        """Play waits "at most 5 minutes" for a quiet stack; validation waits "up to 3 minutes" for recovery."""
+        text = " ".join((REPO / "README.md").read_text().split())
+        quiet = int(re.search(r"at most (\d+) minutes, then it refuses", text)[1])
+        recover = int(re.search(r"must come back \(up to (\d+) minutes", text)[1])
+        assert inspect.signature(Game.start).parameters["steady_timeout"].default == quiet * 60
+        assert inspect.signature(Game.validate).parameters["recover_s"].default == recover * 60
+
+    def test_a_replica_out_of_rotation_fails(self, memory_stack):
+        """"Every replica in rotation": one replica the load balancer holds out fails with the rates fine."""
+        errors, p95 = _readme_objectives()
+        assert _judge(memory_stack, errors=0, p95=0, out_of_rotation="app2") == ["app2 out of rotation"]
 
 
 @pytest.mark.parametrize("env, window", [({"CHAOSCTL_FAST": "1"}, 20.0), ({"CHAOSCTL_FAST": "0"}, 60.0),
@@ -173,6 +294,6 @@ def test_make_bench_runs_the_median_printing_benchmarks():
     assert loop, out.stdout
     assert re.findall(r'"([^"]+)"', loop.group(1)) == [
         "logs", "footprint", "startup", "faults --runs 3", "soak --minutes 60", "detective --seeds 10",
-        "game --runs 3", "scale --replicas 1,3,6"]
+        "game --runs 3", "scale --replicas 1,3,6", "promclient --runs 5"]
     assert "chaosctl bench $b" in out.stdout and "tee docs/bench-$name.txt" in out.stdout
     assert "pipefail" in out.stdout  # a failing benchmark fails `make bench`

@@ -1,6 +1,7 @@
 """The session's order (tests/conftest.py): static and unit first, live suites after, `last`, then docker."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -28,7 +29,8 @@ def test_suites_run_fast_first_then_live_then_last_then_docker(tmp_path):
     shutil.copy(TESTS / "skips.py", tmp_path / "tests" / "skips.py")
     (tmp_path / "pyproject.toml").write_text("[tool.pytest.ini_options]\n")
     proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-v", "tests"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})  # plugins: 3 s, not tested here
     assert proc.returncode == 0, proc.stdout
     ran = [line.split("::")[1].split()[0] for line in proc.stdout.splitlines() if " PASSED" in line]
     assert ran == ["test_s1", "test_s2", "test_u1", "test_h1", "test_i1", "test_i2", "test_down",

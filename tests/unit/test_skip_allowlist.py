@@ -1,6 +1,7 @@
 """The skip allow-list (tests/skips.py) and the hook in tests/conftest.py that enforces it."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -44,8 +45,11 @@ def _session(tmp_path: Path, body: str) -> subprocess.CompletedProcess:
     shutil.copy(TESTS / "skips.py", tmp_path / "tests" / "skips.py")
     (tmp_path / "pyproject.toml").write_text("[tool.pytest.ini_options]\nxfail_strict = true\n")
     (tmp_path / "tests" / "backends" / "test_x.py").write_text(f"import pytest\n\n{body}\n")
+    # Only pytest and the copied conftest: the installed plugins (nbval, django, ...) take 3 s to load, not
+    # what these sessions test (the unprivileged fast suite has a 90 s budget).
     return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "tests"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
 
 
 def test_an_unlisted_skip_fails_the_run_and_is_printed_last(tmp_path):

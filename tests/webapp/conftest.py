@@ -8,19 +8,33 @@ import tempfile
 import time
 from pathlib import Path
 
+import django
 import pytest
 
 from .gunicorn_proc import free_port, tmpfs_disk
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pollapp.settings")
-os.environ.setdefault("SECRET_KEY", "test-secret-key")
-os.environ.setdefault("REPLICA_NAME", "apptest")
-os.environ.setdefault("DATA_DIR", tempfile.mkdtemp(prefix="pollapp-data-"))
-os.environ.setdefault("DATABASE_URL", "postgres://polls:polls@127.0.0.1:1/polls")
+#: What pollapp.settings reads from the environment, set only while Django loads it (once, at
+#: collection) and restored at once: nothing leaks into the rest of the session or its subprocesses.
+#: DATA_DIR is a per-session tmp dir (`_session_data_dir`) and each test that writes takes its own.
+SETTINGS_ENV = {"DJANGO_SETTINGS_MODULE": "pollapp.settings", "SECRET_KEY": "test-secret-key",
+                "REPLICA_NAME": "apptest", "DATA_DIR": "/nonexistent/pollapp-data",
+                "DATABASE_URL": "postgres://polls:polls@127.0.0.1:1/polls"}
 
-import django  # noqa: E402  (settings come from the environment set just above)
+with pytest.MonkeyPatch.context() as _env:
+    for _key, _value in SETTINGS_ENV.items():
+        if _key not in os.environ:
+            _env.setenv(_key, _value)
+    django.setup()
 
-django.setup()
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_data_dir(tmp_path_factory):
+    """DATA_DIR for the tests that take no `data_dir` of their own: a pytest tmp dir, not a leftover in /tmp."""
+    from django.conf import settings
+
+    before, settings.DATA_DIR = settings.DATA_DIR, tmp_path_factory.mktemp("pollapp-data")
+    yield settings.DATA_DIR
+    settings.DATA_DIR = before
 
 
 def _as_user(cmd: list[str], user: str | None) -> list[str]:

@@ -1,10 +1,31 @@
 """The contract's log primitives: captured log files, a service's last lines, the load generator's ledger."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from chaoslib.backends.base.contract import Contract
+
+
+@dataclass(frozen=True)
+class LogSource:
+    """Where a backend's log lines come from, as the player is told (`str()` is the sentence)."""
+
+    #: "files" (the native stack's captured files), "elasticsearch" or "engine" (Docker).
+    kind: str
+    #: The sentence shown: "logs from Elasticsearch ...", "logs from the Docker engine (...)".
+    note: str
+
+    def __str__(self) -> str:
+        return self.note
+
+    def to_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "note": self.note}
+
+
+#: What a backend whose services' output is captured to files says (the native stack; the default).
+FILES = LogSource("files", "logs from the stack's captured log files")
 
 
 class LogPrimitives(Contract):
@@ -13,6 +34,10 @@ class LogPrimitives(Contract):
     def log_files(self) -> dict[str, list[Path]]:
         """Captured log files by service (native), for the log search engine."""
         raise self._missing("log_files")
+
+    def log_source(self) -> LogSource:
+        """Where `log_files()` reads the lines from now, as the player is told (captured files by default)."""
+        return FILES
 
     def tail_log(self, *, service: str, lines: int = 20) -> str:
         """The last lines a service wrote."""

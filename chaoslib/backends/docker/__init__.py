@@ -21,8 +21,9 @@ is `postgres`; the load balancer is `traefik`.
   container was created with `cpus:`, and memory); the healthy-stack values come from the
   labels `chaos-control.limits.cpu` / `chaos-control.limits.memory` on each replica,
   else the native defaults (1 core, 512 MiB).
-- Logs: from the Engine API (`container.logs()`); `log_files()` exports them to files
-  under the state directory so the same DuckDB search serves both backends.
+- Logs: from Elasticsearch when the compose profile "logs" runs (Filebeat's lines), else
+  from the Engine API (`container.logs()`); `log_source()` says which. `log_files()` exports
+  them to files under the state directory so the same DuckDB search serves both backends.
 """
 from chaoslib.backends.docker.backend import DockerBackend
 

@@ -42,7 +42,8 @@ class DockerBackend(DockerLifecycle, DockerSafety, DockerNetwork, DockerDisks, D
                         warden_process=True)
 
     def endpoints(self) -> dict[str, str]:
-        """The ports compose publishes on CHAOS_HOST (default 127.0.0.1); CHAOSCTL_<NAME>_URL wins."""
+        """The ports compose publishes on CHAOS_HOST (default 127.0.0.1), each where its variable moved
+        it (CHAOS_HTTP_PORT, CHAOS_PROMETHEUS_PORT, ...: config.DOCKER_PORTS); CHAOSCTL_<NAME>_URL wins."""
         host = config.published_host()
-        ports = {**PUBLISHED, "app": config.published_app_port(PUBLISHED["app"])}
+        ports = {name: config.published_port(name) for name in PUBLISHED}
         return {name: config.url_override(name, f"http://{host}:{port}") for name, port in ports.items()}

@@ -30,8 +30,10 @@ class DockerLifecycle(DockerHelpers, DockerLimits):
         base = self._compose_base()
         cmd = [*base, "-p", self.project, "-f", str(config.REPO_ROOT / "docker-compose.yml"), *args]
         progress("$ docker compose " + " ".join(cmd[len(base):]))
+        # Prometheus's and Alertmanager's --web.external-url: where the player's browser is (set ones win).
+        env = {**dockerconf.external_urls(self.endpoints()), **config.environment()}
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                cwd=config.REPO_ROOT)
+                                cwd=config.REPO_ROOT, env=env)
         tail: list[str] = []
         for line in proc.stdout or []:
             progress("  " + line.rstrip())
@@ -45,17 +47,16 @@ class DockerLifecycle(DockerHelpers, DockerLimits):
                              field="replicas", value=replicas)
         self.client  # noqa: B018 - fail first, and clearly, when no engine answers
         self._compose_base()
-        # The compose file mounts stack/generated/*.yml: never committed (webhook URLs), so
-        # rendered here from the templates and this environment, as `make docker-config` does.
-        for path in dockerconf.render_configs():
-            progress(f"rendered {path}")
+        # Nothing is rendered on the host: the compose file's one-shot `config` service renders
+        # Prometheus's and Alertmanager's configs on every `up`, webhooks from this environment.
         self._compose("up", "-d", "--wait", progress=progress)
 
     def down(self, *, purge: bool = False, progress: Progress = no_progress) -> None:
         self.client  # noqa: B018
         for h in self._helpers():
             h.remove(force=True)
-        self._compose("down", *(["-v"] if purge else []), progress=progress)
+        # Compose's `down` leaves the containers of a profile it is not given: name the log stack's.
+        self._compose("--profile", "logs", "down", *(["-v"] if purge else []), progress=progress)
 
     def is_up(self) -> bool:
         return bool(self._containers(running_only=True))

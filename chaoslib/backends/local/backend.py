@@ -41,9 +41,16 @@ class LocalBackend(LocalLifecycle, LocalStatus, LocalLimits, LocalLogs, LocalSaf
                         needs_root=True, has_monitoring=True)
 
     def endpoints(self) -> dict[str, str]:
-        """Each service on its own loopback address (no Elasticsearch natively: logs are the captured files)."""
+        """Every service the stack publishes, each on its own loopback address: Traefik, each replica,
+        PostgreSQL, the monitoring (no Elasticsearch natively: logs are the captured files; its entry
+        names the Docker stack's published port, where nothing listens natively)."""
+        pg = config.POSTGRES
         urls = {"app": config.TRAEFIK.url, "traefik_metrics": config.TRAEFIK_METRICS.url,
                 "prometheus": config.PROMETHEUS.url,
                 "alertmanager": config.ALERTMANAGER.url, "pager": config.PAGER.url,
+                "postgres": f"postgres://{pg.host}:{pg.port}", "postgres_exporter": config.POSTGRES_EXPORTER.url,
+                "saturation_exporter": config.SATURATION_EXPORTER.url,
+                **{config.replica_name(i): f"http://{config.replica_address(i)}:{config.APP_PORT}"
+                   for i in range(1, self.settings.replicas + 1)},
                 "elasticsearch": f"http://127.0.0.1:{config.DOCKER_PUBLISHED['elasticsearch']}"}
         return {name: config.url_override(name, url) for name, url in urls.items()}

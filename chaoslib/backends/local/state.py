@@ -23,9 +23,11 @@ class LocalState(Backend):
     supervisor: Supervisor
 
     def _stack_file(self) -> dict | None:
+        """The running stack's layout; None when there is none, or none this user may read (the state folder is
+        root's and the stack group's: another user sees no stack, and `up` tells it that it needs root)."""
         try:
             return json.loads(self.settings.stack_file.read_text())
-        except (FileNotFoundError, ValueError):
+        except (FileNotFoundError, PermissionError, ValueError):
             return None
 
     def _programs(self) -> list[Program]:
