@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from chaoslib.backends.base import Backend, Progress, no_progress
 from chaoslib.errors import UsageError
@@ -33,17 +35,28 @@ def sample(backend: Backend) -> dict[str, ProcMemory]:
     return {name: group_memory(pids) for name, pids in backend.service_pids().items()}
 
 
-def measure(backend: Backend, *, samples: int = 3, interval: float = 3.0,
-            progress: Progress = no_progress) -> Footprint:
-    """Median over `samples` readings `interval` seconds apart (the total is the median of the totals)."""
+T = TypeVar("T")
+
+
+def sampled(take: Callable[[], T], *, samples: int, interval: float, progress: Progress,
+            describe: Callable[[T], str]) -> list[T]:
+    """`samples` readings `interval` seconds apart, each told to `progress` (the native and Docker footprints)."""
     if samples < 1:
         raise UsageError(f"samples must be at least 1, got {samples}", field="samples", value=samples)
-    readings: list[dict[str, ProcMemory]] = []
+    readings: list[T] = []
     for i in range(samples):
         if i:
             time.sleep(interval)
-        readings.append(sample(backend))
-        progress(f"  sample {i + 1} of {samples}: {sum(m.pss_bytes for m in readings[-1].values()) / MIB:.0f} MiB PSS")
+        readings.append(take())
+        progress(f"  sample {i + 1} of {samples}: {describe(readings[-1])}")
+    return readings
+
+
+def measure(backend: Backend, *, samples: int = 3, interval: float = 3.0,
+            progress: Progress = no_progress) -> Footprint:
+    """Median over `samples` readings `interval` seconds apart (the total is the median of the totals)."""
+    readings = sampled(lambda: sample(backend), samples=samples, interval=interval, progress=progress,
+                       describe=lambda r: f"{sum(m.pss_bytes for m in r.values()) / MIB:.0f} MiB PSS")
     names = sorted({n for r in readings for n in r})
     services = {n: _median_of([r[n] for r in readings if n in r]) for n in names}
     totals = [sum(r.values(), ProcMemory()) for r in readings]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import statistics
-import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,6 +21,7 @@ import yaml
 from chaoslib import config
 from chaoslib.backends.docker import DockerBackend
 from chaoslib.backends.docker.engine import PROJECT_LABEL, SERVICE_LABEL, docker_sdk
+from chaoslib.bench.footprint import sampled
 from chaoslib.errors import ServiceError, UsageError
 from chaoslib.progress import Progress, no_progress
 
@@ -111,15 +111,8 @@ def sample(backend: DockerBackend) -> dict[str, int]:
 def measure(backend: DockerBackend, *, samples: int = 3, interval: float = 3.0,
             progress: Progress = no_progress) -> dict[str, int]:
     """Each running service's median memory (bytes) over `samples` readings `interval` seconds apart."""
-    if samples < 1:
-        raise UsageError(f"samples must be at least 1, got {samples}", field="samples", value=samples)
-    readings: list[dict[str, int]] = []
-    for i in range(samples):
-        if i:
-            time.sleep(interval)
-        readings.append(sample(backend))
-        progress(f"  sample {i + 1} of {samples}: {len(readings[-1])} containers, "
-                 f"{sum(readings[-1].values()) / MIB:.0f} MiB")
+    readings = sampled(lambda: sample(backend), samples=samples, interval=interval, progress=progress,
+                       describe=lambda r: f"{len(r)} containers, {sum(r.values()) / MIB:.0f} MiB")
     names = sorted({n for r in readings for n in r})
     return {n: int(statistics.median([r[n] for r in readings if n in r])) for n in names}
 

@@ -79,21 +79,22 @@ def parse(query: str) -> Predicate:
         raise UsageError(f"query outside the supported Lucene subset: {query!r}", field="query", value=query)
     pos = 0
 
-    def expr() -> Predicate:
+    def joined(op: str, operand: Callable[[], Predicate], any_of: bool) -> Predicate:
+        """operand (op operand)*: true where any (OR) or all (AND) of the operands are."""
         nonlocal pos
-        parts = [conj()]
-        while pos < len(tokens) and tokens[pos] == ("op", "OR"):
+        parts = [operand()]
+        while pos < len(tokens) and tokens[pos] == ("op", op):
             pos += 1
-            parts.append(conj())
-        return lambda df: pd.concat([p(df) for p in parts], axis=1).any(axis=1)
+            parts.append(operand())
+        if any_of:
+            return lambda df: pd.concat([p(df) for p in parts], axis=1).any(axis=1)
+        return lambda df: pd.concat([p(df) for p in parts], axis=1).all(axis=1)
+
+    def expr() -> Predicate:
+        return joined("OR", conj, True)
 
     def conj() -> Predicate:
-        nonlocal pos
-        parts = [atom()]
-        while pos < len(tokens) and tokens[pos] == ("op", "AND"):
-            pos += 1
-            parts.append(atom())
-        return lambda df: pd.concat([p(df) for p in parts], axis=1).all(axis=1)
+        return joined("AND", atom, False)
 
     def atom() -> Predicate:
         nonlocal pos
