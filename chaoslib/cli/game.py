@@ -61,7 +61,7 @@ def game_of(args: argparse.Namespace) -> Game:
 
 def describe(h: Hypothesis) -> str:
     """A hypothesis on one line: its version, time, findings and evidence."""
-    said = "; ".join(f"{f.family} on {', '.join(f.targets)}" for f in h.findings)
+    said = "; ".join(f"{f.family} on {', '.join(f.targets)}" for f in h.findings) or "no fault"
     at = time.strftime("%H:%M:%S", time.localtime(h.at))
     return f"v{h.version}  {at}  {said}" + (f"  (evidence: {h.evidence})" if h.evidence else "")
 
@@ -81,10 +81,12 @@ def cmd_page(args: argparse.Namespace) -> int:
 
 def cmd_hypothesis(args: argparse.Namespace) -> int:
     findings = [parse_finding(f) for f in args.finding]
-    if args.evidence and not findings:
+    if args.no_fault and findings:
+        raise UsageError("--no-fault names no finding", field="finding", hint="either --no-fault or --finding")
+    if args.evidence and not findings and not args.no_fault:
         raise UsageError("--evidence goes with at least one --finding", field="evidence", hint=f"--finding {FINDING}")
     game = game_of(args)
-    if not findings:
+    if not findings and not args.no_fault:
         versions = game.hypotheses()
         if args.json:
             print_json(versions)
@@ -93,7 +95,7 @@ def cmd_hypothesis(args: argparse.Namespace) -> int:
         else:
             print("\n".join(describe(h) for h in versions))
         return 0
-    recorded = game.hypothesis(findings, evidence=args.evidence)
+    recorded = game.hypothesis(findings, evidence=args.evidence, no_fault=args.no_fault)
     if args.json:
         print_json(recorded)
     else:
@@ -170,9 +172,14 @@ def show_outcome(outcome: Outcome, *, as_json: bool) -> int:
         print_json(outcome)
         return 0
     print("The incident was:")
+    if not outcome.faults:
+        print("  no fault: nothing was injected (a no-fault round)")
     for f in outcome.faults:
         strength = f"; {f.strength}" if f.strength else ""
         print(f"  {f.scenario} ({f.family}) on {', '.join(f.targets)}: {f.description}{strength}")
+    if outcome.herrings:
+        print("Red herrings (harmless, planted to mislead):")
+        print("\n".join(f"  {f.scenario} on {', '.join(f.targets)}: {f.description}" for f in outcome.herrings))
     print("The score:")
     print("\n".join(f"  {line}" for line in outcome.score.lines))
     if outcome.postmortem:
@@ -197,6 +204,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("hypothesis", help="record a hypothesis (every version is kept), or list them")
     p.add_argument("--finding", action="append", default=[], metavar=FINDING,
                    help="a fault family and the replicas it affects (repeatable: one per fault)")
+    p.add_argument("--no-fault", action="store_true", help="the answer: nothing is wrong (no finding with it)")
     p.add_argument("--evidence", default="", help="why you think so, in your words")
     p.set_defaults(func=cmd_hypothesis)
 

@@ -5,6 +5,7 @@ difficulty, the check that its effect is gone, the player's fixes and their widg
 detective's rule with its priority, its hint and its benchmark probe. Everything else (the
 draw, the game, scoring, widgets, the detective, the benchmarks) loops over `FAMILIES`.
 A new family is one module here plus its tests; `registered()` adds one for a test only.
+The red herrings (herrings.py) are benign scenarios kept apart, in `BENIGN`: never a family.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 
 from chaoslib.backends.base import Backend
 from chaoslib.errors import UsageError
-from chaoslib.faults import disk, network, resources
+from chaoslib.faults import disk, herrings, network, resources
 from chaoslib.faults.catalogue import (
     DIFFICULTIES,
     Apply,
@@ -32,8 +33,8 @@ from chaoslib.faults.catalogue import (
 )
 from chaoslib.faults.restart import restart
 
-__all__ = ["FAMILIES", "SCENARIOS", "DIFFICULTIES", "Apply", "Family", "Finding", "FixTab", "FixUI", "RecordUndo",
-           "Signals", "Param", "Pending",
+__all__ = ["FAMILIES", "SCENARIOS", "BENIGN", "DIFFICULTIES", "Apply", "Family", "Finding", "FixTab", "FixUI",
+           "RecordUndo", "Signals", "Param", "Pending",
            "Scenario", "Strength", "family", "scenario", "validate", "fix", "fixes", "registered", "known_target",
            "by_priority"]
 
@@ -41,6 +42,8 @@ __all__ = ["FAMILIES", "SCENARIOS", "DIFFICULTIES", "Apply", "Family", "Finding"
 FAMILIES: dict[str, Family] = {}
 #: Every scenario of every family by name.
 SCENARIOS: dict[str, Scenario] = {}
+#: The red herrings by name (faults/herrings.py): benign scenarios injected like faults, never the answer.
+BENIGN: dict[str, Scenario] = {s.name: s for s in herrings.SCENARIOS}
 
 
 def _add(fam: Family) -> None:
@@ -91,9 +94,9 @@ def by_priority() -> list[Family]:
 
 
 def scenario(name: str) -> Scenario:
-    """The scenario called `name`, or a clear error listing the known ones."""
+    """The scenario (or red herring) called `name`, or a clear error listing the known ones."""
     try:
-        return SCENARIOS[name]
+        return SCENARIOS[name] if name in SCENARIOS else BENIGN[name]
     except KeyError:
         raise UsageError(f"unknown scenario {name!r}", field="scenario", value=name,
                          hint=f"scenarios are {', '.join(SCENARIOS)}") from None

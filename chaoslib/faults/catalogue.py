@@ -79,6 +79,8 @@ class Scenario:
     easy_everywhere: bool = False
     #: Hard mode may add it as the second fault of an incident.
     second_fault: bool = True
+    #: A red herring: a harmless anomaly planted to mislead (no page, objectives intact), never the answer.
+    benign: bool = False
 
 
 @dataclass

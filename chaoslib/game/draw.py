@@ -6,6 +6,13 @@ Difficulty changes how subtle the incident is:
 - normal: one fault on one or two replicas, medium strength (45-60 % loss, 2-5 % CPU);
 - hard: subtle strength (35-45 % loss, 5-10 % CPU) and, two times in five, a second fault
   of another family on another replica, so two symptoms overlap.
+No-fault rounds: one game in ten (NO_FAULT_RATE) at every difficulty injects nothing, and the
+right answer is "no fault". The decision comes from a random stream of its own, so every other
+seed draws exactly the incident it drew before; it is made only when the draw may pick any
+family (a player practising one family always gets a fault), and a test or a bench can ask for
+one (`no_fault=True`).
+Red herrings: at hard difficulty, one or two harmless anomalies (faults/herrings.py) are planted
+on replicas the fault leaves alone, also from a stream of their own.
 The same seed and difficulty always draw the same incident on the same stack.
 """
 from __future__ import annotations
@@ -16,9 +23,15 @@ from typing import Any
 
 from chaoslib.backends.base import Features
 from chaoslib.errors import UsageError
-from chaoslib.faults import DIFFICULTIES, FAMILIES, SCENARIOS
+from chaoslib.faults import BENIGN, DIFFICULTIES, FAMILIES, SCENARIOS
 
-__all__ = ["DIFFICULTIES", "Drawn", "draw", "families_of"]
+__all__ = ["DIFFICULTIES", "Drawn", "Game", "NO_FAULT_RATE", "HERRING_DIFFICULTIES", "draw", "draw_game",
+           "families_of", "herrings", "no_fault_round"]
+
+#: The share of games that inject nothing (the answer is "no fault"), at every difficulty.
+NO_FAULT_RATE = 0.1
+#: The difficulties whose games plant red herrings beside the fault.
+HERRING_DIFFICULTIES = ("hard",)
 
 
 @dataclass
@@ -31,7 +44,20 @@ class Drawn:
 
     @property
     def family(self) -> str:
-        return SCENARIOS[self.scenario].family
+        sc = SCENARIOS.get(self.scenario) or BENIGN[self.scenario]
+        return sc.family
+
+
+@dataclass
+class Game:
+    """A whole drawn game: its faults (none in a no-fault round) and its red herrings."""
+
+    faults: list[Drawn]
+    herrings: list[Drawn] = field(default_factory=list)
+
+    @property
+    def no_fault(self) -> bool:
+        return not self.faults
 
 
 def _variants(family: str, features: Features) -> list[str]:
@@ -91,3 +117,38 @@ def draw(*, seed: int, difficulty: str, targets: list[str], features: Features,
                            _variants(other_family, features))
         out.append(Drawn(other, [rng.choice(rest)], _params(rng, other, difficulty)))
     return out
+
+
+def no_fault_round(*, seed: int, difficulty: str) -> bool:
+    """Is this seed's game at this difficulty a no-fault round? (Its own stream: other draws are unchanged.)"""
+    return random.Random(f"chaos-control:no-fault-round:{seed}:{difficulty}").random() < NO_FAULT_RATE
+
+
+def herrings(*, seed: int, difficulty: str, targets: list[str], features: Features) -> list[Drawn]:
+    """The red herrings of a game: at hard, one or two harmless anomalies, each on its own replica of `targets`."""
+    kinds = sorted(name for name, sc in BENIGN.items() if not features.lacks(sc.requires))
+    if difficulty not in HERRING_DIFFICULTIES or not kinds or not targets:
+        return []
+    rng = random.Random(f"chaos-control:herrings:{seed}:{difficulty}")
+    count = min(rng.randint(1, 2), len(kinds), len(targets))
+    return [Drawn(kind, [target]) for kind, target in zip(rng.sample(kinds, count), rng.sample(sorted(targets), count),
+                                                          strict=True)]
+
+
+def draw_game(*, seed: int, difficulty: str, targets: list[str], features: Features,
+              families: list[str] | None = None, no_fault: bool | None = None) -> Game:
+    """Draw a whole game: the incident (`draw`), or none in a no-fault round, and its red herrings.
+
+    `no_fault` None: the seed decides (NO_FAULT_RATE), only when `families` allows every family;
+    True: a no-fault round; False: never one.
+    """
+    if difficulty not in DIFFICULTIES:
+        raise UsageError(f"difficulty must be one of {', '.join(DIFFICULTIES)}, got {difficulty!r}",
+                         field="difficulty", value=difficulty)
+    if no_fault is None:
+        no_fault = families_of(families) == list(FAMILIES) and no_fault_round(seed=seed, difficulty=difficulty)
+    drawn = [] if no_fault else draw(seed=seed, difficulty=difficulty, targets=targets, features=features,
+                                     families=families)
+    hit = {t for d in drawn for t in d.targets}
+    return Game(drawn, herrings(seed=seed, difficulty=difficulty, targets=[t for t in targets if t not in hit],
+                                features=features))

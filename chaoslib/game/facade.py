@@ -80,12 +80,16 @@ class Game:
     # -- the front half: start, page ----------------------------------------------------------
     def start(self, *, seed: int | None = None, difficulty: str = "normal", families: list[str] | None = None,
               progress: Progress = no_progress, steady_timeout: float = session.STEADY_TIMEOUT_S,
-              require: str = "quiet") -> GameInfo:
+              require: str = "quiet", no_fault: bool | None = None) -> GameInfo:
         """Wait for a quiet stack, draw a hidden incident from `families` (default: the config's, else all), inject
-        it."""
+        it.
+
+        One game in ten injects nothing (draw.NO_FAULT_RATE), only when every family may be drawn;
+        `no_fault=True` asks for such a round (tests, benches), False rules it out.
+        """
         chosen = families_of(families or config.forced_families())
         state = session.play(self.stack, metrics=self.metrics, seed=seed, difficulty=difficulty, families=chosen,
-                             progress=progress, steady_timeout=steady_timeout, require=require)
+                             progress=progress, steady_timeout=steady_timeout, require=require, no_fault=no_fault)
         return GameInfo(seed=state.seed, difficulty=state.difficulty, started_at=state.started_at, status=state.status)
 
     def page(self, *, wait_s: float = 0.0, progress: Progress = no_progress) -> Page | None:
@@ -106,11 +110,12 @@ class Game:
                     received_at=paged["received_at"], after_s=round(paged["received_at"] - started_at, 1))
 
     # -- the back half: hypothesis, fix, validate, score -----------------------------------------
-    def hypothesis(self, findings: list[Finding] | list[dict[str, Any]], *, evidence: str = "",
-                   by: str = "player") -> Hypothesis:
-        """Record (or revise) the hypothesis: one finding per fault (a family and its replicas)."""
-        raw = [f.to_dict() if isinstance(f, Finding) else dict(f) for f in findings]
-        event = session.record_hypothesis(self.stack, findings=raw, evidence=evidence, by=by)
+    def hypothesis(self, findings: list[Finding] | list[dict[str, Any]] | None = None, *, evidence: str = "",
+                   by: str = "player", no_fault: bool = False) -> Hypothesis:
+        """Record (or revise) the hypothesis: one finding per fault (a family and its replicas), or
+        `no_fault=True` with no finding: "nothing is wrong"."""
+        raw = [f.to_dict() if isinstance(f, Finding) else dict(f) for f in findings or []]
+        event = session.record_hypothesis(self.stack, findings=raw, evidence=evidence, by=by, no_fault=no_fault)
         return _hypothesis(event)
 
     def hypotheses(self) -> list[Hypothesis]:
@@ -161,7 +166,10 @@ class Game:
         return Hint(level=level, text=text, cost=session.HINT_COST)
 
     def give_up(self) -> Outcome:
-        """End the game now: the reveal and the score (a game never validated scores its losses)."""
+        """End the game now: the reveal and the score. The answer counts as declined (neither right nor wrong)."""
+        with session.edit_game(self.stack) as state:
+            if state.status == PLAYING and state.first("gave-up") is None:
+                state.add("gave-up")
         return self.finish()
 
     def finish(self, *, write_postmortem: bool = True, plots: bool = True) -> Outcome:
@@ -175,8 +183,9 @@ class Game:
             done = scoring.finish(self.stack)
             score, records = done["score"], session.game_faults(self.stack, self._state())
         path = self.postmortem(plots=plots) if write_postmortem else None
+        herrings = session.game_herrings(self.stack, self._state())
         return Outcome(faults=tuple(_fault(r) for r in records), score=_score(score),
-                       postmortem=str(path) if path else None)
+                       postmortem=str(path) if path else None, herrings=tuple(_fault(r) for r in herrings))
 
     def score(self) -> Score:
         """The score of the finished game (finish it first: the score reveals the answer)."""
@@ -257,11 +266,12 @@ def _check_call(kind: str, name: str, fn: Callable[..., Any], stack: Stack, argu
 
 def _hypothesis(event: Event) -> Hypothesis:
     return Hypothesis(version=event["version"], evidence=event.get("evidence", ""), at=event["t"],
-                      findings=tuple(Finding(f["family"], tuple(f["targets"])) for f in session.findings_of(event)))
+                      findings=tuple(Finding(f["family"], tuple(f["targets"])) for f in session.findings_of(event)),
+                      no_fault=bool(event.get("no_fault")))
 
 
 def _fault(record: FaultRecord) -> Fault:
-    sc = faults.SCENARIOS.get(record.scenario)
+    sc = faults.SCENARIOS.get(record.scenario) or faults.BENIGN.get(record.scenario)
     params = record.params or {}
     strength = "; ".join(sc.params[k].describe(k, v) if sc and k in sc.params else f"{k} {v}"
                          for k, v in params.items())
@@ -272,5 +282,10 @@ def _fault(record: FaultRecord) -> Fault:
 def _score(raw: dict[str, Any]) -> Score:
     keys = ("points", "time_to_detect_s", "time_to_diagnose_s", "time_to_recover_s", "diagnosis_correct",
             "findings_right", "findings_out_of", "hypotheses", "hints_used", "wrong_fixes")
+    # A score journalled before no-fault rounds lacks their fields: read as a fault round's.
+    answer = raw.get("answer") or (scoring.RIGHT if raw["diagnosis_correct"] else scoring.WRONG)
     return Score(**{k: raw[k] for k in keys}, deductions=dict(raw["deductions"]),
+                 no_fault_round=bool(raw.get("no_fault_round")), answer=answer,
+                 wrong_answers=int(raw.get("wrong_answers", answer == scoring.WRONG)),
+                 declined_answers=int(raw.get("declined_answers", answer == scoring.DECLINED)),
                  lines=tuple(scoring.describe(raw)))

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from chaoslib.engine.registry import FaultRecord
 from chaoslib.errors import ChaosError
-from chaoslib.faults import SCENARIOS
+from chaoslib.faults import BENIGN, SCENARIOS
 from chaoslib.game.journal import Event
 from chaoslib.game.scoring import describe
-from chaoslib.game.session import GameState, findings_of, game_faults, require_game
+from chaoslib.game.session import GameState, findings_of, game_faults, game_herrings, require_game
 from chaoslib.game.steady import SLO
 from chaoslib.observe import dashboards
 from chaoslib.observe.metrics import Metrics
@@ -96,9 +96,12 @@ def _impact_lines(i: dict[str, Any]) -> list[str]:
 
 
 def _root_cause(faults: list[FaultRecord]) -> list[str]:
+    if not faults:
+        return ["- None: this was a no-fault round. Nothing was injected; the right answer was \"no fault\"."]
     out = []
     for f in faults:
-        what = SCENARIOS[f.scenario].description if f.scenario in SCENARIOS else f.scenario
+        sc = SCENARIOS.get(f.scenario) or BENIGN.get(f.scenario)
+        what = sc.description if sc else f.scenario
         params = ", ".join(f"{k}={v}" for k, v in (f.params or {}).items())
         out.append(f"- **{f.scenario}** ({f.family}): {what}, on {', '.join(f.targets)}"
                    + (f" ({params})" if params else "") + ".")
@@ -162,7 +165,7 @@ def write(stack: Stack, *, metrics: Metrics | None, directory: Path | None = Non
     hyps = state.all("hypothesis")
     i = impact(stack, state, metrics=metrics)
     start, end = window(state)
-    scenarios = ", ".join(f"{f.scenario} on {', '.join(f.targets)}" for f in faults) or "no fault recorded"
+    scenarios = ", ".join(f"{f.scenario} on {', '.join(f.targets)}" for f in faults) or "no fault (a no-fault round)"
 
     lines = [f"# Postmortem: {scenarios}", "",
              f"Game seed {state.seed}, {state.difficulty}. Blameless: this is about the system and the signals, "
@@ -189,9 +192,14 @@ def write(stack: Stack, *, metrics: Metrics | None, directory: Path | None = Non
         detail = {k: v for k, v in e.items() if k not in ("t", "kind", "received_at")}
         lines.append(f"| {at - t0:.0f} | {_clock(at)} | {e['kind']} | {_short(detail)} |")
     lines += ["", "## Root cause", ""] + _root_cause(faults)
+    herrings = game_herrings(stack, state)
+    if herrings:
+        lines += ["", "Red herrings, planted to mislead (harmless: no page, objectives kept, never the answer):", ""]
+        lines += _root_cause(herrings)
     if hyps:
         h = hyps[-1]
-        named = "; ".join(f"**{f['family']}** on {', '.join(f['targets'])}" for f in findings_of(h))
+        named = "; ".join(f"**{f['family']}** on {', '.join(f['targets'])}" for f in findings_of(h)) \
+            or "**no fault**"
         lines += ["", f"Your diagnosis (version {h['version']}): {named}"
                   + (" (right)." if score and score.get("diagnosis_correct") else "."),
                   "", f"> {h['evidence'] or '(no evidence written)'}"]

@@ -44,12 +44,16 @@ class Finding(Record):
 
 @dataclass(frozen=True)
 class Hypothesis(Record):
-    """A recorded hypothesis (every version is kept): its findings and the evidence in the player's words."""
+    """A recorded hypothesis (every version is kept): its findings and the evidence in the player's words.
+
+    `no_fault` is the answer "nothing is wrong" (it has no findings).
+    """
 
     version: int
     findings: tuple[Finding, ...]
     evidence: str
     at: float
+    no_fault: bool = False
 
 
 @dataclass(frozen=True)
@@ -123,14 +127,25 @@ class Score(Record):
     hints_used: int
     wrong_fixes: int
     deductions: dict[str, int] = field(default_factory=dict)
+    #: Nothing was injected: the right answer was "no fault".
+    no_fault_round: bool = False
+    #: The final answer: "right", "wrong" or "declined" (given up, or no hypothesis).
+    answer: str = ""
+    #: Wrong and declined answers, counted apart (0 or 1 in one game; a leaderboard sums them).
+    wrong_answers: int = 0
+    declined_answers: int = 0
     #: The score as a person reads it, one line each.
     lines: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Outcome(Record):
-    """The end of a game: what was injected, the score, and where the postmortem was written."""
+    """The end of a game: what was injected (no fault in a no-fault round), the score, the postmortem's path.
+
+    `herrings` are the harmless anomalies a hard game planted to mislead (never the answer).
+    """
 
     faults: tuple[Fault, ...]
     score: Score
     postmortem: str | None
+    herrings: tuple[Fault, ...] = ()

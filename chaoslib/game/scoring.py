@@ -25,6 +25,7 @@ from chaoslib.game.session import (
     edit_game,
     findings_of,
     game_faults,
+    game_herrings,
     require_game,
     truth_of,
 )
@@ -94,11 +95,14 @@ def findings_right(hyp: Event | None, faults_: list[FaultRecord]) -> tuple[int, 
     """How many of a hypothesis' findings name a fault exactly (its family and all its replicas), out of how many.
 
     Out of the larger of the faults and the findings: naming a fault that is not there
-    costs as much as missing one that is.
+    costs as much as missing one that is. "No fault" is one answer: right (1 of 1) in a
+    no-fault round, none right in a round with faults.
     """
     truth = truth_of(faults_)
     if not hyp:
         return 0, max(len(truth), 1)
+    if hyp.get("no_fault"):
+        return (0, len(truth)) if truth else (1, 1)
     said = findings_of(hyp)
     right = sum(1 for f in said if truth.get(f["family"]) == sorted(f["targets"]))
     return right, max(len(truth), len(said), 1)
@@ -116,6 +120,11 @@ SPEED_BANDS = {
     "recover": ((600, 0), (900, 5), (1800, 10), (float("inf"), 20)),
 }
 WRONG_DIAGNOSIS_COST, NOT_RECOVERED_COST = 30, 40
+#: A declined answer (the player gave up, or named nothing) costs what a wrong diagnosis costs, counted apart;
+#: a fault invented in a no-fault round costs what a fault left in place costs.
+DECLINED_COST, INVENTED_FAULT_COST = WRONG_DIAGNOSIS_COST, NOT_RECOVERED_COST
+#: What the final answer was: right, wrong, or declined (given up, or no hypothesis at all).
+RIGHT, WRONG, DECLINED = "right", "wrong", "declined"
 
 
 def speed_cost(kind: str, seconds: float | None) -> int:
@@ -128,10 +137,14 @@ def speed_cost(kind: str, seconds: float | None) -> int:
 def score(state: GameState, faults: list[FaultRecord]) -> dict[str, Any]:
     """Times to detect, diagnose, recover; right or wrong diagnosis; hints; wrong fixes; points.
 
-    100 points, less: 10 per hint, 5 per wrong fix, 30 for a wrong final diagnosis, 40 if
-    the fix never validated, and the speed bands (SPEED_BANDS) for diagnosing and recovering.
+    100 points, less: 10 per hint, 5 per wrong fix, 30 for a wrong final diagnosis (or 30 for
+    a declined one: given up, or none), 40 if the fix never validated, and the speed bands
+    (SPEED_BANDS) for diagnosing and recovering. A no-fault round (no fault injected) answered
+    "no fault" keeps every point but hints and fixes (any fix is wrong: nothing was broken); a
+    fault invented there costs the wrong diagnosis and 40 more; no speed band applies to it.
     """
     t0 = state.started_at
+    no_fault_round = not faults
     paged = state.first("paged")
     hyps = state.all("hypothesis")
     first_right = next((h for h in hyps if _right(h, faults)), None)
@@ -141,20 +154,27 @@ def score(state: GameState, faults: list[FaultRecord]) -> dict[str, Any]:
     wrong = [f for f in state.all("fix") if f.get("error") or f["args"].get("target") not in fix_targets]
     hints = len(state.all("hint"))
     right_findings, out_of = findings_right(hyps[-1] if hyps else None, faults)
-    right = right_findings == out_of
+    answer = DECLINED if not hyps or state.first("gave-up") else RIGHT if right_findings == out_of else WRONG
     diagnose_s = round(first_right["t"] - t0, 1) if first_right else None
     recover_s = round(passed["t"] - t0, 1) if passed else None
     deductions = {"hints": HINT_COST * hints, "wrong fixes": WRONG_FIX_COST * len(wrong),
                   # Credit per finding: each fault named right earns its share back.
-                  "wrong diagnosis": round(WRONG_DIAGNOSIS_COST * (out_of - right_findings) / out_of),
-                  "not recovered": 0 if passed else NOT_RECOVERED_COST,
-                  "time to diagnose": speed_cost("diagnose", diagnose_s),
-                  "time to recover": speed_cost("recover", recover_s)}
+                  "wrong diagnosis": round(WRONG_DIAGNOSIS_COST * (out_of - right_findings) / out_of)
+                  if answer == WRONG else 0,
+                  "no answer": DECLINED_COST if answer == DECLINED else 0}
+    if no_fault_round:
+        deductions["invented fault"] = INVENTED_FAULT_COST if answer == WRONG else 0
+    else:
+        deductions.update({"not recovered": 0 if passed else NOT_RECOVERED_COST,
+                           "time to diagnose": speed_cost("diagnose", diagnose_s),
+                           "time to recover": speed_cost("recover", recover_s)})
     return {"time_to_detect_s": round(paged["received_at"] - t0, 1) if paged else None,
             "time_to_diagnose_s": diagnose_s, "time_to_recover_s": recover_s,
-            "diagnosis_correct": right, "findings_right": right_findings, "findings_out_of": out_of,
+            "diagnosis_correct": answer == RIGHT, "findings_right": right_findings, "findings_out_of": out_of,
             "hypotheses": len(hyps), "hints_used": hints,
             "wrong_fixes": len(wrong), "deductions": {k: v for k, v in deductions.items() if v},
+            "no_fault_round": no_fault_round, "answer": answer,
+            "wrong_answers": int(answer == WRONG), "declined_answers": int(answer == DECLINED),
             "points": max(0, POINTS_START - sum(deductions.values()))}
 
 
@@ -169,6 +189,8 @@ def describe(score: dict[str, Any]) -> list[str]:
             f"diagnosis correct: {'yes' if score['diagnosis_correct'] else 'no'}"
             + (f" ({score['findings_right']} of {score['findings_out_of']} faults named right)"
                if score.get("findings_out_of", 1) > 1 else ""),
+            f"answer: {score.get('answer', RIGHT if score['diagnosis_correct'] else WRONG)}"
+            + (" (a no-fault round: nothing was injected)" if score.get("no_fault_round") else ""),
             f"hypotheses: {score['hypotheses']}, hints used: {score['hints_used']},"
             f" wrong fixes: {score['wrong_fixes']}",
             f"points lost: {lost}", f"points: {score['points']}"]
@@ -186,17 +208,21 @@ def _reveal(stack: Stack, faults: list[FaultRecord], *, by: str) -> list[dict[st
 
 
 def finish(stack: Stack) -> dict[str, Any]:
-    """Reveal, score and close the game; returns the reveal and the score.
+    """Reveal, score and close the game, and undo its red herrings; returns the reveal and the score.
 
     The page is looked up in the pager first, so time to detect is known even when
     notebook 02 never waited for it (a game started with `chaosctl play`).
     """
     detect(stack)
-    faults = game_faults(stack, require_game(stack))
+    state = require_game(stack)
+    faults = game_faults(stack, state)
     truth = _reveal(stack, faults, by="player")
     result = score(require_game(stack), faults)
     with edit_game(stack) as st:
         if st.status == PLAYING:
             st.add("finished", score=result)
             st.status = FINISHED
+    for f in game_herrings(stack, state):  # harmless, but a herring left active would block the next draw
+        if f.active:
+            heal(stack, f.id, by="game-end")
     return {"truth": truth, "score": result}

@@ -19,7 +19,7 @@ from chaoslib.engine.injector import all_faults, heal, inject
 from chaoslib.engine.registry import FaultRecord
 from chaoslib.errors import ChaosError, GameError, UsageError
 from chaoslib.game import steady
-from chaoslib.game.draw import draw
+from chaoslib.game.draw import draw_game
 from chaoslib.game.journal import FAILED, FINISHED, INJECTING, PLAYING, Event, GameJournal, GameState
 from chaoslib.observe import alerts
 from chaoslib.observe.metrics import Metrics
@@ -27,8 +27,9 @@ from chaoslib.progress import Progress, no_progress
 from chaoslib.stack import Stack
 
 __all__ = ["FAILED", "FINISHED", "INJECTING", "PLAYING", "GameState", "GameJournal", "journal", "current", "play",
-           "game_faults", "require_game", "edit_game", "abandon", "findings_of", "truth_of", "record_page", "detect",
-           "wait_for_page", "record_hypothesis", "hint", "apply_fix", "HINTS", "HINT_COST", "STEADY_TIMEOUT_S"]
+           "game_faults", "game_herrings", "require_game", "edit_game", "abandon", "findings_of", "truth_of",
+           "record_page", "detect", "wait_for_page", "record_hypothesis", "hint", "apply_fix", "HINTS",
+           "NO_FAULT_HINTS", "HINT_COST", "STEADY_TIMEOUT_S"]
 
 def journal(stack: Stack) -> GameJournal:
     return GameJournal(stack.settings.state_dir / "game.json")
@@ -45,7 +46,8 @@ STEADY_TIMEOUT_S = 300.0
 
 def play(stack: Stack, *, metrics: Metrics | None, seed: int | None = None, difficulty: str = "normal",
          families: list[str] | None = None, progress: Progress = no_progress,
-         steady_timeout: float = STEADY_TIMEOUT_S, require: str = "quiet") -> GameState:
+         steady_timeout: float = STEADY_TIMEOUT_S, require: str = "quiet",
+         no_fault: bool | None = None) -> GameState:
     """Start a game: wait for a quiet stack, draw a hidden incident and inject it.
 
     Idempotent while a game is in progress (re-running a cell never injects twice). The
@@ -55,7 +57,9 @@ def play(stack: Stack, *, metrics: Metrics | None, seed: int | None = None, diff
     every service is healthy, every replica in rotation and no alert pending, firing or
     active, so the first page is this game's; `require="in-rotation"` waits only for the
     services (the detective trials, which cut their evidence at the game's start).
-    `families` limits the draw to those families (default: every family).
+    `families` limits the draw to those families (default: every family); `no_fault` asks for a
+    no-fault round (True) or rules one out (False); None lets the seed decide (draw.draw_game).
+    The red herrings of a hard game are injected after its faults, hidden too.
     """
     if require not in ("quiet", "in-rotation"):
         raise UsageError(f"require must be quiet or in-rotation, got {require!r}", field="require", value=require)
@@ -75,13 +79,13 @@ def play(stack: Stack, *, metrics: Metrics | None, seed: int | None = None, diff
             j.save(existing)
         _wait_for_steady(stack, metrics, require=require, timeout=steady_timeout, progress=progress)
         seed = int(seed if seed is not None else int.from_bytes(os.urandom(4), "big") % 100000)
-        drawn = draw(seed=seed, difficulty=difficulty, targets=stack.targets(), features=stack.backend.features,
-                     families=families)
+        drawn = draw_game(seed=seed, difficulty=difficulty, targets=stack.targets(),
+                          features=stack.backend.features, families=families, no_fault=no_fault)
         # Before the injection: the evidence window and the page's start must cover it.
         state = GameState(seed=seed, difficulty=difficulty, started_at=time.time(), fault_ids=[], status=INJECTING)
         j.save(state)
         try:
-            for d in drawn:
+            for d in drawn.faults + drawn.herrings:
                 state.fault_ids.append(inject(stack, d.scenario, targets=d.targets, params=d.params, hidden=True).id)
                 j.save(state)
         except BaseException as e:
@@ -115,8 +119,13 @@ def _wait_for_steady(stack: Stack, metrics: Metrics | None, *, require: str, tim
 
 
 def game_faults(stack: Stack, state: GameState) -> list[FaultRecord]:
-    """The fault records this game injected (hidden from the player until the reveal)."""
-    return [f for f in all_faults(stack) if f.id in state.fault_ids]
+    """The fault records this game injected (hidden until the reveal): none in a no-fault round, no herring."""
+    return [f for f in all_faults(stack) if f.id in state.fault_ids and f.scenario not in faults.BENIGN]
+
+
+def game_herrings(stack: Stack, state: GameState) -> list[FaultRecord]:
+    """The red herrings this game planted (harmless, never the answer): hidden until the reveal too."""
+    return [f for f in all_faults(stack) if f.id in state.fault_ids and f.scenario in faults.BENIGN]
 
 
 def require_game(stack: Stack) -> GameState:
@@ -151,6 +160,11 @@ HINTS = {
     2: "The family: {families}.",
     3: "The affected replica(s): {targets}.",
 }
+#: The hints of a no-fault round: the second gives nothing away, the last says where the answer lies.
+NO_FAULT_HINTS = {2: "Before you name a family, check every replica against the steady state of notebook 01: "
+                     "status, saturation, the error ratio and latency, and whether any alert pages.",
+                  3: "Look at whether anything is actually wrong: an anomaly that breaks no objective and pages "
+                     "nobody may be no fault at all."}
 
 
 def findings_of(hypothesis: Event) -> list[dict[str, Any]]:
@@ -204,18 +218,26 @@ def wait_for_page(stack: Stack, *, timeout: float = 300, progress: Progress = no
 
 
 def record_hypothesis(stack: Stack, *, family: str | None = None, targets: list[str] | None = None,
-                      evidence: str = "", findings: list[dict[str, Any]] | None = None, by: str = "player") -> Event:
+                      evidence: str = "", findings: list[dict[str, Any]] | None = None, by: str = "player",
+                      no_fault: bool = False) -> Event:
     """Record (or revise) the hypothesis: one finding or more (a family and its replicas each); every version is kept.
 
     `family` and `targets` record a single finding; `findings` records several (hard mode can
     draw two faults). A family is named once at most, a replica in one finding at most.
+    `no_fault` records the answer "nothing is wrong" (no finding with it).
     """
-    if findings is None:
+    if no_fault:
+        if findings or family is not None or targets:
+            raise UsageError("a no-fault hypothesis names no finding", field="findings",
+                             hint="either say no fault, or name the findings")
+        findings = []
+    elif findings is None:
         findings = [{"family": family, "targets": list(targets or [])}]
     elif family is not None or targets:
         raise UsageError("give either family and targets, or findings", field="findings")
-    if not findings:
-        raise UsageError("name at least one finding (a family and its replicas)", field="findings")
+    if not findings and not no_fault:
+        raise UsageError("name at least one finding (a family and its replicas)", field="findings",
+                         hint="or say that nothing is wrong (no_fault=True)")
     known = stack.targets()
     clean: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -240,8 +262,8 @@ def record_hypothesis(stack: Stack, *, family: str | None = None, targets: list[
             raise GameError("no game in progress", hint="start one with `chaosctl play` or notebook 02")
         version = len(state.all("hypothesis")) + 1
         return state.add("hypothesis", version=version, findings=clean,
-                         family="+".join(c["family"] for c in clean), targets=sorted(seen),
-                         evidence=evidence.strip(), by=by)
+                         family="+".join(c["family"] for c in clean) or "none", targets=sorted(seen),
+                         evidence=evidence.strip(), by=by, no_fault=no_fault)
 
 
 def hint(stack: Stack) -> str:
@@ -255,7 +277,8 @@ def hint(stack: Stack) -> str:
         if len(truth) > 1:
             families = f"{len(truth)} faults, one per family. " + families
         targets = "; ".join(f"{name} on {', '.join(tgts)}" for name, tgts in truth.items())
-        text = HINTS[level].format(families=families, targets=targets)
+        text = HINTS[level].format(families=families, targets=targets) if truth or level == 1 \
+            else NO_FAULT_HINTS[level]
         state.add("hint", level=level, text=text)
         return text
 

@@ -127,6 +127,7 @@ def hypothesis_form(game: Game) -> w.VBox:
     """Record the hypothesis: one finding per fault (family and replicas), and the evidence in the player's words.
 
     One finding is shown; "Add a finding" adds another for an incident with two faults (hard mode).
+    "Nothing is wrong" records the answer "no fault" instead (the findings are then left out).
     """
     stack = game.stack
     rows = [_finding_row(stack)]
@@ -134,6 +135,7 @@ def hypothesis_form(game: Game) -> w.VBox:
     add, drop = w.Button(description="Add a finding"), w.Button(description="Remove a finding")
     evidence = w.Textarea(placeholder="What did you see that makes you think so?", description="Evidence",
                           layout=w.Layout(width="90%", height="6em"))
+    nothing = w.Checkbox(value=False, description="Nothing is wrong (no fault)", indent=False)
     submit = w.Button(description="Record hypothesis", button_style="primary")
     out = w.Output()
 
@@ -150,15 +152,20 @@ def hypothesis_form(game: Game) -> w.VBox:
         findings.children = tuple(r[2] for r in rows)
 
     def record(into: w.Output | None = out) -> Any:
-        recorded = game.hypothesis([Finding(f.value, tuple(t.value)) for f, t, _ in rows], evidence=evidence.value)
-        named = "; ".join(f"{f.family} on {', '.join(f.targets)}" for f in recorded.findings)
+        if nothing.value:
+            recorded = game.hypothesis(evidence=evidence.value, no_fault=True)
+        else:
+            recorded = game.hypothesis([Finding(f.value, tuple(t.value)) for f, t, _ in rows],
+                                       evidence=evidence.value)
+        named = "; ".join(f"{f.family} on {', '.join(f.targets)}" for f in recorded.findings) or "no fault"
         _show(into, f"hypothesis v{recorded.version} recorded: {named}")
         return recorded
     action(add, out, grow)
     action(drop, out, shrink)
     action(submit, out, record, busy="recording...")
-    box = w.VBox([findings, w.HBox([add, drop]), evidence, submit, out])
+    box = w.VBox([findings, w.HBox([add, drop]), nothing, evidence, submit, out])
     box.submit, box.rows, box.evidence, box.submit_button = submit.run, rows, evidence, submit
+    box.no_fault = nothing
     if game.autopilot and game.in_progress() and not game.hypotheses():
         h = game.detective_verdict(progress=print)
         if not h.named:
@@ -254,7 +261,11 @@ def show_finish(game: Game) -> None:
     """
     done = game.finish()
     truth = "\n".join(f"- **{f.scenario}** ({f.family}): {f.description}, on {', '.join(f.targets)}"
-                      + (f" ({f.strength})" if f.strength else "") for f in done.faults)
+                      + (f" ({f.strength})" if f.strength else "") for f in done.faults) \
+        or "- **No fault**: nothing was injected (a no-fault round)."
+    if done.herrings:
+        truth += "\n\nRed herrings (harmless, planted to mislead):\n" + "\n".join(
+            f"- {f.scenario}: {f.description}, on {', '.join(f.targets)}" for f in done.herrings)
     s = done.score
     display(Markdown(f"### The reveal\n{truth}\n\n### Your score: {s.points} points\n"
                      + "\n".join(f"- {line}" for line in s.lines[:-1])

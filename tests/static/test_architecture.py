@@ -26,6 +26,8 @@ LAYERS = [
     ("faults", ["chaoslib.faults"]),
     ("engine", ["chaoslib.engine"]),
     ("game", ["chaoslib.game"]),
+    # the agent protocol: the Game façade served to programs and over MCP (imports game; cli imports it)
+    ("agents", ["chaoslib.agents"]),
     ("bench", ["chaoslib.bench"]),
     ("cli", ["chaoslib.cli"]),
     ("package", ["chaoslib"]),
@@ -209,8 +211,10 @@ def test_the_environment_check_sees_a_read():
 #: Imports inside functions are allowed only to defer a heavy, optional package (each with a comment
 #: saying so). The count is held: a new one must be argued here.
 DEFERRABLE = ("ipywidgets", "IPython", "matplotlib", "docker", "compose", "pandas", "nbformat", "nbclient",
-              "chaoslib.observe.elastic", "chaoslib.engine.injector")
-MAX_DEFERRED = 15
+              "chaoslib.observe.elastic", "chaoslib.engine.injector",
+              # the MCP SDK (mcp, starlette, uvicorn) adds most of a second to every chaosctl: `chaosctl mcp` only
+              "chaoslib.agents.server")
+MAX_DEFERRED = 16
 
 
 def function_level_imports() -> list[tuple[str, int, str, bool]]:

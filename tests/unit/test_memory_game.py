@@ -219,8 +219,8 @@ class TestGame:
         g.apply_fix("restart", target=spare)
         with pytest.raises(UsageError):
             g.apply_fix("delete_files", target=spare, paths=[])
-        score = g.give_up().score
-        assert score.wrong_fixes == 2 and not score.diagnosis_correct
+        score = g.finish(write_postmortem=False).score  # finished, not given up: the answer counts (wrong)
+        assert score.wrong_fixes == 2 and not score.diagnosis_correct and score.answer == "wrong"
         # README: -5 per wrong fix, -30 for a wrong diagnosis, -40 for a fix that never validated.
         assert score.points == 100 - 2 * 5 - 30 - 40
         assert score.deductions == {"wrong fixes": 10, "wrong diagnosis": 30, "not recovered": 40}

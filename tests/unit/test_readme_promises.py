@@ -17,9 +17,9 @@ from chaoslib import config
 from chaoslib.backends.base import Features
 from chaoslib.bench.faults import FaultBench, Run
 from chaoslib.engine.registry import FaultRecord
-from chaoslib.faults import FAMILIES, SCENARIOS
+from chaoslib.faults import FAMILIES, SCENARIOS, herrings
 from chaoslib.game import Game, postmortem, scoring, steady
-from chaoslib.game.draw import draw
+from chaoslib.game.draw import NO_FAULT_RATE, draw, draw_game
 from chaoslib.game.session import GameState
 from chaoslib.observe.metrics import Metrics
 
@@ -178,6 +178,34 @@ class TestScoreAsTheReadmeSays:
         start, rows = _readme_score()
         assert _points(_game(recover_s=None)) == start - int(rows["a fix that never validated"])
 
+    def test_a_declined_answer_instead_of_the_wrong_diagnosis(self):
+        """Giving up after a right hypothesis, or finishing with none: the declined row, counted apart."""
+        start, rows = _readme_score()
+        declined = int(rows[next(k for k in rows if k.startswith("a declined answer"))])
+        gave_up = _game()
+        gave_up.add("gave-up")
+        none = _game()
+        none.events = [e for e in none.events if e["kind"] != "hypothesis"]
+        for state in (gave_up, none):
+            result = scoring.score(state, [FAULT])
+            assert result["points"] == start - declined
+            assert (result["answer"], result["declined_answers"], result["wrong_answers"]) == ("declined", 1, 0)
+
+    def test_a_no_fault_round(self):
+        """Answered "no fault": every point; a fault named there: the wrong diagnosis and the invented row."""
+        start, rows = _readme_score()
+        invented = int(rows[next(k for k in rows if k.startswith("a fault named in a no-fault round"))])
+        right = _game(recover_s=None, diagnose_s=3000)  # no speed band, no recovery owed in a no-fault round
+        next(e for e in right.events if e["kind"] == "hypothesis").update(no_fault=True, family="none", targets=[],
+                                                                          findings=[])
+        assert scoring.score(right, [])["points"] == start
+        wrong = scoring.score(_game(recover_s=None), [])
+        assert wrong["points"] == start - int(rows["a wrong final diagnosis (family and replicas)"]) - invented
+        assert (wrong["answer"], wrong["wrong_answers"], wrong["declined_answers"]) == ("wrong", 1, 0)
+        said_none = scoring.score(right, [FAULT])  # "no fault" in a round with a fault: a wrong diagnosis
+        assert said_none["answer"] == "wrong" and said_none["deductions"]["wrong diagnosis"] == int(
+            rows["a wrong final diagnosis (family and replicas)"])
+
     @pytest.mark.parametrize("kind", ["diagnose", "recover"])
     def test_speed_bands_at_their_edges(self, kind):
         """Just inside each band's limit costs that band's points; just past it, the next band's."""
@@ -188,6 +216,28 @@ class TestScoreAsTheReadmeSays:
         for seconds, cost in edges:
             game = _game(diagnose_s=seconds) if kind == "diagnose" else _game(recover_s=seconds)
             assert _points(game) == start - cost, (kind, seconds, cost)
+
+
+def _no_fault_section() -> str:
+    text = (REPO / "README.md").read_text()
+    return text[text.index("### No-fault rounds and red herrings"):text.index("### The score")]
+
+
+class TestNoFaultRoundsAsTheReadmeSays:
+    def test_one_game_in_ten_at_every_difficulty(self):
+        """"One game in 10, at every difficulty, injects nothing": the draw's rate, over 2000 seeds each (8-12 %)."""
+        one_in = int(re.search(r"One game in (\d+), at every difficulty", _no_fault_section())[1])
+        assert NO_FAULT_RATE == 1 / one_in
+        for level in ("easy", "normal", "hard"):
+            share = sum(draw_game(seed=s, difficulty=level, targets=TARGETS, features=FEATURES).no_fault
+                        for s in SEEDS) / len(SEEDS)
+            assert 0.08 <= share <= 0.12, (level, share)
+
+    def test_the_backup_takes_the_readmes_share_of_a_disk(self):
+        """"a slow but healthy nightly backup that takes 25 % of a replica's disk": below the disk fault's 80 %."""
+        share = int(re.search(r"backup that takes (\d+) % of a replica's disk", _no_fault_section().replace(
+            "\n", " "))[1])
+        assert herrings.BACKUP_RATIO == share / 100 < 0.8
 
 
 class _Prometheus(Metrics):

@@ -24,6 +24,8 @@ class Features:
     #: Nothing in the stack undoes expired faults (no supervisor's warden): the injector starts a
     #: detached warden process (chaoslib.engine.warden) that lives while faults are active.
     warden_process: bool = False
+    #: A line can be written into a service's captured log (write_log_line): the red herrings' warning.
+    log_lines: bool = False
 
     def lacks(self, needs: Iterable[str]) -> list[str]:
         """The flags among `needs` this backend does not have (an unknown flag counts as lacking)."""

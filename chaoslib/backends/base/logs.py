@@ -43,6 +43,13 @@ class LogPrimitives(Contract):
         """The last lines a service wrote."""
         raise self._missing("tail_log")
 
+    def write_log_line(self, *, service: str, line: str) -> None:
+        """Append one line to what a service logged, as if it wrote it (a red herring's harmless warning).
+
+        Needs the "log_lines" feature; the line stays in the log, like any line the service wrote.
+        """
+        raise self._missing("write_log_line")
+
     def vote_ledger(self) -> list[dict[str, Any]] | None:
         """The load generator's ledger of vote attempts (`ack` true for an acknowledged vote).
 

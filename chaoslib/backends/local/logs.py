@@ -9,7 +9,7 @@ from chaoslib.backends.local.state import LocalState
 
 
 class LocalLogs(LocalState):
-    """Captured log files, a service's last lines, the vote ledger."""
+    """Captured log files, a service's last lines, a line written into them, the vote ledger."""
 
     def log_files(self) -> dict[str, list[Path]]:
         out: dict[str, list[Path]] = {}
@@ -19,6 +19,13 @@ class LocalLogs(LocalState):
             service = p.name.split(".log")[0]
             out.setdefault(service, []).append(p)
         return out
+
+    def write_log_line(self, *, service: str, line: str) -> None:
+        """Append the line to the service's captured log file (supervisord appends to it too)."""
+        self._check_service(service)
+        self.settings.log_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.settings.log_dir / f"{service}.log", "a", encoding="utf-8") as f:
+            f.write(line.rstrip("\n") + "\n")
 
     def vote_ledger(self) -> list[dict] | None:
         path = self.settings.data_dir / "loadgen" / "ledger.jsonl"

@@ -15,7 +15,7 @@ class MemoryBackend(MemoryNetwork, MemoryDisks, MemoryLimits, MemoryLogs, Memory
 
     name = "memory"
     features = Features(has_netem=False, real_network=False, real_limits=False, disk_survives_restart=True,
-                        needs_root=False, has_monitoring=False)
+                        needs_root=False, has_monitoring=False, log_lines=True)
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()

@@ -7,7 +7,7 @@ from chaoslib.backends.memory.lifecycle import MemoryLifecycle
 
 
 class MemoryLogs(MemoryLifecycle):
-    """log_files/tail_log/vote_ledger over each service's `log`."""
+    """log_files/tail_log/write_log_line/vote_ledger over each service's `log`."""
 
     def log_files(self) -> dict[str, list[Path]]:
         return {}
@@ -15,6 +15,9 @@ class MemoryLogs(MemoryLifecycle):
     def tail_log(self, *, service: str, lines: int = 20) -> str:
         s = self.services.get(service)
         return "\n".join(s.log[-lines:]) if s else ""
+
+    def write_log_line(self, *, service: str, line: str) -> None:
+        self._service(service).log.append(line)
 
     def vote_ledger(self) -> list[dict] | None:
         return None
