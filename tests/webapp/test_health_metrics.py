@@ -63,9 +63,12 @@ class TestMetrics:
 
 @pytest.mark.django_db
 class TestStructuredLogs:
-    def test_access_log_is_json_with_request_fields(self, client, poll):
-        """Each request logs one JSON line with replica, request id, method, path, status and duration."""
+    def test_access_log_is_json_with_request_fields(self, client, poll, monkeypatch):
+        """Each request logs one JSON line with replica, request id, method, path, status and duration (the replica's
+        name from its environment, as gunicorn's processes have it: set for this test only)."""
         import io
+
+        monkeypatch.setenv("REPLICA_NAME", "apptest")
 
         from pollapp.jsonlog import JsonFormatter
 
