@@ -33,8 +33,7 @@ def is_app_file(path: str) -> bool:
 
 def fast_mode() -> bool:
     """True under CI (or CHAOSCTL_FAST=1): the one switch that shortens waits and windows."""
-    flag = os.environ.get("CHAOSCTL_FAST")
-    if flag is not None:
+    if (flag := os.environ.get("CHAOSCTL_FAST")) is not None:
         return flag not in ("", "0", "false", "no")
     return os.environ.get("CI", "") not in ("", "0", "false")
 
@@ -50,8 +49,7 @@ def autopilot() -> bool:
 
 def forced_families() -> list[str] | None:
     """CHAOSCTL_FAMILY (a family, or several separated by commas) limits the draw (CI plays each family)."""
-    value = os.environ.get("CHAOSCTL_FAMILY", "").strip()
-    return [f.strip() for f in value.split(",") if f.strip()] or None
+    return [f.strip() for f in os.environ.get("CHAOSCTL_FAMILY", "").split(",") if f.strip()] or None
 
 
 def default_seed() -> int | None:
@@ -61,6 +59,11 @@ def default_seed() -> int | None:
         return int(value) or None
     except ValueError:
         return None
+
+
+def board_secret() -> str | None:
+    """CHAOS_BOARD_SECRET: the key of the leaderboard's held-out seeds (never in the repository), else None."""
+    return os.environ.get("CHAOS_BOARD_SECRET", "").strip() or None
 
 
 def environment(**overrides: str) -> dict[str, str]:
@@ -218,8 +221,7 @@ def backend_name() -> str:
 
 def url_override(name: str, default: str) -> str:
     """CHAOSCTL_<NAME>_URL when set (without a trailing slash), else `default`."""
-    override = os.environ.get(f"CHAOSCTL_{name.upper()}_URL")
-    return override.rstrip("/") if override else default
+    return override.rstrip("/") if (override := os.environ.get(f"CHAOSCTL_{name.upper()}_URL")) else default
 
 
 #: The users the native stack creates (system users without a login shell).

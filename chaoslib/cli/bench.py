@@ -1,4 +1,4 @@
-"""`chaosctl bench faults|logs|footprint|startup|soak|detective|game|scale|promclient|all`: benchmarks that
+"""`chaosctl bench faults|logs|footprint|startup|soak|detective|game|scale|promclient|agents|all`: benchmarks that
 print figures (medians), not tests."""
 from __future__ import annotations
 
@@ -18,11 +18,14 @@ from chaoslib.bench.scale import parse_sizes, report, scale
 from chaoslib.bench.stack import PSS_BEFORE_MIB, RSS_BEFORE_MIB, soak, startup_bench
 from chaoslib.bench.trials import run_trials
 from chaoslib.cli.args import stack_of
+from chaoslib.cli.board import add_bench_arguments, bench_agents
 from chaoslib.errors import UsageError
 from chaoslib.stack import Stack
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.what == "agents":
+        return bench_agents(args)
     if args.what in ("logs", "all"):
         print("log search: last 15 minutes of the captured JSON logs into a DataFrame")
         r = log_search_bench(lines=args.lines)
@@ -109,19 +112,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="run benchmarks on the live stack and print figures")
     p.add_argument("what", nargs="?", default="all",
                    choices=["faults", "logs", "footprint", "startup", "soak", "detective", "game", "scale",
-                            "promclient", "all"])
+                            "promclient", "agents", "all"])
     p.add_argument("--runs", type=int, default=3, help="runs per scenario (default 3)")
     p.add_argument("--seeds", type=int, default=None,
                    help="games per family: detective (default 10), scale (default 3)")
     p.add_argument("--difficulty", choices=["easy", "normal", "hard"], default="normal",
-                   help="difficulty of the detective benchmark's games (default normal)")
+                   help="difficulty of the detective and agents benchmarks' games (default normal)")
     p.add_argument("--minutes", type=float, default=60, help="soak duration (default 60)")
     p.add_argument("--samples", type=int, default=3, help="footprint samples (default 3)")
     p.add_argument("--interval", type=float, default=3.0, help="seconds between footprint samples (default 3)")
     p.add_argument("--docs-dir", type=Path, default=DOCS,
-                   help="footprint under docker: where footprint-docker.json and .md go (default docs/)")
+                   help="where footprint-docker.* (footprint under docker) and leaderboard.* (agents) go "
+                        "(default docs/)")
     p.add_argument("--runs-startup", type=int, default=5, help="startup: warm starts (default 5)")
     p.add_argument("--replicas", default="1,3,6", help="scale: replica counts to measure (default 1,3,6)")
     p.add_argument("--starts", type=int, default=3, help="scale: warm starts per size (default 3)")
     p.add_argument("--lines", type=int, default=120_000, help="log lines for the log benchmark")
+    add_bench_arguments(p)
     p.set_defaults(func=cmd_bench)
