@@ -194,8 +194,9 @@ class AgentSession:
         return self._call("hint", lambda: plain(self._game.hint().to_dict()))
 
     def give_up(self) -> dict[str, Any]:
-        """End the game now: the reveal and the score."""
-        return self._finish("give_up")
+        """End the game now: the reveal and the score; the answer counts as declined (neither right nor wrong)."""
+        return self._call("give_up", lambda: plain(
+            self._game.give_up(write_postmortem=self._postmortem, plots=False).to_dict()))
 
     def finish(self) -> dict[str, Any]:
         """End the game (after a validated fix): the reveal (faults), the score and the postmortem's path."""

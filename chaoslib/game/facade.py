@@ -165,12 +165,12 @@ class Game:
         level = len(self._state().all("hint"))
         return Hint(level=level, text=text, cost=session.HINT_COST)
 
-    def give_up(self) -> Outcome:
+    def give_up(self, *, write_postmortem: bool = True, plots: bool = True) -> Outcome:
         """End the game now: the reveal and the score. The answer counts as declined (neither right nor wrong)."""
         with session.edit_game(self.stack) as state:
             if state.status == PLAYING and state.first("gave-up") is None:
                 state.add("gave-up")
-        return self.finish()
+        return self.finish(write_postmortem=write_postmortem, plots=plots)
 
     def finish(self, *, write_postmortem: bool = True, plots: bool = True) -> Outcome:
         """Reveal, score and close the game, and write its postmortem; safe to ask again once finished."""
