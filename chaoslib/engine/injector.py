@@ -117,6 +117,8 @@ def _undo_step(backend: Backend, step: dict) -> None:
             backend.ensure_running(target=step["target"])
     elif op == "restart":
         backend.restart(target=step["target"])
+    elif op == "set_load_factor":
+        backend.set_load_factor(factor=step["factor"])
     else:
         raise FaultError(f"unknown undo step {op!r}")
 

@@ -15,11 +15,13 @@ import time
 from chaoslib.backends.base import Backend
 from chaoslib.faults.catalogue import RecordUndo, Scenario
 
-__all__ = ["HERRINGS", "SCENARIOS", "BACKUP_RATIO", "WARNINGS", "backup_path", "warning_line"]
+__all__ = ["HERRINGS", "SCENARIOS", "BACKUP_RATIO", "BURST_FACTOR", "WARNINGS", "backup_path", "warning_line"]
 
 HERRINGS = "herrings"
 #: How much of a replica's disk the nightly backup takes: far below the disk fault's 80 % and the 90 % ticket.
 BACKUP_RATIO = 0.25
+#: A burst of traffic: the load generator runs this much faster (a busy hour the stack absorbs: no objective broken).
+BURST_FACTOR = 1.5
 #: Warnings an app writes on a good day: slow but harmless, each one fine to ignore.
 WARNINGS = (
     ("polls.cache", "cache warm-up took 2.4 s (expected under 1 s): serving from the database meanwhile"),
@@ -56,10 +58,22 @@ def slow_backup(backend: Backend, *, key: str, targets: list[str], record_undo: 
         backend.write_file(target=t, path=path, size_bytes=size, tag=key)
 
 
+def traffic_burst(backend: Backend, *, key: str, targets: list[str], record_undo: RecordUndo) -> None:
+    """A burst of traffic: the load generator paces up by BURST_FACTOR until undone (panic, the TTL, the game's end).
+
+    It goes through the load balancer, so every replica gets busier, the drawn target no more than the others.
+    """
+    record_undo({"op": "set_load_factor", "factor": 1.0})
+    backend.set_load_factor(factor=BURST_FACTOR)
+
+
 SCENARIOS = (
     Scenario("herring-warning", HERRINGS, warning_in_log, "a harmless WARNING line in one replica's log",
              max_targets=1, requires=frozenset({"log_lines"}), second_fault=False, benign=True),
     Scenario("herring-backup", HERRINGS, slow_backup,
              "a slow but healthy nightly backup: a dump a quarter of one replica's disk",
              max_targets=1, second_fault=False, benign=True),
+    Scenario("herring-burst", HERRINGS, traffic_burst,
+             "a burst of traffic: the load generator runs 50 % faster through the load balancer (every replica busier)",
+             max_targets=1, requires=frozenset({"load_burst"}), second_fault=False, benign=True),
 )

@@ -56,7 +56,7 @@ class Game:
         #: The forms fill and submit themselves (CI, a facilitator's demo): config.autopilot() by default.
         self.autopilot = config.autopilot() if autopilot is None else autopilot
         #: What the player can see: status, PromQL, logs, pages, dashboards.
-        self.observe = Observation(self.stack, self.metrics, started_at=self._started_at)
+        self.observe = Observation(self.stack, self.metrics, started_at=self._started_at, view_from=self._view_from)
 
     # -- the game's state ----------------------------------------------------------------------
     def _state(self) -> GameState:
@@ -65,6 +65,10 @@ class Game:
     def _started_at(self) -> float | None:
         state = session.current(self.stack)
         return state.started_at if state else None
+
+    def _view_from(self) -> float | None:
+        state = session.current(self.stack)
+        return state.view_from if state else None
 
     def info(self) -> GameInfo | None:
         """The game in progress (or the last one), or None if none was ever started."""

@@ -34,6 +34,9 @@ class GameState:
     fault_ids: list[str]
     status: str = PLAYING
     events: list[Event] = field(default_factory=list)
+    #: Where the game's views begin (plots, log searches, alerts): its start when a fault was undone shortly
+    #: before (the previous game's echo is cut), else when that echo was over; None: no fault before.
+    view_from: float | None = None
 
     def add(self, kind: str, **data: Any) -> Event:
         event = {"t": time.time(), "kind": kind, **data}

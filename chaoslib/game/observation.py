@@ -2,6 +2,8 @@
 
 `Game.observe` is one of these. Every answer is a DataFrame (or a figure to look at); each
 reads only what a person on call could read, never the fault registry or the game's truth.
+Ranges, log searches, alerts and plots begin no earlier than the game's `view_from` (a game that
+follows another shows nothing of the one before; the raw `metrics` client is not cut).
 """
 from __future__ import annotations
 
@@ -21,18 +23,30 @@ from chaoslib.game.session import current
 from chaoslib.observe import alerts, dashboards, links
 from chaoslib.observe.links import Link
 from chaoslib.observe.logs import Logs
-from chaoslib.observe.metrics import Metrics
+from chaoslib.observe.metrics import Metrics, timestamp
 from chaoslib.stack import Stack
 
 
 class Observation:
     """The player's instruments over one stack (metrics None: a backend without Prometheus)."""
 
-    def __init__(self, stack: Stack, metrics: Metrics | None, *, started_at: Callable[[], float | None]) -> None:
+    def __init__(self, stack: Stack, metrics: Metrics | None, *, started_at: Callable[[], float | None],
+                 view_from: Callable[[], float | None] = lambda: None) -> None:
         self.stack = stack
         self._metrics = metrics
         self._started_at = started_at
+        self._view_from = view_from
         self._logs = Logs(backend=stack.backend)
+
+    def _cut(self, kw: dict[str, Any], *, minutes: float | None, step: float = 5) -> dict[str, Any]:
+        """A range's keywords with its start moved to the game's view_from when it began earlier."""
+        cut = self._view_from()
+        if cut is None:
+            return {**kw, "minutes": minutes} if minutes is not None else kw
+        end = timestamp(kw.get("end"), time.time())
+        asked = kw.get("start")
+        start = timestamp(asked, end - (minutes if minutes is not None else 15) * 60)
+        return {**kw, "start": min(max(start, cut), end - step), "end": end}
 
     @property
     def metrics(self) -> Metrics:
@@ -66,27 +80,27 @@ class Observation:
         return self.metrics.value(promql, default)
 
     def query_range(self, promql: str, *, minutes: float = 15, step: float = 5, **kw: Any) -> pd.DataFrame:
-        """A PromQL range query over the last `minutes`: one row per sample and series."""
-        return self.metrics.query_range(promql, minutes=minutes, step=step, **kw)
+        """A PromQL range query over the last `minutes` (start/end may be given): one row per sample and series."""
+        return self.metrics.query_range(promql, step=step, **self._cut(kw, minutes=minutes, step=step))
 
     def wide(self, promql: str, *, minutes: float = 15, by: str = "replica", **kw: Any) -> pd.DataFrame:
         """A range query pivoted to one column per replica (ready to plot)."""
-        return self.metrics.wide(promql, by=by, minutes=minutes, **kw)
+        return self.metrics.wide(promql, by=by, **self._cut(kw, minutes=minutes))
 
     def golden_signals(self, *, minutes: float = 15) -> dict[str, pd.DataFrame]:
         """Traffic, errors and p95 latency by replica."""
-        return self.metrics.golden_signals(minutes=minutes)
+        return self.metrics.golden_signals(**self._cut({}, minutes=minutes))
 
     def saturation(self, *, minutes: float = 15) -> dict[str, pd.DataFrame]:
         """CPU, throttling, memory, OOM kills, disk and restarts by replica."""
-        return self.metrics.saturation(minutes=minutes)
+        return self.metrics.saturation(**self._cut({}, minutes=minutes))
 
     # -- logs -----------------------------------------------------------------------------------
     def logs(self, **filters: Any) -> pd.DataFrame:
         """Search the logs (service, replica, level, text, minutes or since/until): one row per line.
 
         Its attrs say where the lines came from (attrs["log_source"], attrs["log_note"]; see log_source())."""
-        return self._logs.search(**filters)
+        return self._logs.search(**self._cut_logs(filters))
 
     def log_source(self) -> LogSource:
         """Where the logs come from, and `str()` says it: Elasticsearch, or the Docker engine when the
@@ -95,7 +109,17 @@ class Observation:
 
     def log_counts(self, *, by: tuple[str, ...] = ("service", "level"), **filters: Any) -> pd.DataFrame:
         """How many lines per service and level (or any other columns) match."""
-        return self._logs.counts(by=by, **filters)
+        return self._logs.counts(by=by, **self._cut_logs(filters))
+
+    def _cut_logs(self, filters: dict[str, Any]) -> dict[str, Any]:
+        """A log search's filters with its start moved to the game's view_from when it began earlier."""
+        cut = self._view_from()
+        if cut is None:
+            return filters
+        minutes = filters.get("minutes", 15)
+        end = timestamp(filters.get("until"), time.time())
+        start = timestamp(filters.get("since"), end - minutes * 60 if minutes is not None else cut)
+        return {**filters, "since": max(start, cut), "minutes": None}
 
     # -- alerts ---------------------------------------------------------------------------------
     def pages(self, *, this_game: bool = True) -> pd.DataFrame:
@@ -104,8 +128,12 @@ class Observation:
         return alerts.pages(self.stack.endpoint("pager"), started_since=since)
 
     def alerts(self) -> pd.DataFrame:
-        """Alerts Prometheus evaluates as pending or firing now."""
-        return alerts.rule_alerts(self.stack.endpoint("prometheus"))
+        """Alerts Prometheus evaluates as pending or firing now (those active since the game's view began)."""
+        found = alerts.rule_alerts(self.stack.endpoint("prometheus"))
+        cut = self._view_from()
+        if cut is None or found.empty:
+            return found
+        return found[found["active_at"].map(lambda t: t.timestamp()) >= cut].reset_index(drop=True)
 
     # -- dashboards -----------------------------------------------------------------------------
     def dashboards(self) -> list[str]:
@@ -114,7 +142,7 @@ class Observation:
 
     def dashboard(self, name: str, *, minutes: float = 15) -> dict[str, pd.DataFrame]:
         """Each panel's series on one time grid: panel title -> a wide frame."""
-        return {p.title: dashboards.panel_data(p, metrics=self.metrics, minutes=minutes)
+        return {p.title: dashboards.panel_data(p, metrics=self.metrics, minutes=minutes, since=self._view_from())
                 for p in dashboards.panels(name)}
 
     def marks(self) -> dict[str, float | None]:
@@ -137,7 +165,8 @@ class Observation:
         A cell ending with it shows the plot once, whatever the notebook's plotting backend.
         """
         return Plot(dashboards.plot(name, minutes=minutes, end=end, metrics=self.metrics,
-                                    marks=self.marks() if marks else None, slo=steady.SLO, standalone=True))
+                                    marks=self.marks() if marks else None, slo=steady.SLO, standalone=True,
+                                    since=self._view_from()))
 
     def links(self, *, dashboard: str = "golden-signals", search: bool = True,
               now: float | None = None) -> list[Link]:

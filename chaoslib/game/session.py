@@ -40,8 +40,7 @@ def current(stack: Stack) -> GameState | None:
     return journal(stack).load()
 
 
-#: How long `play` waits for a quiet stack before it refuses (alerts resolve within ~2.5 min).
-STEADY_TIMEOUT_S = 300.0
+STEADY_TIMEOUT_S = 300.0  #: How long `play` waits for a quiet stack before it refuses.
 
 
 def play(stack: Stack, *, metrics: Metrics | None, seed: int | None = None, difficulty: str = "normal",
@@ -53,9 +52,9 @@ def play(stack: Stack, *, metrics: Metrics | None, seed: int | None = None, diff
     Idempotent while a game is in progress (re-running a cell never injects twice). The
     game lock is held from the draw to the journal, so two `play` at once make one game;
     the game is journalled before anything is injected, and marked failed (its faults
-    undone) if the injection fails. `require="quiet"` (the player's game) waits until
-    every service is healthy, every replica in rotation and no alert pending, firing or
-    active, so the first page is this game's; `require="in-rotation"` waits only for the
+    undone) if the injection fails. `require="quiet"` (the player's game) waits for
+    steady.quiet_problems (no alert, or right after an undo no page: the views are cut at the
+    game's start, `GameState.view_from`); `require="in-rotation"` waits only for the
     services (the detective trials, which cut their evidence at the game's start).
     `families` limits the draw to those families (default: every family); `no_fault` asks for a
     no-fault round (True) or rules one out (False); None lets the seed decide (draw.draw_game).
@@ -78,11 +77,13 @@ def play(stack: Stack, *, metrics: Metrics | None, seed: int | None = None, diff
             existing.status = FAILED
             j.save(existing)
         _wait_for_steady(stack, metrics, require=require, timeout=steady_timeout, progress=progress)
+        last_heal = steady.last_heal(stack)
         seed = int(seed if seed is not None else int.from_bytes(os.urandom(4), "big") % 100000)
         drawn = draw_game(seed=seed, difficulty=difficulty, targets=stack.targets(),
                           features=stack.backend.features, families=families, no_fault=no_fault)
         # Before the injection: the evidence window and the page's start must cover it.
         state = GameState(seed=seed, difficulty=difficulty, started_at=time.time(), fault_ids=[], status=INJECTING)
+        state.view_from = steady.view_from(started_at=state.started_at, last_heal=last_heal)
         j.save(state)
         try:
             for d in drawn.faults + drawn.herrings:
@@ -107,7 +108,7 @@ def _wait_for_steady(stack: Stack, metrics: Metrics | None, *, require: str, tim
         if metrics is None:  # no Prometheus: trust the backend's status()
             return steady.status_problems(stack)
         if require == "quiet":
-            return steady.quiet_problems(stack, metrics)
+            return steady.quiet_problems(stack, metrics, echo=steady.echoing(stack))
         return steady.service_problems(stack, metrics)
 
     what = "a quiet stack before the game" if require == "quiet" else "every replica in rotation"

@@ -1,6 +1,7 @@
 """Locust users for the polls app: read polls, vote, sometimes create a poll.
 
-The pace is set by CHAOS_RPS (total requests per second) and CHAOS_USERS. Every vote the
+The pace is set by CHAOS_RPS (total requests per second) and CHAOS_USERS, times the factor in
+CHAOS_PACE_FILE when it exists (a red herring's burst of traffic; read at most once a second). Every vote the
 app acknowledges (201 with a vote_id) is appended to the ledger (CHAOS_LEDGER, JSON lines),
 so a test can prove that no acknowledged vote was lost after a fault and its fix; a vote that
 failed is appended too (`ack` false, with its status), so a postmortem can count attempts.
@@ -13,12 +14,13 @@ import random
 import threading
 import time
 
-from locust import HttpUser, constant_throughput, events, task
+from locust import HttpUser, constant_pacing, events, task
 
 RPS = float(os.environ.get("CHAOS_RPS", "15"))
 USERS = max(1, int(os.environ.get("CHAOS_USERS", "5")))
 LEDGER = os.environ.get("CHAOS_LEDGER", "")
 TIMEOUT = float(os.environ.get("CHAOS_TIMEOUT", "10"))
+PACE_FILE = os.environ.get("CHAOS_PACE_FILE", "")
 
 _ledger_lock = threading.Lock()
 _polls: list[dict] = []
@@ -37,6 +39,23 @@ def record_vote(vote: dict) -> None:
             os.fsync(f.fileno())
 
 
+_pace = {"factor": 1.0, "read_at": float("-inf")}
+
+
+def pace() -> float:
+    """The pace factor (1: steady), from CHAOS_PACE_FILE, re-read at most once a second, kept within 0.1-5."""
+    now = time.monotonic()
+    if PACE_FILE and now - _pace["read_at"] >= 1.0:
+        _pace["read_at"] = now
+        try:
+            with open(PACE_FILE) as f:
+                factor = float(json.load(f)["factor"])
+        except (OSError, ValueError, KeyError, TypeError):
+            factor = 1.0
+        _pace["factor"] = min(max(factor, 0.1), 5.0)
+    return _pace["factor"]
+
+
 @events.init.add_listener
 def _prepare(environment, **_kw) -> None:
     if LEDGER:
@@ -46,7 +65,9 @@ def _prepare(environment, **_kw) -> None:
 class Voter(HttpUser):
     """A person using the polls app through the load balancer."""
 
-    wait_time = constant_throughput(RPS / USERS)
+    def wait_time(self) -> float:
+        """constant_throughput(RPS / USERS), at the pace of the moment (its state lives on the user)."""
+        return constant_pacing(USERS / (RPS * pace()))(self)
 
     def _refresh(self) -> None:
         with self.client.get("/api/polls/", name="/api/polls/", timeout=TIMEOUT, catch_response=True) as resp:

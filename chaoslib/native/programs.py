@@ -159,7 +159,8 @@ def programs(settings: Settings, *, secret_key: str) -> list[Program]:
                       "--headless", "-u", str(users_for(settings.rps)), "-r", str(users_for(settings.rps)),
                       "--host", config.TRAEFIK.url, "--only-summary", "--loglevel", "WARNING"],
                 env={"CHAOS_RPS": str(settings.rps), "CHAOS_USERS": str(users_for(settings.rps)),
-                     "CHAOS_LEDGER": str(data / "loadgen" / "ledger.jsonl")},
+                     "CHAOS_LEDGER": str(data / "loadgen" / "ledger.jsonl"),
+                     "CHAOS_PACE_FILE": str(data / "loadgen" / "pace.json")},
                 startsecs=1, probe=None),
     ]
     return out

@@ -83,16 +83,22 @@ def _label(legend: str, row: pd.Series) -> str:
     return text or ",".join(f"{k}={v}" for k, v in row.items() if k not in ("time", "value", "__name__"))
 
 
-def grid(*, minutes: float = 15, end: float | datetime | None = None, step: float = 5) -> tuple[float, float]:
+def grid(*, minutes: float = 15, end: float | datetime | None = None, step: float = 5,
+         since: float | None = None) -> tuple[float, float]:
     """One time grid (start, end) on whole steps, shared by every query of a plot.
 
     Taken once per plot, not once per query: Prometheus answers a range query at
     start + k * step, so queries on the same grid return the same timestamps and a panel's
     series line up after the pivot (a query taken at its own `now` would not share one).
+    `since` cuts the grid's start (a game's views begin at its start: nothing of the game before),
+    keeping at least one step.
     """
     end_ts = timestamp(end, time.time())
     end_ts = math.floor(end_ts / step) * step
-    return end_ts - minutes * 60, end_ts
+    start_ts = end_ts - minutes * 60
+    if since is not None and since > start_ts:
+        start_ts = min(math.ceil(since / step) * step, end_ts - step)
+    return start_ts, end_ts
 
 
 def _series(metrics: Metrics, target: Target, expr: str, start: float, end: float, step: float) -> pd.DataFrame:
@@ -107,14 +113,14 @@ def _series(metrics: Metrics, target: Target, expr: str, start: float, end: floa
 
 
 def panel_data(panel: Panel, *, metrics: Metrics, minutes: float = 15,
-               end: float | datetime | None = None, step: float = 5) -> pd.DataFrame:
+               end: float | datetime | None = None, step: float = 5, since: float | None = None) -> pd.DataFrame:
     """A panel's series as a wide frame: index time (one grid for all its queries), one column per legend.
 
     `df.attrs["synthetic"]` lists the columns made up only by an `or ... * 0` fallback
     (see observe.fallback): the query without its fallback has no line for them. They are
-    the panel's zeros, not its data.
+    the panel's zeros, not its data. `since` cuts the start (see grid).
     """
-    start_ts, end_ts = grid(minutes=minutes, end=end, step=step)
+    start_ts, end_ts = grid(minutes=minutes, end=end, step=step, since=since)
     frames, synthetic = [], []
     for t in panel.targets:
         df = _series(metrics, t, t.expr, start_ts, end_ts, step)
@@ -155,14 +161,14 @@ SYNTHETIC_GID = "chaos-fallback-zeros"
 def plot(name: str | Path, *, minutes: float = 15, end: float | datetime | None = None, fault_at: float | None = None,
          page_at: float | None = None, marks: dict[str, float | None] | None = None,
          metrics: Metrics, columns: int = 2, step: float = 5, standalone: bool = False,
-         slo: Mapping[str, float] | None = None) -> Figure:
+         slo: Mapping[str, float] | None = None, since: float | None = None) -> Figure:
     """Draw every panel of a dashboard on one time grid; vertical lines mark the incident. Returns the figure.
 
     `marks` maps a label (fault, page, fix, validated, or any other) to a Unix time;
     `fault_at` and `page_at` are shorthands for the first two; `slo` (game/steady.py's SLO) draws the
     objectives on the panels of their quantity. `standalone=True` draws on a
     figure of its own, outside pyplot, so saving it (the postmortem) never touches the
-    player's plotting backend.
+    player's plotting backend. `since` cuts every panel's start (a game's plots begin at its start).
     """
     ps = panels(name)
     rows = max(1, math.ceil(len(ps) / columns))
@@ -176,15 +182,17 @@ def plot(name: str | Path, *, minutes: float = 15, end: float | datetime | None 
         import matplotlib.pyplot as plt  # matplotlib is heavy: loaded when a plot is drawn
 
         fig, axes = plt.subplots(rows, columns, figsize=size, squeeze=False)
-    start_ts, end_ts = grid(minutes=minutes, end=end, step=step)
+    start_ts, end_ts = grid(minutes=minutes, end=end, step=step, since=since)
     # A mark up to one step past the grid's end (the grid ends on a whole step) is still drawn.
     every = {k: v for k, v in {"fault": fault_at, "page": page_at, **(marks or {})}.items()
              if v is not None and start_ts <= v <= end_ts + step}
     right = max([end_ts, *every.values()])
     title = load(name).get("title", name)
-    fig.suptitle(f"{title} (last {minutes:g} min)")
+    shown = (end_ts - start_ts) / 60
+    fig.suptitle(f"{title} (last {minutes:g} min)" if shown >= minutes else
+                 f"{title} (since this game began: {shown:.1f} of {minutes:g} min)")
     for ax, panel in zip(axes.flat, ps, strict=False):  # the grid may have spare axes
-        df = panel_data(panel, metrics=metrics, minutes=minutes, end=end_ts, step=step)
+        df = panel_data(panel, metrics=metrics, minutes=minutes, end=end_ts, step=step, since=start_ts)
         factor = human.scale(panel.unit)[0]
         synthetic = df.attrs.get("synthetic", [])
         if df.empty or set(df.columns) <= set(synthetic):

@@ -95,7 +95,7 @@ class TestFaultsAndPlay:
         assert panicked.returncode == 0, panicked.stderr
         assert active(live_stack) == []
         after = backend.fault_footprint()
-        for part in ("ruleset", "limits", "junk"):
+        for part in ("ruleset", "limits", "junk", "load_factor"):
             assert after[part] == before[part], part
         again = chaosctl(live_stack, "panic")
         assert again.returncode == 0 and "nothing to undo" in again.stdout, again.stdout

@@ -127,7 +127,8 @@ class TestGame:
 
 class TestBackToBack:
     def test_the_second_game_is_paged_by_its_own_alert(self, live_stack, capsys):
-        """Two games back to back: the second waits for a quiet stack, and its recorded page is its own alert."""
+        """Two games back to back, the first a resources game (its tickets outlive it): the second starts within
+        a minute of the first's undo, shows nothing from before its start, and its recorded page is its own."""
         from chaoslib.game.draw import draw
 
         g = Game(live_stack, autopilot=False)
@@ -138,33 +139,43 @@ class TestBackToBack:
             print(f"\n[back-to-back] seeds drawn from random.Random({draw_seed})")
         stack_targets, features = live_stack.targets(), live_stack.backend.features
 
-        def seed_hitting(allowed: set[str], scenario: str | None = None) -> int:
-            """A seed whose network fault hits only `allowed` replicas (never all of them), of `scenario` if named."""
+        def seed_hitting(allowed: set[str], family: str, scenario: str | None = None) -> int:
+            """A seed whose `family` fault hits only `allowed` replicas (never all of them), of `scenario` if named."""
             def hits(s: int) -> set[str]:
-                drawn = draw(seed=s, difficulty="easy", targets=stack_targets, features=features, families=["network"])
+                drawn = draw(seed=s, difficulty="easy", targets=stack_targets, features=features, families=[family])
                 if scenario and any(d.scenario != scenario for d in drawn):
                     return set(stack_targets)
                 return {t for d in drawn for t in d.targets}
             return next(s for s in (rng.randrange(1, 100000) for _ in range(10000))
                         if hits(s) <= allowed and len(hits(s)) < len(stack_targets))
-        g.start(seed=seed_hitting(set(stack_targets)), difficulty="easy", families=["network"])
+        g.start(seed=seed_hitting(set(stack_targets), "resources"), difficulty="easy", families=["resources"])
         one = g.page(wait_s=180)
         assert one is not None
         first_targets = {t for targets in g.truth().values() for t in targets}
         g.panic()
+        undone = time.time()
         # The next game's fault on other replicas, so a page about the first game's is told apart; a replica
         # cut off, so its out-of-rotation page names the replica (the error-ratio page names none).
-        seed = seed_hitting(set(stack_targets) - first_targets, scenario="lb-cutoff")
+        seed = seed_hitting(set(stack_targets) - first_targets, "network", scenario="lb-cutoff")
         waited: list[str] = []
-        asked = time.time()
         second = g.start(seed=seed, difficulty="easy", families=["network"], progress=waited.append)
         try:
-            assert waited and "waiting for a quiet stack" in waited[0], waited  # the first game's alerts were live
+            gap = second.started_at - undone
+            assert gap < 60, (gap, waited)  # issue #24: within 30 s median (the board's figure), 60 s max
+            cut = game.current(live_stack).view_from
+            assert cut == second.started_at  # a fault was undone just before: the views begin at the start
             page = g.page(wait_s=180)
             assert page is not None
             second_targets = {t for targets in g.truth().values() for t in targets}
             recorded = game.current(live_stack).first("paged")
             assert recorded["alert_started_at"] >= second.started_at and page.received_at > second.started_at
+            # Nothing of the first game in what the player sees: alerts, log lines and plots begin at the cut.
+            seen = g.observe.alerts()
+            assert (seen["active_at"].map(lambda t: t.timestamp()) >= cut).all(), seen
+            dated = g.observe.logs(minutes=15)["time"].dropna()  # a line without a time (a traceback's) has no place
+            assert not dated.empty and (dated.map(lambda t: t.timestamp()) >= cut).all()
+            frame = g.observe.query_range("lb:requests:rate20s", minutes=15)
+            assert frame["time"].min().timestamp() >= cut - 5
             # The check independent of the journal: the pager's own firing pages that name a replica name
             # this game's. Waited for (the out-of-rotation page may follow the first one), never skipped.
             def firing_named() -> tuple[pd.DataFrame, set[str]]:
@@ -180,8 +191,8 @@ class TestBackToBack:
             assert (firing["starts_at"].map(lambda t: t.timestamp()) >= second.started_at).all()
             assert named <= second_targets, (named, second_targets, first_targets)
             with capsys.disabled():
-                print(f"[back-to-back] first page {one.alertname} after {one.after_s:.1f} s; waited "
-                      f"{second.started_at - asked:.0f} s for quiet; second page "
+                print(f"[back-to-back] first page {one.alertname} after {one.after_s:.1f} s; next game injected "
+                      f"{gap:.0f} s after the undo; second page "
                       f"{page.alertname} on {page.replica or '-'} after {page.after_s:.1f} s"
                       f" ({len(waited)} progress lines while the stack quietened)")
         finally:

@@ -26,6 +26,9 @@ def metrics(live_stack):
     m = Metrics(live_stack.endpoint("prometheus"))
     # Rates need two scrapes of traffic; dashboards need a minute of it.
     wait_until(lambda: (m.value("lb:requests:rate1m", 0) or 0) > 1, timeout=120, interval=2)
+    # ...and the per-replica recording rules a fresh stack evaluates a few seconds later (no test may rely on an
+    # older stack left by another module).
+    wait_until(lambda: len(m.query("replica:pollapp_requests:rate1m > 0")) == 3, timeout=120, interval=2)
     return m
 
 

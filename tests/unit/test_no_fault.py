@@ -84,7 +84,7 @@ class TestTheDraw:
 
     def test_herrings_only_at_hard_on_replicas_the_fault_leaves_alone(self):
         """Hard plants one or two herrings, each on its own free replica; easy and normal plant none."""
-        features = Features(log_lines=True)
+        features = Features(log_lines=True, load_burst=True)
         for seed in range(300):
             assert not draw_game(seed=seed, difficulty="normal", targets=TARGETS, features=features).herrings
             g = draw_game(seed=seed, difficulty="hard", targets=TARGETS, features=features)
@@ -182,18 +182,22 @@ class TestANoFaultRound:
 
 
 class TestRedHerrings:
-    def _hard(self, stack: Stack, *, no_fault: bool) -> Game:
-        seed = next(s for s in range(200) if len(draw_game(seed=s, difficulty="hard", targets=stack.targets(),
-                                                           features=stack.backend.features).herrings) == 2)
+    def _hard(self, stack: Stack, *, no_fault: bool, kinds: set[str] | None = None) -> Game:
+        """A hard game planting two herrings (of `kinds` if named)."""
+        def planted(s: int) -> set[str]:
+            return {h.scenario for h in draw_game(seed=s, difficulty="hard", targets=stack.targets(),
+                                                  features=stack.backend.features).herrings}
+        seed = next(s for s in range(500) if len(planted(s)) == 2 and (kinds is None or planted(s) == kinds))
         return _start(stack, seed=seed, difficulty="hard", no_fault=no_fault)
 
     def test_planted_harmless_and_undone_by_panic(self, memory_stack):
         """Both herrings planted (a WARNING in a log, a backup on a disk): healthy, not the truth; panic undoes."""
         backend = memory_stack.backend
         before = backend.fault_footprint()
-        g = self._hard(memory_stack, no_fault=True)
+        g = self._hard(memory_stack, no_fault=True, kinds={"herring-warning", "herring-backup"})
         planted = {r.scenario: r for r in active_faults(memory_stack)}
-        assert set(planted) == set(BENIGN) and all(r.hidden and r.family == "herrings" for r in planted.values())
+        assert set(planted) == {"herring-warning", "herring-backup"}
+        assert all(r.hidden and r.family == "herrings" for r in planted.values())
         assert g.truth() == {} and g.injected_scenarios() == []
         assert steady.status_problems(memory_stack) == []  # harmless: every replica healthy
         (warned,) = planted["herring-warning"].targets
@@ -207,18 +211,36 @@ class TestRedHerrings:
         g.panic()
         assert active_faults(memory_stack) == [] and backend.fault_footprint() == before
 
+    def test_a_burst_of_traffic_paces_the_load_up_until_undone(self, memory_stack):
+        """The burst herring raises the load generator's pace by BURST_FACTOR; panic's undo sets it back."""
+        backend = memory_stack.backend
+        before = backend.fault_footprint()
+        g = self._hard(memory_stack, no_fault=True, kinds={"herring-burst", "herring-backup"})
+        assert {r.scenario for r in active_faults(memory_stack)} == {"herring-burst", "herring-backup"}
+        assert backend.load_factor() == herrings.BURST_FACTOR > 1 and g.truth() == {}
+        assert steady.status_problems(memory_stack) == []
+        g.panic()
+        assert backend.load_factor() == 1 and backend.fault_footprint() == before
+
+    def test_the_sweep_sets_a_stray_pace_back(self, memory_stack):
+        """A pace no record knows of (a crash between the write and the record) is swept by panic too."""
+        backend = memory_stack.backend
+        backend.set_load_factor(factor=3.0)
+        assert "set the load generator's pace back to steady" in panic(memory_stack)
+        assert backend.load_factor() == 1
+
     def test_undone_by_their_time_to_live_and_at_the_game_end(self, memory_stack):
         """An expired herring is healed by the warden's sweep; the rest at the game's end, never scored."""
         backend = memory_stack.backend
         before = backend.fault_footprint()
-        g = self._hard(memory_stack, no_fault=True)
+        g = self._hard(memory_stack, no_fault=True, kinds={"herring-warning", "herring-backup"})
         with Registry(memory_stack.settings.faults_file).transaction() as records:
             next(r for r in records if r.scenario == "herring-backup").expires_at = 0
         healed, failed = heal_expired(memory_stack)
         assert len(healed) == 1 and failed == [] and backend.fault_footprint() == before
         g.hypothesis(no_fault=True)
         outcome = g.finish(write_postmortem=False)
-        assert {h.scenario for h in outcome.herrings} == set(BENIGN) and outcome.faults == ()
+        assert {h.scenario for h in outcome.herrings} == {"herring-warning", "herring-backup"} and outcome.faults == ()
         assert outcome.score.points == 100 and active_faults(memory_stack) == []
 
     def test_a_hard_game_with_a_fault_and_herrings(self, memory_stack):

@@ -239,6 +239,11 @@ class TestNoFaultRoundsAsTheReadmeSays:
             "\n", " "))[1])
         assert herrings.BACKUP_RATIO == share / 100 < 0.8
 
+    def test_the_burst_is_the_readmes_pace(self):
+        """"the load generator runs 50 % faster": the burst herring's pace factor."""
+        faster = int(re.search(r"load generator runs (\d+) % faster", _no_fault_section().replace("\n", " "))[1])
+        assert herrings.BURST_FACTOR == 1 + faster / 100
+
 
 class _Prometheus(Metrics):
     """The real Metrics (its value() and what slo_problems reads) over canned instant queries: no server."""
@@ -294,6 +299,8 @@ class TestValidationObjectives:
         recover = int(re.search(r"must come back \(up to (\d+) minutes", text)[1])
         assert inspect.signature(Game.start).parameters["steady_timeout"].default == quiet * 60
         assert inspect.signature(Game.validate).parameters["recover_s"].default == recover * 60
+        echo = int(re.search(r"a fault undone in the last (\d+) minutes", text)[1])
+        assert steady.ECHO_S == echo * 60
 
     def test_a_replica_out_of_rotation_fails(self, memory_stack):
         """"Every replica in rotation": one replica the load balancer holds out fails with the rates fine."""

@@ -26,6 +26,8 @@ class Features:
     warden_process: bool = False
     #: A line can be written into a service's captured log (write_log_line): the red herrings' warning.
     log_lines: bool = False
+    #: The load generator's pace can be raised for a while (set_load_factor): the red herrings' traffic burst.
+    load_burst: bool = False
 
     def lacks(self, needs: Iterable[str]) -> list[str]:
         """The flags among `needs` this backend does not have (an unknown flag counts as lacking)."""

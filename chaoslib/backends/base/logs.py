@@ -1,4 +1,4 @@
-"""The contract's log primitives: captured log files, a service's last lines, the load generator's ledger."""
+"""The contract's log primitives: captured log files, a service's last lines, the load generator's ledger and pace."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -49,6 +49,17 @@ class LogPrimitives(Contract):
         Needs the "log_lines" feature; the line stays in the log, like any line the service wrote.
         """
         raise self._missing("write_log_line")
+
+    def set_load_factor(self, *, factor: float) -> None:
+        """Pace the load generator at `factor` times its steady rate (1: steady): a red herring's traffic burst.
+
+        Needs the "load_burst" feature; panic's sweep sets it back to 1.
+        """
+        raise self._missing("set_load_factor")
+
+    def load_factor(self) -> float:
+        """The load generator's pace now, as a multiple of its steady rate (1: steady, and any backend without it)."""
+        return 1.0
 
     def vote_ledger(self) -> list[dict[str, Any]] | None:
         """The load generator's ledger of vote attempts (`ack` true for an acknowledged vote).

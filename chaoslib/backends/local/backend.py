@@ -38,7 +38,8 @@ class LocalBackend(LocalLifecycle, LocalStatus, LocalLimits, LocalLogs, LocalSaf
     def features(self) -> Features:  # type: ignore[override]
         return Features(has_netem=detect_netem(), real_network=bool(shutil.which("nft")),
                         real_limits=Path("/sys/fs/cgroup/memory").exists(), disk_survives_restart=True,
-                        needs_root=True, has_monitoring=True, log_lines=True)
+                        needs_root=True, has_monitoring=True, log_lines=True,
+                        load_burst=True)
 
     def endpoints(self) -> dict[str, str]:
         """Every service the stack publishes, each on its own loopback address: Traefik, each replica,

@@ -27,6 +27,27 @@ class LocalLogs(LocalState):
         with open(self.settings.log_dir / f"{service}.log", "a", encoding="utf-8") as f:
             f.write(line.rstrip("\n") + "\n")
 
+    def _pace_file(self) -> Path:
+        return self.settings.data_dir / "loadgen" / "pace.json"
+
+    def set_load_factor(self, *, factor: float) -> None:
+        """Write the pace Locust reads each second (chaoslib/loadgen/locustfile.py); 1 removes the file."""
+        path = self._pace_file()
+        if factor == 1:
+            path.unlink(missing_ok=True)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps({"factor": factor}))
+        os.chmod(tmp, 0o644)  # Locust runs as the services' user
+        os.replace(tmp, path)
+
+    def load_factor(self) -> float:
+        try:
+            return float(json.loads(self._pace_file().read_text())["factor"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return 1.0
+
     def vote_ledger(self) -> list[dict] | None:
         path = self.settings.data_dir / "loadgen" / "ledger.jsonl"
         try:

@@ -38,7 +38,13 @@ class LocalSafety(LocalDisks):
             if NetemShaper(self.settings.run_dir / "netem.json").clear():
                 done.append("removed the netem shaper")
 
+        def pace() -> None:
+            if self.load_factor() != 1:
+                self.set_load_factor(factor=1.0)
+                done.append("set the load generator's pace back to steady")
+
         step("the nftables table inet chaos", table)
+        step("the load generator's pace", pace)
         step("the netem shaper", shaper)
         supervised = self.supervisor.running()
         for name in self.targets():
@@ -84,4 +90,5 @@ class LocalSafety(LocalDisks):
             "mounts": disks.mounted_under(self.settings.state_dir) if self.settings.state_dir.exists() else [],
             "cgroups": self.cgroups.groups(),
             "junk": {n: self._tagged_junk(n) for n in disk},
+            "load_factor": self.load_factor(),
         }

@@ -15,7 +15,8 @@ class MemoryBackend(MemoryNetwork, MemoryDisks, MemoryLimits, MemoryLogs, Memory
 
     name = "memory"
     features = Features(has_netem=False, real_network=False, real_limits=False, disk_survives_restart=True,
-                        needs_root=False, has_monitoring=False, log_lines=True)
+                        needs_root=False, has_monitoring=False, log_lines=True,
+                        load_burst=True)
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
@@ -37,6 +38,9 @@ class MemoryBackend(MemoryNetwork, MemoryDisks, MemoryLimits, MemoryLogs, Memory
             if self.services[name].state != "RUNNING":
                 self.ensure_running(target=name)
                 done.append(f"started {name}")
+        if self.load_factor() != 1:
+            self.set_load_factor(factor=1.0)
+            done.append("set the load generator's pace back to steady")
         return done
 
     def fault_footprint(self) -> dict:
@@ -46,4 +50,5 @@ class MemoryBackend(MemoryNetwork, MemoryDisks, MemoryLimits, MemoryLogs, Memory
             "disk_files": {n: sorted(self.services[n].files) for n in self.targets()},
             "junk": {n: self._tagged_junk(n) for n in self.targets()},
             "not_running": sorted(n for n, s in self.services.items() if s.state != "RUNNING"),
+            "load_factor": self.load_factor(),
         }

@@ -19,5 +19,11 @@ class MemoryLogs(MemoryLifecycle):
     def write_log_line(self, *, service: str, line: str) -> None:
         self._service(service).log.append(line)
 
+    def set_load_factor(self, *, factor: float) -> None:
+        self.pace = factor
+
+    def load_factor(self) -> float:
+        return getattr(self, "pace", 1.0)
+
     def vote_ledger(self) -> list[dict] | None:
         return None
