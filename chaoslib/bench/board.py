@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import importlib
+import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
@@ -151,15 +152,34 @@ ERRORS = ('sum by (replica) (rate(django_http_responses_total_by_status_view_met
 
 
 class OneRule:
-    """One rule, through the AgentSession only: the replica with the most errors (PromQL on the golden signal
-    "errors"; without monitoring, the first unhealthy replica in the status), its family from the loudest
-    firing alert (the cause alert firing on the most series; without one, that replica's status detail).
-    Nothing to blame: "no fault"."""
+    """One rule, through the AgentSession only, as a person on call would apply it: wait for the page (as long as
+    the detective looks, `timeout_s`; none: "no fault"), give the cause alerts up to `settle_s` to fire, then blame
+    the replica with the most errors (PromQL on the golden signal "errors"; without monitoring, the first
+    unhealthy replica in the status), its family from the loudest firing alert (the cause alert firing on the most
+    series; without one, that replica's status detail). Nothing to blame: "no fault"."""
 
-    def __init__(self, *, recover_s: float = 120.0) -> None:
-        self.recover_s = recover_s
+    def __init__(self, *, recover_s: float = 120.0, timeout_s: float = 90.0, settle_s: float = 20.0,
+                 interval_s: float = 2.0) -> None:
+        self.recover_s, self.timeout_s, self.settle_s, self.interval_s = recover_s, timeout_s, settle_s, interval_s
+
+    def _wait(self, session: AgentSession) -> None:
+        """Until the page (at most timeout_s), then until a cause alert fires (at most settle_s more)."""
+        session.alerts()  # a backend without monitoring pages nobody: this raises, and nothing is waited for
+        deadline = time.monotonic() + self.timeout_s
+        while session.page() is None:
+            if time.monotonic() >= deadline:
+                return
+            time.sleep(self.interval_s)
+        deadline = time.monotonic() + self.settle_s
+        while time.monotonic() < deadline and not any(
+                a.get("state") == "firing" and a.get("alertname") in ALERT_FAMILY for a in session.alerts()["rows"]):
+            time.sleep(self.interval_s)
 
     def __call__(self, session: AgentSession) -> None:
+        try:
+            self._wait(session)
+        except ChaosError:  # no monitoring on this backend (nothing pages): the status alone, now
+            pass
         rows = session.status()["services"]["rows"]
         sick = [r for r in rows if r.get("kind") == "replica" and not r.get("healthy", True)]
         replica, family = None, None

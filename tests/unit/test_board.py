@@ -222,3 +222,59 @@ class TestAPersonOnTheBoard:
         game.panic()
         assert main(["board", "submit", "--docs-dir", str(tmp_path)]) == 2
         assert "not finished" in capsys.readouterr().err and not (tmp_path / "leaderboard.json").exists()
+
+
+class _OnCall:
+    """A scripted session (the memory backend has no Prometheus, so nothing pages there): the page comes at the
+    third look, the cause alert at the second look after it; it records what the agent answered."""
+
+    def __init__(self, *, pages: bool) -> None:
+        self.looks, self.alert_looks, self.pages, self.said = 0, 0, pages, None
+
+    def page(self):
+        self.looks += 1
+        return {"alertname": "PollsHighErrorRatio"} if self.pages and self.looks >= 3 else None
+
+    def alerts(self):
+        if self.looks >= 3:
+            self.alert_looks += 1
+        firing = self.alert_looks >= 2
+        return {"rows": [{"alertname": "DiskWriteErrors", "state": "firing"}] if firing else []}
+
+    def status(self):
+        return {"services": {"rows": [{"name": "app2", "kind": "replica", "healthy": True}]}}
+
+    def query(self, _promql):
+        return {"series": [{"labels": {"replica": "app2"}, "value": 3.0}] if self.alert_looks >= 2 else []}
+
+    def declare_no_fault(self, *, evidence):
+        self.said = "no fault"
+
+    def hypothesis(self, findings, *, evidence):
+        self.said = findings
+
+    def apply_fix(self, name, arguments):
+        return {}
+
+    def view(self, name, arguments=None):
+        return {"rows": []}
+
+    def validate(self, *, recover_s):
+        return {}
+
+    def finish(self):
+        return {}
+
+
+class TestOneRuleWaitsLikeAPersonOnCall:
+    def test_it_answers_after_the_page_and_the_cause_alert(self):
+        """Not before the page (an answer at once would blame nothing): it waits, then names disk on app2."""
+        session = _OnCall(pages=True)
+        OneRule(recover_s=0, timeout_s=5, settle_s=5, interval_s=0.01)(session)  # type: ignore[arg-type]
+        assert session.looks == 3 and session.alert_looks >= 2
+        assert session.said == [{"family": "disk", "targets": ["app2"]}]
+
+    def test_no_page_within_its_patience_is_no_fault(self):
+        session = _OnCall(pages=False)
+        OneRule(recover_s=0, timeout_s=0.05, settle_s=5, interval_s=0.01)(session)  # type: ignore[arg-type]
+        assert session.looks > 1 and session.said == "no fault"
