@@ -11,7 +11,7 @@ PYTEST := $(BIN)/python -m pytest
 SHELL := /bin/bash
 
 .PHONY: up down status lab deps system-deps devcontainer-cli test test-unit test-static test-integration test-notebooks bench clean \
-	docker-venv docker-config docker-up docker-down docker-lab
+	venv-ctk experiments docker-venv docker-config docker-up docker-down docker-lab
 
 up: deps
 	$(BIN)/chaosctl up
@@ -44,23 +44,44 @@ $(STAMP): pyproject.toml
 		echo "error: chaostoolkit-lib is installed in $(VENV); it also provides 'chaoslib'. Remove it." >&2; exit 1; fi
 	touch $@
 
+# Chaos Toolkit, to run experiments/ (`chaos run experiments/lb-cutoff.json`), in a virtualenv of its own:
+# its library is also imported as `chaoslib`, so it never enters $(VENV). Pinned; the experiments reach
+# the game only through chaosctl and Prometheus's HTTP API.
+CTK_VENV ?= .venv-ctk
+CTK_VERSION := 1.19.0
+CTK_LIB_VERSION := 1.44.0
+CTK_STAMP := $(CTK_VENV)/.installed-chaostoolkit-$(CTK_VERSION)-lib-$(CTK_LIB_VERSION)
+
+venv-ctk: $(CTK_STAMP)
+
+$(CTK_STAMP):
+	test -x $(CTK_VENV)/bin/python || $(PYTHON) -m venv $(CTK_VENV)
+	$(CTK_VENV)/bin/python -m pip install -q --upgrade pip
+	$(CTK_VENV)/bin/python -m pip install -q 'chaostoolkit==$(CTK_VERSION)' 'chaostoolkit-lib[jsonpath]==$(CTK_LIB_VERSION)'
+	touch $@
+
+# One Chaos Toolkit experiment per scenario of the catalogue (tests/static/test_chaostoolkit_experiments.py
+# checks they are current).
+experiments: $(STAMP)
+	$(BIN)/chaosctl export chaostoolkit --all --dir experiments/
+
 # The whole suite: unit and static checks first (fast), then the live native stack.
 # The docker backend's tests need an engine and debootstrap (installed, not started).
 test: WITH_DOCKER = 1
 test: WITH_BROWSER = 1
-test: deps
+test: deps venv-ctk
 	$(PYTEST) tests -p no:cacheprovider --timeout=900
 
-test-unit: deps
+test-unit: deps venv-ctk
 	$(PYTEST) tests -m "not integration and not docker" --timeout=300
 
-test-static: deps
+test-static: deps venv-ctk
 	$(PYTEST) tests/static tests/unit --timeout=300
 
 test-notebooks: deps
 	$(PYTEST) tests/notebooks --timeout=1800
 
-test-integration: deps
+test-integration: deps venv-ctk
 	$(PYTEST) tests -m integration --timeout=900
 
 # Every benchmark of issue #15 and the game's, each printing medians (and ratios to the
@@ -74,9 +95,13 @@ bench: deps
 	  { echo "# chaosctl bench $$b  ($$(date -u +%Y-%m-%dT%H:%MZ), $$(nproc) cores, $$(git rev-parse --short HEAD))"; \
 	    $(BIN)/chaosctl bench $$b; } 2>&1 | tee $(BENCH_DOCS)/bench-$$name.txt || exit 1; \
 	done
+	# The leaderboard's two baselines (held-out seeds when CHAOS_BOARD_SECRET is set, else practice).
+	set -o pipefail; for a in detective one-rule; do \
+	  $(BIN)/chaosctl bench agents --agent $$a 2>&1 | tee $(BENCH_DOCS)/bench-agents-$$a.txt || exit 1; \
+	done
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(CTK_VENV) .pytest_cache
 
 # -- Docker Compose backend (Gitpod, laptops): no root, no Debian packages -------------------
 DOCKER_COMPOSE ?= docker compose

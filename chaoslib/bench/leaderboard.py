@@ -7,6 +7,7 @@ times to detect and to recover, and the points (COLUMNS says exactly how).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import statistics
 import time
@@ -17,7 +18,7 @@ from typing import Any
 
 from chaoslib import config, faults
 from chaoslib.agents import AgentSession
-from chaoslib.bench.board import NO_FAULT, Agent, for_game, seeds
+from chaoslib.bench.board import HELD_OUT, NO_FAULT, Agent, for_game, seeds
 from chaoslib.errors import ChaosError, GameError
 from chaoslib.game import Game, Outcome, session
 from chaoslib.progress import Progress, no_progress
@@ -113,12 +114,21 @@ def figures(games: list[Played]) -> dict[str, Any]:
             "points": round(statistics.mean(g.points for g in games), 1) if games else None}
 
 
+def published(game: Played, board: str) -> dict[str, Any]:
+    """A game as the board file shows it: a held-out seed is never written (the next run replays the same
+    seeds, so a published one could be tuned to), only its SHA-256 to check it against later."""
+    out = game.to_dict()
+    if board == HELD_OUT:
+        out["seed_sha256"] = hashlib.sha256(str(out.pop("seed")).encode()).hexdigest()
+    return out
+
+
 def row(agent: str, board: str, games: list[Played], **extra: Any) -> dict[str, Any]:
-    """One row of the board: the totals, the same per family, and every game."""
+    """One row of the board: the totals, the same per family, and every game (held-out seeds hashed)."""
     families = sorted({g.family for g in games})
     return {"agent": agent, "set": board, **figures(games),
             "per_family": {f: figures([g for g in games if g.family == f]) for f in families},
-            **extra, "played": [g.to_dict() for g in games]}
+            **extra, "played": [published(g, board) for g in games]}
 
 
 @dataclass
@@ -239,7 +249,8 @@ def submit(game: Game, name: str, directory: Path) -> dict[str, Any]:
         raise GameError("the game is not finished", hint="finish it (or give up), then submit it")
     game.score()  # an abandoned game (panic) has no score: GameError
     rows = load(directory)
-    if any(g["seed"] == info.seed and g["started_at"] == info.started_at for r in rows for g in r.get("played", ())):
+    if any(g.get("seed") == info.seed and g["started_at"] == info.started_at
+           for r in rows for g in r.get("played", ())):
         raise GameError(f"this game (seed {info.seed}) is already on the board")
     outcome = game.finish(write_postmortem=False, plots=False)
     family = "+".join(sorted({f.family for f in outcome.faults})) or NO_FAULT

@@ -8,14 +8,15 @@ import time
 
 from chaoslib.cli.args import stack_of
 from chaoslib.cli.output import print_json, progress
-from chaoslib.engine.injector import active_faults, heal, inject, panic_report
+from chaoslib.engine.injector import active_faults, heal, heal_tagged, inject, panic_report
 from chaoslib.engine.registry import quarantine
 from chaoslib.errors import UsageError
 from chaoslib.faults import SCENARIOS
 from chaoslib.game import Game
 
 
-def _params(pairs: list[str]) -> dict[str, str]:
+def parse_params(pairs: list[str]) -> dict[str, str]:
+    """`--param KEY=VALUE` pairs as a dict (a one-line error for a pair without `=`)."""
     out = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -39,7 +40,8 @@ def cmd_play(args: argparse.Namespace) -> int:
 
 
 def cmd_inject(args: argparse.Namespace) -> int:
-    record = inject(stack_of(args), args.scenario, targets=args.target, params=_params(args.param), ttl_s=args.ttl)
+    record = inject(stack_of(args), args.scenario, targets=args.target, params=parse_params(args.param),
+                    ttl_s=args.ttl, tag=args.tag)
     print(f"injected {record.id}: {record.scenario} on {', '.join(record.targets)} {record.params or ''} "
           f"(undone automatically in {record.expires_at - record.injected_at:.0f} s)")
     return 0
@@ -68,8 +70,16 @@ def cmd_faults(args: argparse.Namespace) -> int:
 
 
 def cmd_heal(args: argparse.Namespace) -> int:
-    record = heal(stack_of(args), args.id)
-    print(f"healed {record.id} ({record.scenario} on {', '.join(record.targets)})")
+    """Undo one fault by its id, or with --tag every active fault injected with that tag (none: nothing to do)."""
+    if (args.id is None) == (args.tag is None):
+        raise UsageError("heal takes a fault ID or --tag TAG", field="id",
+                         hint="chaosctl heal f-1a2b3c, or chaosctl heal --tag NAME (as given to inject --tag)")
+    stack = stack_of(args)
+    records = [heal(stack, args.id)] if args.id is not None else heal_tagged(stack, args.tag)
+    if not records:
+        print(f"no active fault tagged {args.tag!r}: nothing to heal")
+    for record in records:
+        print(f"healed {record.id} ({record.scenario} on {', '.join(record.targets)})")
     return 0
 
 
@@ -102,6 +112,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--target", action="append", default=[], help="a replica (repeatable)")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--ttl", type=float, default=None, help="seconds before the warden undoes it (default 2700)")
+    p.add_argument("--tag", default="", help="a name to undo it by later (`chaosctl heal --tag`): a tool's own faults")
     p.set_defaults(func=cmd_inject)
 
     p = sub.add_parser("faults", help="list active faults (this reveals them)")
@@ -109,8 +120,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--catalogue", action="store_true", help="list the scenarios instead")
     p.set_defaults(func=cmd_faults)
 
-    p = sub.add_parser("heal", help="undo one fault")
-    p.add_argument("id")
+    p = sub.add_parser("heal", help="undo one fault (by its id, or every one injected with --tag)")
+    p.add_argument("id", nargs="?", default=None)
+    p.add_argument("--tag", default=None, help="instead of an id: every active fault `inject --tag` gave this tag")
     p.set_defaults(func=cmd_heal)
 
     p = sub.add_parser("panic", help="undo every fault, now (safe to run twice)")

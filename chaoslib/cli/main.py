@@ -12,7 +12,7 @@ import sys
 
 from chaoslib import config
 from chaoslib.backends import BACKENDS
-from chaoslib.cli import bench, board, faults, game, mcp
+from chaoslib.cli import bench, board, export, faults, game, mcp
 from chaoslib.cli.args import settings_of, stack_of
 from chaoslib.cli.output import progress
 from chaoslib.config import DEFAULT_BACKEND
@@ -119,8 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8888)
     p.set_defaults(func=cmd_lab)
 
-    # Sub-commands defined beside what they drive: faults and play, the rest of the game, benchmarks, agents.
-    for register in (faults.register, game.register, bench.register, board.register, mcp.register):
+    # Sub-commands defined beside what they drive: faults and play, the rest of the game, benchmarks, agents,
+    # experiments for other tools.
+    for register in (faults.register, game.register, bench.register, board.register, mcp.register,
+                     export.register):
         register(sub)
     # `chaosctl status --backend docker` as well as `chaosctl --backend docker status`.
     for command in sub.choices.values():

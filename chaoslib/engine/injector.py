@@ -37,8 +37,11 @@ def _require_root(backend: Backend) -> None:
 
 
 def inject(stack: Stack, scenario: str, *, targets: list[str], params: dict[str, Any] | None = None,
-           ttl_s: float | None = None, hidden: bool = False) -> FaultRecord:
-    """Inject one fault and return its record. Refuses a target that already has a fault."""
+           ttl_s: float | None = None, hidden: bool = False, tag: str = "") -> FaultRecord:
+    """Inject one fault and return its record. Refuses a target that already has a fault.
+
+    `tag` names who injected it (a Chaos Toolkit experiment), for `heal_tagged` to undo it by.
+    """
     backend = stack.backend
     _require_root(backend)
     if not backend.is_up():
@@ -51,7 +54,7 @@ def inject(stack: Stack, scenario: str, *, targets: list[str], params: dict[str,
     now = time.time()
     record = FaultRecord(id=f"f-{secrets.token_hex(3)}", scenario=sc.name, family=sc.family, targets=targets,
                          params=clean, injected_at=now, expires_at=now + ttl, hidden=hidden, injecting=True,
-                         injector_pid=os.getpid())
+                         injector_pid=os.getpid(), tag=tag)
     with registry.transaction() as records:
         busy = {t: r.id for r in records if r.active for t in r.targets}
         clash = [t for t in targets if t in busy]
@@ -177,6 +180,17 @@ def heal(stack: Stack, fault_id: str, *, by: str = "heal", wait_s: float = INJEC
     if failure is not None:
         raise failure
     return record
+
+
+def heal_tagged(stack: Stack, tag: str, *, by: str = "heal") -> list[FaultRecord]:
+    """Heal every active fault injected with `tag`; those healed (none: nothing to do).
+
+    What a tool that never learns a fault's id (a Chaos Toolkit rollback) undoes: its own faults,
+    never a person's, a game's or another tool's, even on the same scenario and target.
+    """
+    if not tag:
+        raise UsageError("a tag must not be empty", field="tag", value=tag)
+    return [heal(stack, r.id, by=by) for r in _registry(stack).active() if r.tag == tag]
 
 
 def panic_report(stack: Stack) -> tuple[list[str], list[str]]:

@@ -89,6 +89,8 @@ class FaultRecord:
     #: True from the record's creation until its action returned; with the injector's pid.
     injecting: bool = False
     injector_pid: int = 0
+    #: A name the injecting tool chose (`chaosctl inject --tag`), so it can undo its own faults and no other.
+    tag: str = ""
 
     @property
     def active(self) -> bool:

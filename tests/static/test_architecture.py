@@ -29,6 +29,8 @@ LAYERS = [
     # the agent protocol: the Game façade served to programs and over MCP (imports game; cli imports it)
     ("agents", ["chaoslib.agents"]),
     ("bench", ["chaoslib.bench"]),
+    # other tools' formats (Chaos Toolkit): the catalogue and the SLOs, written for `chaosctl export`
+    ("export", ["chaoslib.export"]),
     ("cli", ["chaoslib.cli"]),
     ("package", ["chaoslib"]),
 ]

@@ -182,7 +182,10 @@ class TestSeeds:
                      "--families", "disk", "--board", "held-out", "--difficulty", "easy", "--validation-window", "0",
                      "--docs-dir", str(tmp_path)]) == 0
         row = _rows(tmp_path)[f"{__name__}:perfect"]
-        assert row["set"] == HELD_OUT and row["played"][0]["seed"] == seed(HELD_OUT, "disk", 0, secret="s3cret")
+        held = seed(HELD_OUT, "disk", 0, secret="s3cret")
+        assert row["set"] == HELD_OUT and "seed" not in row["played"][0]  # never published: the next run replays it
+        assert row["played"][0]["seed_sha256"] == hashlib.sha256(str(held).encode()).hexdigest()
+        assert str(held) not in (tmp_path / "leaderboard.json").read_text() + (tmp_path / "leaderboard.md").read_text()
         assert row["difficulty"] == "easy" and row["diagnosis"] == 1.0
         monkeypatch.delenv("CHAOS_BOARD_SECRET")
         assert main(["bench", "agents", "--agent", "one-rule", "--board", "held-out", "--docs-dir", str(tmp_path)]) == 2
