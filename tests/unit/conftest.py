@@ -4,6 +4,8 @@ from __future__ import annotations
 import pytest
 
 from chaoslib.backends.memory import MemoryBackend
+from chaoslib.cli import args as cli_args
+from chaoslib.cli.main import main
 from chaoslib.config import Settings
 from chaoslib.stack import Stack
 
@@ -15,3 +17,16 @@ def memory_stack(tmp_path, monkeypatch) -> Stack:
     stack = Stack(MemoryBackend(Settings(state_dir=tmp_path / "state")))
     stack.up()
     return stack
+
+
+@pytest.fixture
+def cli(memory_stack, monkeypatch, capsys):
+    """`chaosctl ARGS` run in this process on the in-memory stack: (exit status, stdout, stderr)."""
+    monkeypatch.setattr(cli_args, "Stack", lambda *a, **kw: memory_stack)
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main(list(argv))
+        out, err = capsys.readouterr()
+        return code, out, err
+    return run

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from chaoslib import config
-from chaoslib.cli import args as cli_args
 from chaoslib.cli.game import parse_finding, parse_value
 from chaoslib.cli.main import main
 from chaoslib.errors import UsageError
@@ -130,19 +129,6 @@ class TestJson:
         first_words = {line.split()[0] for line in proc.stdout.splitlines() if line.strip()}
         game = Game(memory_stack)
         assert {f.name for f in game.fixes()} | {v.name for v in game.views()} <= first_words
-
-
-@pytest.fixture
-def cli(memory_stack, monkeypatch, capsys):
-    """`chaosctl ARGS` run in this process on the in-memory stack: (exit status, stdout, stderr)."""
-    monkeypatch.setattr(cli_args, "Stack", lambda *a, **kw: memory_stack)
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-    return run
 
 
 def _json(result: tuple[int, str, str], code: int = 0):

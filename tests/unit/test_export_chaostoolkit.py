@@ -6,23 +6,8 @@ import json
 
 import pytest
 
-from chaoslib.cli import args as cli_args
-from chaoslib.cli.main import main
 from chaoslib.engine.injector import active_faults, inject
 from chaoslib.game.steady import SLO
-
-
-@pytest.fixture
-def cli(memory_stack, monkeypatch, capsys):
-    """`chaosctl ARGS` run in this process on the in-memory stack: (exit status, stdout, stderr)."""
-    monkeypatch.setattr(cli_args, "Stack", lambda *a, **kw: memory_stack)
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-    return run
 
 
 def one_line_error(result: tuple[int, str, str]) -> str:
