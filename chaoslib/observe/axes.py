@@ -51,7 +51,9 @@ def style(ax: Axes, *, unit: str, exprs: list[str], slo: Mapping[str, float] | N
     """Label the axes in human units and UTC, and draw the objectives `slo` sets on this panel's quantity."""
     ax.set_ylabel(scale(unit)[1])
     ax.set_xlabel(TIME_LABEL, fontsize=7)
-    ax.xaxis.set_major_formatter(utc_clock)  # the zone the label names, whatever rcParams["timezone"] says
+    # The zone the label names, whatever rcParams["timezone"] says; seconds on a short window (a game just begun).
+    left, right = ax.get_xlim()
+    ax.xaxis.set_major_formatter(utc_clock_seconds if (right - left) * 1440 < SECONDS_UNDER_MIN else utc_clock)
     for label, y in slo_lines(exprs, unit, slo or {}):
         ax.axhline(y, color="tab:red", linestyle=":", linewidth=1.2, label=label, gid=SLO_GID)
 
@@ -59,6 +61,15 @@ def style(ax: Axes, *, unit: str, exprs: list[str], slo: Mapping[str, float] | N
 def utc_clock(x: float, _pos: Any = None) -> str:
     """A tick of a date axis as HH:MM in UTC (x: matplotlib's date number, days since its 1970 epoch)."""
     return (EPOCH + timedelta(days=float(x))).strftime("%H:%M")
+
+
+#: Under this many minutes on the time axis, its ticks show seconds (HH:MM:SS).
+SECONDS_UNDER_MIN = 5
+
+
+def utc_clock_seconds(x: float, _pos: Any = None) -> str:
+    """A tick of a short date axis as HH:MM:SS in UTC."""
+    return (EPOCH + timedelta(days=float(x))).strftime("%H:%M:%S")
 
 
 def is_guide(line: Any) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 
 import matplotlib
+import matplotlib.dates
 import pandas as pd
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -64,6 +65,19 @@ def test_the_time_axis_names_its_zone(figure):
     ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
     assert ticks and all(len(t) == 5 and t[2] == ":" for t in ticks), ticks
     assert human.utc_clock(END / 86400) == "08:00"
+
+
+def test_a_game_just_begun_is_drawn_from_its_start_with_seconds():
+    """A plot cut at the game's start (`since`, one minute ago) spans that minute, says so, and ticks in seconds."""
+    fig = dashboards.plot("golden-signals", minutes=15, end=END, metrics=_Prometheus(), standalone=True,
+                          since=END - 60)
+    assert "since this game began: 1.0 of 15 min" in fig._suptitle.get_text()
+    ax = next(ax for ax in fig.axes if ax.get_title() == "Traffic by replica")
+    FigureCanvasAgg(fig).draw()
+    left = matplotlib.dates.num2date(ax.get_xlim()[0]).timestamp()
+    assert left == END - 60
+    ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert ticks and all(len(t) == 8 and t[2] == t[5] == ":" for t in ticks), ticks
 
 
 def test_slo_lines_at_the_games_objectives(figure):
