@@ -91,3 +91,5 @@ def test_status_shows_each_replicas_release(memory_stack, monkeypatch, capsys):
     cli.cmd_status(argparse.Namespace(json=True))
     services = {s["name"]: s for s in json.loads(capsys.readouterr().out)["services"]}
     assert services["app2"]["release"] == releases.FAULTY_VOTES and services["traefik"]["release"] == ""
+    frame = memory_stack.status_frame().set_index("name")["release"]
+    assert frame["app2"] == releases.FAULTY_VOTES and frame["app1"] == releases.CURRENT and frame["postgres"] == ""
