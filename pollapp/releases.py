@@ -43,7 +43,7 @@ RELEASES: dict[str, Release] = {r.version: r for r in (
     Release(CURRENT, "b7e09a4", "vote receipts in the API; Django security release"),
     Release(FAULTY_VOTES, "f3a5c11", "weighted votes: a new vote serializer", good=False, vote_error_share=0.3),
     Release(SLOW_READS, "2d9be70", "live tallies: each choice's count recomputed from its votes", good=False,
-            tally_queries=4, tally_delay_ms=2.0),
+            tally_queries=1, tally_delay_ms=1.0),
 )}
 
 #: Environment variables that override a release's knobs (how a fault family sets its strength).
