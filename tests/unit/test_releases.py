@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from types import SimpleNamespace
 
 import pytest
 
 from chaoslib.backends.base import Backend, check_release
+from chaoslib.backends.docker import DockerBackend
 from chaoslib.cli import main as cli
 from chaoslib.config import Settings
 from chaoslib.errors import UsageError
@@ -93,3 +95,13 @@ def test_status_shows_each_replicas_release(memory_stack, monkeypatch, capsys):
     assert services["app2"]["release"] == releases.FAULTY_VOTES and services["traefik"]["release"] == ""
     frame = memory_stack.status_frame().set_index("name")["release"]
     assert frame["app2"] == releases.FAULTY_VOTES and frame["app1"] == releases.CURRENT and frame["postgres"] == ""
+
+
+@pytest.mark.parametrize("env, shown", [(["APP_RELEASE=2026.12.1", "TZ=UTC"], "2026.12.1"), (["TZ=UTC"], "2026.12.0")])
+def test_docker_status_names_the_release_a_replica_container_runs(monkeypatch, tmp_path, env, shown):
+    """The Docker backend cannot roll (releases=False) but reports what each replica's environment names."""
+    backend = DockerBackend(Settings(state_dir=tmp_path), client=object())
+    monkeypatch.setattr(DockerBackend, "_add_saturation", lambda self, st, c: None)
+    container = SimpleNamespace(attrs={"State": {"Status": "running", "Running": True}, "Config": {"Env": env}})
+    assert backend._status_of("app2", container).release == shown
+    assert backend._status_of("postgres", container).release == ""
