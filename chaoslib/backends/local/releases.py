@@ -35,5 +35,6 @@ class LocalReleases(LocalSetup):
         running = {**release_log.running(rolls, self.settings.replica_names()), target: release}
         self._render_supervisor(self._programs(running))
         self.supervisor.update(target)
-        self.supervisor.start(target)
+        # Recorded once its program names the release, started or not (a release that cannot boot crash-loops).
         release_log.append(self._release_file(), target, release, time.time())
+        self.supervisor.start(target)
