@@ -7,6 +7,8 @@ import logging
 import os
 import time
 
+from pollapp.releases import CURRENT
+
 #: The current request's fields (request id, method, path), set by the middleware.
 request_context: contextvars.ContextVar[dict] = contextvars.ContextVar("request_context", default={})
 
@@ -29,7 +31,7 @@ _EXTRA_FIELDS = ("status", "duration_ms", "method", "path", "request_id", "poll"
 
 
 class JsonFormatter(logging.Formatter):
-    """Format a record as one JSON line: time, level, logger, message, replica, request fields, exception."""
+    """Format a record as one JSON line: time, level, logger, message, replica, release, request fields, exception."""
 
     def format(self, record: logging.LogRecord) -> str:
         out = {
@@ -39,6 +41,8 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
             "replica": os.environ.get("REPLICA_NAME", "pollapp"),
+            # The release this process runs, as settings.RELEASE reads it (gunicorn's master has no settings).
+            "release": os.environ.get("APP_RELEASE") or CURRENT,
             "pid": record.process,
         }
         out.update(request_context.get())

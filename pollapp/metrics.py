@@ -44,8 +44,27 @@ class DataDiskCollector:
                                 value=size)
 
 
+class BuildInfoCollector:
+    """pollapp_build_info{version, revision} 1: the release this process runs (settings.RELEASE).
+
+    Yielded at scrape time, not kept in a multiprocess Gauge: it is the same in every worker, so
+    no mmap file per pid nor a multiprocess_mode to aggregate them, and a roll to another release
+    (a restart with another APP_RELEASE) can never leave the old version's series behind.
+    """
+
+    def collect(self) -> Iterator[Metric]:
+        from django.conf import settings
+
+        release = settings.RELEASE
+        info = GaugeMetricFamily("pollapp_build_info", "The release this replica runs (always 1).",
+                                 labels=["version", "revision"])
+        info.add_metric([release.version, release.revision], 1)
+        yield info
+
+
 _DISK_REGISTRY = CollectorRegistry(auto_describe=False)
 _DISK_REGISTRY.register(DataDiskCollector())
+_DISK_REGISTRY.register(BuildInfoCollector())
 
 
 def app_registry() -> CollectorRegistry:
@@ -60,6 +79,6 @@ def app_registry() -> CollectorRegistry:
 
 
 def export(request: HttpRequest) -> HttpResponse:
-    """/metrics: django-prometheus' exposition plus the data-disk gauges read now."""
+    """/metrics: django-prometheus' exposition plus the data-disk gauges and the build info read now."""
     body = generate_latest(app_registry()) + generate_latest(_DISK_REGISTRY)
     return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)

@@ -7,6 +7,8 @@ from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
+from pollapp import releases
+
 BASE_DIR = Path(__file__).resolve().parent
 
 
@@ -47,6 +49,11 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-development-key"
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h.strip()]
 REPLICA_NAME = os.environ.get("REPLICA_NAME", "pollapp")
+#: The release this process runs (APP_RELEASE, CURRENT when unset) with its knobs: pollapp/releases.py.
+try:
+    RELEASE = releases.from_environment(os.environ)
+except releases.UnknownRelease as e:
+    raise ImproperlyConfigured(str(e)) from None
 DATA_DIR = Path(os.environ.get("DATA_DIR", str(BASE_DIR.parent / ".pollapp-data")))
 #: The vote journal rotates at this size, so normal operation never fills the disk.
 JOURNAL_MAX_BYTES = int(os.environ.get("JOURNAL_MAX_BYTES", str(4 << 20)))

@@ -75,14 +75,16 @@ def cmd_status(args: argparse.Namespace) -> int:
     if not services:
         print("the stack is not running (start it with `chaosctl up`)")
         return 1
-    print(f"{'SERVICE':<20}{'STATE':<10}{'HEALTH':<10}{'ADDRESS':<17}{'PID':>7}{'UPTIME':>9}{'RESTARTS':>9}"
+    print(f"{'SERVICE':<20}{'STATE':<10}{'HEALTH':<10}{'ADDRESS':<17}{'RELEASE':<11}{'PID':>7}{'UPTIME':>9}"
+          f"{'RESTARTS':>9}"
           f"  {'CPU s':>7}{'MEMORY':>11}{'DISK':>20}")
     for s in services:
         disk = ("-" if s.disk_used_bytes is None
                 else f"{_human_bytes(s.disk_used_bytes)}/{_human_bytes(s.disk_size_bytes)}")
         cpu = "-" if s.cpu_seconds is None else f"{s.cpu_seconds:.1f}"
-        print(f"{s.name:<20}{s.state:<10}{'ok' if s.healthy else 'FAIL':<10}{s.address:<17}{s.pid or '-':>7}"
-              f"{_uptime(s.uptime_s):>9}{s.restarts:>9}  {cpu:>7}{_human_bytes(s.memory_bytes):>11}{disk:>20}")
+        print(f"{s.name:<20}{s.state:<10}{'ok' if s.healthy else 'FAIL':<10}{s.address:<17}{s.release:<11}"
+              f"{s.pid or '-':>7}{_uptime(s.uptime_s):>9}{s.restarts:>9}  {cpu:>7}"
+              f"{_human_bytes(s.memory_bytes):>11}{disk:>20}")
     print(f"\nopen ({config.workspace()[0]}): " + "  ".join(f"{name} {url}" for name, url in links.items()))
     unhealthy = [s.name for s in services if not s.healthy]
     return 1 if unhealthy else 0
@@ -111,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--purge", action="store_true", help="also remove the data (database, metrics, logs)")
     p.set_defaults(func=cmd_down)
 
-    p = sub.add_parser("status", help="every service's state, health, restarts and saturation")
+    p = sub.add_parser("status", help="every service's state, health, release, restarts and saturation")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_status)
 

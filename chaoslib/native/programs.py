@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import shlex
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from chaoslib import config
 from chaoslib.config import Settings
 from chaoslib.native import credentials, health, postgres
+from pollapp import releases
 
 Probe = Callable[[], "tuple[bool, str]"]
 
@@ -79,7 +80,8 @@ def venv_bin(name: str) -> str:
     return str(candidate) if candidate.exists() else name
 
 
-def replica_program(settings: Settings, index: int, secret_key: str) -> Program:
+def replica_program(settings: Settings, index: int, secret_key: str, release: str = releases.CURRENT) -> Program:
+    """One app replica running `release` (its environment names it: pollapp/releases.py)."""
     name = config.replica_name(index)
     host = config.replica_address(index)
     env = {
@@ -95,6 +97,7 @@ def replica_program(settings: Settings, index: int, secret_key: str) -> Program:
         # per replica (pollapp/gunicorn_conf.py has the figures).
         "WEB_CONCURRENCY": "1",
         "ALLOWED_HOSTS": f"{host},{config.TRAEFIK.host},localhost,127.0.0.1",
+        **releases.environment(release),
     }
     argv = [venv_bin("gunicorn"), "-c", "python:pollapp.gunicorn_conf", "pollapp.wsgi"]
     return Program(name=name, kind="replica", argv=argv, address=f"{host}:{config.APP_PORT}",
@@ -104,8 +107,8 @@ def replica_program(settings: Settings, index: int, secret_key: str) -> Program:
                    probe=lambda: health.http_ok(f"http://{host}:{config.APP_PORT}/healthz"))
 
 
-def programs(settings: Settings, *, secret_key: str) -> list[Program]:
-    """Every program of the native stack, in start order."""
+def programs(settings: Settings, *, secret_key: str, running: Mapping[str, str] | None = None) -> list[Program]:
+    """Every program of the native stack, in start order; each replica on its release in `running` (or CURRENT)."""
     run, data, conf = settings.run_dir, settings.data_dir, settings.config_dir
     pg = config.POSTGRES
     out = [
@@ -113,7 +116,9 @@ def programs(settings: Settings, *, secret_key: str) -> list[Program]:
                 argv=postgres.command(data / "postgres", run / "pg"), stopsignal="INT", stopwaitsecs=20,
                 probe=lambda: health.postgres_ok(pg.host, pg.port)),
     ]
-    out += [replica_program(settings, i, secret_key) for i in range(1, settings.replicas + 1)]
+    running = running or {}
+    out += [replica_program(settings, i, secret_key, running.get(config.replica_name(i), releases.CURRENT))
+            for i in range(1, settings.replicas + 1)]
     tm = config.TRAEFIK_METRICS
     out += [
         Program(name="traefik", kind="proxy", stage=3, user=config.TRAEFIK.user, address=config.TRAEFIK.address,

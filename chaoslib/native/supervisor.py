@@ -117,6 +117,27 @@ class Supervisor:
         except xmlrpc.client.Fault as e:
             raise ServiceError("supervisord", f"reload failed: {e.faultString}") from e
 
+    def update(self, name: str) -> bool:
+        """Apply a changed config to one program only (stop, remove, add it back stopped); True when it changed.
+
+        The other programs keep running with the config they started with, whatever else differs.
+        """
+        proxy = self._proxy()
+        try:
+            added, changed, _removed = proxy.supervisor.reloadConfig()[0]
+            if name not in changed and name not in added:
+                return False
+            if name in changed:
+                try:
+                    proxy.supervisor.stopProcessGroup(name)
+                except xmlrpc.client.Fault:
+                    pass
+                proxy.supervisor.removeProcessGroup(name)
+            proxy.supervisor.addProcessGroup(name)
+            return True
+        except xmlrpc.client.Fault as e:
+            raise ServiceError(name, f"config update failed: {e.faultString}") from e
+
     def info(self, name: str | None = None) -> Any:
         """Process info for one program, or all of them."""
         proxy = self._proxy()

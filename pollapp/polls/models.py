@@ -6,6 +6,8 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
+from .tally import live_votes
+
 QUESTION_MAX = 200
 CHOICE_MAX = 200
 MIN_CHOICES = 2
@@ -38,7 +40,7 @@ class Choice(models.Model):
         return self.choice_text
 
     def as_dict(self) -> dict:
-        return {"id": self.pk, "text": self.choice_text, "votes": self.votes}
+        return {"id": self.pk, "text": self.choice_text, "votes": live_votes(self.pk, self.votes)}
 
 
 class Vote(models.Model):

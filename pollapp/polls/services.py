@@ -11,6 +11,7 @@ from django.db.models import F
 from .. import journal
 from ..metrics import POLLS_CREATED, VOTES_CAST
 from .models import Choice, Question
+from .serializers import vote_record
 
 log = logging.getLogger("pollapp.polls")
 
@@ -27,7 +28,11 @@ def create_poll(question_text: str, choices: list[str]) -> Question:
 
 
 def cast_vote(question: Question, choice: Choice) -> uuid.UUID:
-    """Journal, then count the vote with F() (no lost updates) and keep its row; returns the vote id."""
+    """Journal, then count the vote with F() (no lost updates) and keep its row; returns the vote id.
+
+    The running release's vote serializer (if any) runs first: when it fails, nothing is stored.
+    """
+    vote_record(question, choice)
     vote_id = uuid.uuid4()
     journal.append("vote", vote_id=str(vote_id), poll=question.pk, choice=choice.pk)
     with transaction.atomic():

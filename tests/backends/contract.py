@@ -20,6 +20,7 @@ import binomial
 from chaoslib.backends.base import DATABASE, LOAD_BALANCER, Limits
 from chaoslib.errors import ChaosError, NotSupported, UsageError
 from integration.helpers import wait_until
+from pollapp import releases
 
 
 def require_feature(backend, flag: str) -> None:
@@ -214,6 +215,61 @@ class ResetContract:
         assert after == before
         assert backend.reset_faults() == []  # idempotent
         wait_until(lambda: probe.healthy(a) and probe.healthy(b), timeout=60)
+
+
+class ReleaseContract:
+    """Rolling a replica to another release (backends with Features.releases)."""
+
+    @pytest.fixture(autouse=True)
+    def _releases(self, backend):
+        require_feature(backend, "releases")
+
+    def test_every_replica_starts_on_the_current_release(self, backend):
+        """Before any roll, each replica runs releases.CURRENT and its history ends there; status says so."""
+        for target in backend.targets():
+            assert backend.release(target=target) == releases.CURRENT
+            assert backend.release_history(target=target)[-1][1] == releases.CURRENT
+        shown = {s.name: s.release for s in backend.status()}
+        assert all(shown[t] == releases.CURRENT for t in backend.targets())
+        assert all(v == "" for name, v in shown.items() if name not in backend.targets())
+
+    def test_a_roll_outlives_a_restart_and_the_sweep_rolls_back(self, backend, probe):
+        """set_release changes one replica's release (history, status, footprint); a restart keeps it;
+        a second roll to the same release changes nothing; reset_faults puts it back on CURRENT."""
+        a, b = backend.targets()[0], backend.targets()[-1]
+        before = backend.fault_footprint()
+        backend.set_release(target=b, release=releases.FAULTY_VOTES)
+        try:
+            assert backend.release(target=b) == releases.FAULTY_VOTES and backend.release(target=a) == releases.CURRENT
+            history = backend.release_history(target=b)
+            assert [v for _, v in history[-2:]] == [releases.CURRENT, releases.FAULTY_VOTES]
+            assert history[-2][0] <= history[-1][0]
+            assert backend.fault_footprint()["releases"][b] == releases.FAULTY_VOTES
+            assert {s.name: s.release for s in backend.status()}[b] == releases.FAULTY_VOTES
+            wait_until(lambda: probe.healthy(b), timeout=60)
+            backend.restart(target=b)
+            wait_until(lambda: probe.healthy(b), timeout=60)
+            assert backend.release(target=b) == releases.FAULTY_VOTES
+            backend.set_release(target=b, release=releases.FAULTY_VOTES)
+            assert backend.release_history(target=b) == history
+        finally:
+            done = backend.reset_faults()
+        assert f"rolled {b} back to release {releases.CURRENT}" in done
+        assert backend.release(target=b) == releases.CURRENT
+        assert backend.fault_footprint() == before
+        wait_until(lambda: probe.healthy(b), timeout=60)
+
+    def test_unknown_release_or_target_is_a_usage_error(self, backend):
+        """A roll to a release the table does not name, or of an unknown replica, changes nothing."""
+        before = backend.fault_footprint()
+        calls = [lambda: backend.set_release(target=backend.targets()[0], release="0.0.1"),
+                 lambda: backend.set_release(target="nope", release=releases.PREVIOUS),
+                 lambda: backend.release_history(target="nope")]
+        for call, known in zip(calls, [releases.PREVIOUS, "app1", "app1"], strict=True):
+            with pytest.raises(UsageError) as e:
+                call()
+            assert known in e.value.one_line() and "\n" not in e.value.one_line()
+        assert backend.fault_footprint() == before
 
 
 def assert_not_chaos_error(e: BaseException) -> None:

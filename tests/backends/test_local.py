@@ -12,6 +12,7 @@ from .contract import (
     NetworkContract,
     NetworkRealEffects,
     ProcessContract,
+    ReleaseContract,
     ResetContract,
 )
 
@@ -54,4 +55,8 @@ class TestLocalLimitsRealEffects(LimitsRealEffects):
 
 
 class TestLocalReset(ResetContract):
+    pass
+
+
+class TestLocalReleases(ReleaseContract):
     pass

@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from backends import contract
-from backends.contract import DiskContract, LimitsContract, NetworkContract, ProcessContract, ResetContract
+from backends.contract import (
+    DiskContract,
+    LimitsContract,
+    NetworkContract,
+    ProcessContract,
+    ReleaseContract,
+    ResetContract,
+)
 from chaoslib.backends.base import DATABASE, LOAD_BALANCER, Limits
 from chaoslib.backends.memory import MemoryBackend
 from chaoslib.backends.memory.lifecycle import BOOT_BYTES, WORKING_SET_BYTES
@@ -17,6 +24,12 @@ from chaoslib.engine.registry import FaultRecord, Registry
 from chaoslib.errors import FaultError, NotSupported, UsageError
 
 TESTS = Path(__file__).resolve().parents[1]
+#: Contract classes a real backend's suite does not mix in, because its Features lack their flag.
+UNMIXED = {"docker/test_docker.py": {
+    "ReleaseContract": "DockerBackend has Features.releases False: a roll there recreates the replica's compose "
+                       "container with another environment, and drops the limits a fault set by docker update; "
+                       "not done yet (issue #23)",
+}}
 MiB = 2**20
 
 
@@ -59,6 +72,10 @@ class TestMemoryLimits(LimitsContract):
     pass
 
 
+class TestMemoryReleases(ReleaseContract):
+    pass
+
+
 class TestMemoryReset(ResetContract):
     pass
 
@@ -79,9 +96,13 @@ class TestContractCoverage:
 
     @pytest.mark.parametrize("module", ["backends/test_local.py", "docker/test_docker.py"])
     def test_real_backends_mix_every_class(self, module):
-        """The local and docker suites run every contract class, real effects included."""
+        """The local and docker suites run every contract class, real effects included, but for the
+        feature-gated classes their backend lacks the feature of (each named, with why, in UNMIXED)."""
         names = {n for n in vars(contract) if n.endswith(("Contract", "RealEffects"))}
-        assert names <= _mixed_in(TESTS / module)
+        unmixed = set(UNMIXED.get(module, {}))
+        mixed = _mixed_in(TESTS / module)
+        assert names - unmixed <= mixed
+        assert not unmixed & mixed, "a class mixed in now: remove it from UNMIXED"
 
     def test_real_effects_fail_on_a_backend_without_the_flag(self, backend):
         """A RealEffects class mixed into the memory backend fails loudly instead of skipping."""

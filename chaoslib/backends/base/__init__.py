@@ -1,7 +1,7 @@
 """The backend contract: the small, honest primitives every backend implements.
 
 Written the way Django writes database backends: this package holds the contract, one
-module per area (lifecycle, network, disks, limits, logs, safety), the concrete backends
+module per area (lifecycle, network, disks, limits, logs, safety, releases), the concrete backends
 (local/, docker/) sit beside it with the same module names, and the rest of chaoslib
 (faults, fixes, the game, the notebooks) is written only against `Backend`. A primitive a
 backend must provide raises NotImplementedError naming itself; `features` (a Features of
@@ -17,6 +17,7 @@ from chaoslib.backends.base.limits import LimitPrimitives
 from chaoslib.backends.base.logs import LogPrimitives
 from chaoslib.backends.base.network import NetworkPrimitives
 from chaoslib.backends.base.probes import Probe, ProbePrimitives
+from chaoslib.backends.base.releases import HistoryEntry, ReleasePrimitives, check_release
 from chaoslib.backends.base.safety import SafetyPrimitives
 from chaoslib.backends.base.types import (
     DATABASE,
@@ -43,4 +44,4 @@ __all__ = ["DATABASE", "LOAD_BALANCER", "Backend", "Contract", "DiskPrimitives",
            "LifecyclePrimitives", "LimitPrimitives", "Limits", "LogPrimitives", "NetworkPrimitives", "NetworkRule",
            "OomKill",
            "Probe", "ProbePrimitives", "Progress", "SafetyPrimitives", "ServiceStatus", "check_fraction", "names",
-           "no_progress"]
+           "no_progress", "HistoryEntry", "ReleasePrimitives", "check_release"]

@@ -7,9 +7,10 @@ from chaoslib.backends.base.limits import LimitPrimitives
 from chaoslib.backends.base.logs import LogPrimitives
 from chaoslib.backends.base.network import NetworkPrimitives
 from chaoslib.backends.base.probes import ProbePrimitives
+from chaoslib.backends.base.releases import ReleasePrimitives
 from chaoslib.backends.base.safety import SafetyPrimitives
 
 
 class Backend(LifecyclePrimitives, NetworkPrimitives, DiskPrimitives, LimitPrimitives, LogPrimitives,
-              SafetyPrimitives, ProbePrimitives):
+              SafetyPrimitives, ProbePrimitives, ReleasePrimitives):
     """The contract. Subclasses override every primitive; the base raises NotImplementedError."""

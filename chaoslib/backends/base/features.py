@@ -28,6 +28,8 @@ class Features:
     log_lines: bool = False
     #: The load generator's pace can be raised for a while (set_load_factor): the red herrings' traffic burst.
     load_burst: bool = False
+    #: A replica can be rolled to another release of the app (set_release), which outlives its restarts.
+    releases: bool = False
 
     def lacks(self, needs: Iterable[str]) -> list[str]:
         """The flags among `needs` this backend does not have (an unknown flag counts as lacking)."""

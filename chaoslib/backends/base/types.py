@@ -27,6 +27,8 @@ class ServiceStatus:
     restarts: int = 0
     healthy: bool = False
     detail: str = ""
+    #: The app's release a replica runs (pollapp/releases.py); empty for the other services.
+    release: str = ""
     #: The engine says the last exit was the OOM killer's (docker's State.OOMKilled); False when it cannot tell.
     oom_killed: bool = False
     # Saturation figures, for replicas.

@@ -11,6 +11,7 @@ from chaoslib.backends.docker.engine import compose_command, docker_sdk, parse_t
 from chaoslib.backends.docker.helpers import DockerHelpers
 from chaoslib.backends.docker.limits import DockerLimits
 from chaoslib.errors import ChaosError, NotSupported, ServiceError, UsageError
+from pollapp import releases
 
 
 class DockerLifecycle(DockerHelpers, DockerLimits):
@@ -98,6 +99,9 @@ class DockerLifecycle(DockerHelpers, DockerLimits):
                            oom_killed=bool(state.get("OOMKilled")))
         if st.kind == "replica":
             self._add_saturation(st, c)
+            # The release the container's environment names (the app runs CURRENT without one); no roll here yet.
+            env = dict(e.split("=", 1) for e in c.attrs.get("Config", {}).get("Env") or [] if "=" in e)
+            st.release = env.get("APP_RELEASE") or releases.CURRENT
         return st
 
     def _add_saturation(self, st: ServiceStatus, c) -> None:

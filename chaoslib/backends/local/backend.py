@@ -39,7 +39,7 @@ class LocalBackend(LocalLifecycle, LocalStatus, LocalLimits, LocalLogs, LocalSaf
         return Features(has_netem=detect_netem(), real_network=bool(shutil.which("nft")),
                         real_limits=Path("/sys/fs/cgroup/memory").exists(), disk_survives_restart=True,
                         needs_root=True, has_monitoring=True, log_lines=True,
-                        load_burst=True)
+                        load_burst=True, releases=True)
 
     def endpoints(self) -> dict[str, str]:
         """Every service the stack publishes, each on its own loopback address: Traefik, each replica,

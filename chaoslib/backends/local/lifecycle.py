@@ -10,7 +10,7 @@ from pathlib import Path
 from chaoslib import config
 from chaoslib.backends.base import Progress, no_progress
 from chaoslib.backends.local.network import LocalNetwork
-from chaoslib.backends.local.setup import LocalSetup
+from chaoslib.backends.local.releases import LocalReleases
 from chaoslib.engine.registry import Registry
 from chaoslib.errors import PrerequisiteError, ServiceError, UsageError
 from chaoslib.kernel import disks, nft
@@ -22,7 +22,7 @@ from chaoslib.native.users import uid_of
 from chaoslib.services.lab import stop_lab
 
 
-class LocalLifecycle(LocalSetup, LocalNetwork):
+class LocalLifecycle(LocalReleases, LocalNetwork):
     """up, down, and the processes of the services (restart, stop, start, pid, kill)."""
 
     def is_up(self) -> bool:
@@ -152,10 +152,11 @@ class LocalLifecycle(LocalSetup, LocalNetwork):
             owner.release(s)
 
         Registry(s.faults_file).close_all(reason="stack down")
-        # Restart counts belong to one run of the stack: the next `up` starts from zero.
+        # Restart counts belong to one run of the stack: the next `up` starts from zero, and so do
+        # the replicas' releases (the next `up` deploys releases.CURRENT everywhere).
         # So does Alertmanager's notification log: an alert left firing at `down` must page
         # again after the next `up`, not be taken for one already notified (repeat_interval 4h).
-        for f in (s.stack_file, s.supervisor_socket, s.run_dir / "restarts.json",
+        for f in (s.stack_file, s.supervisor_socket, s.run_dir / "restarts.json", self._release_file(),
                   s.data_dir / "alertmanager" / "nflog"):
             f.unlink(missing_ok=True)
         if purge and s.state_dir.exists():

@@ -11,10 +11,11 @@ from chaoslib.errors import ChaosError, ServiceError, SweepError
 from chaoslib.kernel import disks, netem, nft
 from chaoslib.kernel.netem import NetemShaper
 from chaoslib.native import owner
+from pollapp import releases
 
 
 class LocalSafety(LocalDisks):
-    """reset_faults and fault_footprint over the firewall, shaper, cgroups and disks."""
+    """reset_faults and fault_footprint over the firewall, shaper, cgroups, disks and releases."""
 
     def reset_faults(self) -> list[str]:
         """Sweep every trace a fault can leave, each step on its own; SweepError lists what failed."""
@@ -59,6 +60,11 @@ class LocalSafety(LocalDisks):
                         self.remove_file(target=name, path=path)
                         done.append(f"removed {name}:{path}")
 
+            def release(name: str = name) -> None:
+                if supervised and self.release(target=name) != releases.CURRENT:
+                    self.set_release(target=name, release=releases.CURRENT)
+                    done.append(f"rolled {name} back to release {releases.CURRENT}")
+
             def running(name: str = name) -> None:
                 if supervised:
                     self.ensure_running(target=name)
@@ -69,6 +75,7 @@ class LocalSafety(LocalDisks):
 
             step(f"{name}'s limits", limits)
             step(f"{name}'s junk", junk)
+            step(f"{name}'s release", release)
             step(f"{name} running", running)
         if failures:
             raise SweepError(done, failures)
@@ -91,4 +98,5 @@ class LocalSafety(LocalDisks):
             "cgroups": self.cgroups.groups(),
             "junk": {n: self._tagged_junk(n) for n in disk},
             "load_factor": self.load_factor(),
+            "releases": {n: self.release(target=n) for n in self.targets()},
         }

@@ -116,20 +116,27 @@ class LocalSetup(LocalState):
                   prometheus=config.PROMETHEUS.address, pager=config.PAGER.address)
         render_to("stack/alertmanager/alertmanager.yml.j2", conf / "alertmanager.yml", mode=0o600,
                   **alertmanager_context(config.PAGER.url))
-        render_to("stack/native/supervisord.conf.j2", conf / "supervisord.conf", mode=0o600,
-                  run_dir=str(s.run_dir),
-                  log_dir=str(s.log_dir), python=sys.executable, repo=str(config.REPO_ROOT),
-                  programs=[p.supervisor_section(s) for p in progs])
+        self._render_supervisor(progs)
         # Each rendered config is 0600 and owned by the one service that reads it: the
         # supervisor's holds Django's SECRET_KEY and the database passwords, Alertmanager's
         # the Slack and Discord webhook URLs.
 
         readers = {"traefik.yml": config.TRAEFIK.user, "traefik-dynamic.yml": config.TRAEFIK.user,
-                   "prometheus.yml": "chaossvc", "alertmanager.yml": "chaossvc", "supervisord.conf": "root"}
+                   "prometheus.yml": "chaossvc", "alertmanager.yml": "chaossvc"}
         for name, user in readers.items():
             uid = uid_of(user)
             os.chown(conf / name, uid, pwd.getpwuid(uid).pw_gid)
             os.chmod(conf / name, 0o600)
+
+    def _render_supervisor(self, progs: list[Program]) -> None:
+        """supervisord's config (0600, root's: it holds the secrets); a roll re-renders it with a replica's release."""
+        s = self.settings
+        path = s.config_dir / "supervisord.conf"
+        render_to("stack/native/supervisord.conf.j2", path, mode=0o600, run_dir=str(s.run_dir),
+                  log_dir=str(s.log_dir), python=sys.executable, repo=str(config.REPO_ROOT),
+                  programs=[p.supervisor_section(s) for p in progs])
+        os.chown(path, 0, 0)
+        os.chmod(path, 0o600)
 
     def _start_migrate(self, progs: list[Program]) -> subprocess.Popen:
         """Start `django migrate` in the background (the replicas boot meanwhile)."""

@@ -5,10 +5,12 @@ import json
 import os
 import secrets
 import time
+from pathlib import Path
 
 from chaoslib.backends.base import Backend
 from chaoslib.errors import UsageError
 from chaoslib.kernel.cgroups import Cgroups
+from chaoslib.native import release_log
 from chaoslib.native.programs import Program, programs
 from chaoslib.native.supervisor import Supervisor
 
@@ -30,8 +32,14 @@ class LocalState(Backend):
         except (FileNotFoundError, PermissionError, ValueError):
             return None
 
-    def _programs(self) -> list[Program]:
-        return programs(self.settings, secret_key=self._secret_key())
+    def _programs(self, running: dict[str, str] | None = None) -> list[Program]:
+        """The stack's programs, each replica on its recorded release (or on `running`'s, to render a roll)."""
+        if running is None:
+            running = release_log.running(release_log.load(self._release_file()), self.settings.replica_names())
+        return programs(self.settings, secret_key=self._secret_key(), running=running)
+
+    def _release_file(self) -> Path:
+        return self.settings.run_dir / "releases.json"
 
     def _secret_key(self) -> str:
         path = self.settings.state_dir / "secret_key"

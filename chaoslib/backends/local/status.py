@@ -31,7 +31,7 @@ class LocalStatus(LocalState):
             st = ServiceStatus(name=p.name, kind=p.kind, state=info["statename"], address=p.address,
                                pid=info["pid"] or None, uptime_s=(info["now"] - info["start"]) if running else None,
                                restarts=int(counts.get(p.name, {}).get("restarts", 0)), healthy=healthy,
-                               detail=detail)
+                               detail=detail, release=p.env.get("APP_RELEASE", "") if p.kind == "replica" else "")
             if p.kind == "replica":
                 self._add_saturation(st)
             return st

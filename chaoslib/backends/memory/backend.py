@@ -7,16 +7,18 @@ from chaoslib.backends.memory.lifecycle import MemoryLifecycle, Service
 from chaoslib.backends.memory.limits import MemoryLimits
 from chaoslib.backends.memory.logs import MemoryLogs
 from chaoslib.backends.memory.network import MemoryNetwork
+from chaoslib.backends.memory.releases import MemoryReleases
 from chaoslib.config import Settings
+from pollapp import releases
 
 
-class MemoryBackend(MemoryNetwork, MemoryDisks, MemoryLimits, MemoryLogs, MemoryLifecycle, Backend):
+class MemoryBackend(MemoryNetwork, MemoryDisks, MemoryLimits, MemoryLogs, MemoryReleases, MemoryLifecycle, Backend):
     """A stack that lives in one Python object: state changes as the contract says, nothing real moves."""
 
     name = "memory"
     features = Features(has_netem=False, real_network=False, real_limits=False, disk_survives_restart=True,
                         needs_root=False, has_monitoring=False, log_lines=True,
-                        load_burst=True)
+                        load_burst=True, releases=True)
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
@@ -35,6 +37,9 @@ class MemoryBackend(MemoryNetwork, MemoryDisks, MemoryLimits, MemoryLogs, Memory
             for path in self._tagged_junk(name):
                 self.remove_file(target=name, path=path)
                 done.append(f"removed {name}:{path}")
+            if self.release(target=name) != releases.CURRENT:
+                self.set_release(target=name, release=releases.CURRENT)
+                done.append(f"rolled {name} back to release {releases.CURRENT}")
             if self.services[name].state != "RUNNING":
                 self.ensure_running(target=name)
                 done.append(f"started {name}")
@@ -51,4 +56,5 @@ class MemoryBackend(MemoryNetwork, MemoryDisks, MemoryLimits, MemoryLogs, Memory
             "junk": {n: self._tagged_junk(n) for n in self.targets()},
             "not_running": sorted(n for n, s in self.services.items() if s.state != "RUNNING"),
             "load_factor": self.load_factor(),
+            "releases": {n: self.release(target=n) for n in self.targets()},
         }

@@ -18,6 +18,7 @@ from chaoslib.backends.base import (
 )
 from chaoslib.engine.registry import Registry
 from chaoslib.errors import UsageError
+from pollapp import releases
 
 #: A replica's working set once booted: a memory limit below it OOM-kills the app at boot.
 WORKING_SET_BYTES = 48 * 2**20
@@ -55,6 +56,9 @@ class Service:
     disk_size: int = 0
     files: dict[str, MemFile] = field(default_factory=dict)
     log: list[str] = field(default_factory=list)
+    #: A replica's release, and its history: (when it started running it, version), oldest first.
+    release: str = ""
+    releases: list[tuple[float, str]] = field(default_factory=list)
 
 
 class MemoryLifecycle(Backend):
@@ -82,7 +86,9 @@ class MemoryLifecycle(Backend):
                 self.services[name] = Service(name, kind)
             for i in range(1, count + 1):
                 self.services[f"app{i}"] = Service(f"app{i}", "replica", limits=self.default_limits(),
-                                                   disk_size=self.settings.disk_mb * 2**20)
+                                                   disk_size=self.settings.disk_mb * 2**20,
+                                                   release=releases.CURRENT,
+                                                   releases=[(time.time(), releases.CURRENT)])
         for s in self.services.values():
             if s.state != "RUNNING":
                 self._start(s)
@@ -110,7 +116,8 @@ class MemoryLifecycle(Backend):
         problem = self._health_problem(s) if running else (s.detail or s.state.lower())
         st = ServiceStatus(name=s.name, kind=s.kind, state=s.state, address=f"memory://{s.name}", pid=s.pid,
                            uptime_s=time.time() - s.started_at if running and s.started_at else None,
-                           restarts=s.restarts, healthy=running and not problem, detail=problem or "running")
+                           restarts=s.restarts, healthy=running and not problem, detail=problem or "running",
+                           release=s.release)
         if s.kind == "replica":
             used = sum(f.size_bytes for f in s.files.values())
             st.memory_bytes = WORKING_SET_BYTES if running else 0
