@@ -100,17 +100,9 @@ class Supervisor:
         try:
             added, changed, removed = proxy.supervisor.reloadConfig()[0]
             for name in removed:
-                try:
-                    proxy.supervisor.stopProcessGroup(name)
-                except xmlrpc.client.Fault:
-                    pass
-                proxy.supervisor.removeProcessGroup(name)
+                _drop(proxy, name)
             for name in changed:
-                try:
-                    proxy.supervisor.stopProcessGroup(name)
-                except xmlrpc.client.Fault:
-                    pass
-                proxy.supervisor.removeProcessGroup(name)
+                _drop(proxy, name)
                 proxy.supervisor.addProcessGroup(name)
             for name in added:
                 proxy.supervisor.addProcessGroup(name)
@@ -128,11 +120,7 @@ class Supervisor:
             if name not in changed and name not in added:
                 return False
             if name in changed:
-                try:
-                    proxy.supervisor.stopProcessGroup(name)
-                except xmlrpc.client.Fault:
-                    pass
-                proxy.supervisor.removeProcessGroup(name)
+                _drop(proxy, name)
             proxy.supervisor.addProcessGroup(name)
             return True
         except xmlrpc.client.Fault as e:
@@ -199,3 +187,12 @@ class Supervisor:
                 time.sleep(0.1)
             if alive(pid) and is_ours(pid, "supervisord", str(self.config)):
                 os.kill(pid, signal.SIGKILL)
+
+
+def _drop(proxy: Any, name: str) -> None:
+    """Stop a program group (already stopped is fine) and remove it from supervisord."""
+    try:
+        proxy.supervisor.stopProcessGroup(name)
+    except xmlrpc.client.Fault:
+        pass
+    proxy.supervisor.removeProcessGroup(name)
