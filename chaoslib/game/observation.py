@@ -38,15 +38,24 @@ class Observation:
         self._view_from = view_from
         self._logs = Logs(backend=stack.backend)
 
-    def _cut(self, kw: dict[str, Any], *, minutes: float | None, step: float = 5) -> dict[str, Any]:
-        """A range's keywords with its start moved to the game's view_from when it began earlier."""
+    def _window(self, start: Any, end: Any, minutes: float | None) -> tuple[float, float] | None:
+        """The (start, end) asked, its start moved up to the game's view_from; None when nothing is cut.
+
+        No `start`: `minutes` before the end (None: from the cut itself); no `end`: now.
+        """
         cut = self._view_from()
         if cut is None:
-            return {**kw, "minutes": minutes} if minutes is not None else kw
-        end = timestamp(kw.get("end"), time.time())
-        asked = kw.get("start")
-        start = timestamp(asked, end - (minutes if minutes is not None else 15) * 60)
-        return {**kw, "start": min(max(start, cut), end - step), "end": end}
+            return None
+        end_ts = timestamp(end, time.time())
+        return max(timestamp(start, end_ts - minutes * 60 if minutes is not None else cut), cut), end_ts
+
+    def _cut(self, kw: dict[str, Any], *, minutes: float, step: float = 5) -> dict[str, Any]:
+        """A range query's keywords, cut at the game's view_from (at least one step kept)."""
+        window = self._window(kw.get("start"), kw.get("end"), minutes)
+        if window is None:
+            return {**kw, "minutes": minutes}
+        start, end = window
+        return {**kw, "start": min(start, end - step), "end": end}
 
     @property
     def metrics(self) -> Metrics:
@@ -113,13 +122,8 @@ class Observation:
 
     def _cut_logs(self, filters: dict[str, Any]) -> dict[str, Any]:
         """A log search's filters with its start moved to the game's view_from when it began earlier."""
-        cut = self._view_from()
-        if cut is None:
-            return filters
-        minutes = filters.get("minutes", 15)
-        end = timestamp(filters.get("until"), time.time())
-        start = timestamp(filters.get("since"), end - minutes * 60 if minutes is not None else cut)
-        return {**filters, "since": max(start, cut), "minutes": None}
+        window = self._window(filters.get("since"), filters.get("until"), filters.get("minutes", 15))
+        return filters if window is None else {**filters, "since": window[0], "minutes": None}
 
     # -- alerts ---------------------------------------------------------------------------------
     def pages(self, *, this_game: bool = True) -> pd.DataFrame:
