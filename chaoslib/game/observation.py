@@ -50,12 +50,12 @@ class Observation:
         return max(timestamp(start, end_ts - minutes * 60 if minutes is not None else cut), cut), end_ts
 
     def _cut(self, kw: dict[str, Any], *, minutes: float, step: float = 5) -> dict[str, Any]:
-        """A range query's keywords, cut at the game's view_from (at least one step kept)."""
+        """A range query's keywords, cut at the game's view_from (at least one step kept; no window reads before it)."""
         window = self._window(kw.get("start"), kw.get("end"), minutes)
         if window is None:
             return {**kw, "minutes": minutes}
         start, end = window
-        return {**kw, "start": min(start, end - step), "end": end}
+        return {**kw, "start": min(start, end - step), "end": end, "cut": self._view_from()}
 
     @property
     def metrics(self) -> Metrics:
@@ -168,9 +168,13 @@ class Observation:
 
         A cell ending with it shows the plot once, whatever the notebook's plotting backend.
         """
+        cut, started = self._view_from(), self._started_at()
+        # The cut is the game's start after a game just ended, else where the previous game's echo ended.
+        what = "this game began" if cut is None or started is None or cut >= started else \
+            "the previous game's echo ended"
         return Plot(dashboards.plot(name, minutes=minutes, end=end, metrics=self.metrics,
                                     marks=self.marks() if marks else None, slo=steady.SLO, standalone=True,
-                                    since=self._view_from()))
+                                    since=cut, since_what=what))
 
     def links(self, *, dashboard: str = "golden-signals", search: bool = True,
               now: float | None = None) -> list[Link]:

@@ -101,9 +101,10 @@ def grid(*, minutes: float = 15, end: float | datetime | None = None, step: floa
     return start_ts, end_ts
 
 
-def _series(metrics: Metrics, target: Target, expr: str, start: float, end: float, step: float) -> pd.DataFrame:
+def _series(metrics: Metrics, target: Target, expr: str, start: float, end: float, step: float,
+            cut: float | None = None) -> pd.DataFrame:
     """One query's samples in long form (time, series, value), each series named by the target's legend."""
-    df = metrics.query_range(expr, start=start, end=end, step=step)
+    df = metrics.query_range(expr, start=start, end=end, step=step, cut=cut)
     if df.empty:
         return df
     label_cols = [c for c in df.columns if c not in ("time", "value")]
@@ -118,17 +119,18 @@ def panel_data(panel: Panel, *, metrics: Metrics, minutes: float = 15,
 
     `df.attrs["synthetic"]` lists the columns made up only by an `or ... * 0` fallback
     (see observe.fallback): the query without its fallback has no line for them. They are
-    the panel's zeros, not its data. `since` cuts the start (see grid).
+    the panel's zeros, not its data. `since` cuts the start (see grid), and no window of the
+    panel's queries reads a sample before it (a count over 5 min counts since the cut).
     """
     start_ts, end_ts = grid(minutes=minutes, end=end, step=step, since=since)
     frames, synthetic = [], []
     for t in panel.targets:
-        df = _series(metrics, t, t.expr, start_ts, end_ts, step)
+        df = _series(metrics, t, t.expr, start_ts, end_ts, step, cut=since)
         if df.empty:
             continue
         frames.append(df)
         if fallback.has_fallback(t.expr):
-            real = _series(metrics, t, fallback.real(t.expr), start_ts, end_ts, step)
+            real = _series(metrics, t, fallback.real(t.expr), start_ts, end_ts, step, cut=since)
             lined = {s for s, g in real.groupby("series")
                      if _consecutive(g.sort_values("time")["value"].to_numpy(dtype=float))} if not real.empty else set()
             synthetic += sorted(set(df["series"]) - lined)
@@ -161,14 +163,16 @@ SYNTHETIC_GID = "chaos-fallback-zeros"
 def plot(name: str | Path, *, minutes: float = 15, end: float | datetime | None = None, fault_at: float | None = None,
          page_at: float | None = None, marks: dict[str, float | None] | None = None,
          metrics: Metrics, columns: int = 2, step: float = 5, standalone: bool = False,
-         slo: Mapping[str, float] | None = None, since: float | None = None) -> Figure:
+         slo: Mapping[str, float] | None = None, since: float | None = None,
+         since_what: str = "this game began") -> Figure:
     """Draw every panel of a dashboard on one time grid; vertical lines mark the incident. Returns the figure.
 
     `marks` maps a label (fault, page, fix, validated, or any other) to a Unix time;
     `fault_at` and `page_at` are shorthands for the first two; `slo` (game/steady.py's SLO) draws the
     objectives on the panels of their quantity. `standalone=True` draws on a
     figure of its own, outside pyplot, so saving it (the postmortem) never touches the
-    player's plotting backend. `since` cuts every panel's start (a game's plots begin at its start).
+    player's plotting backend. `since` cuts every panel's start (a game's plots begin at its start);
+    `since_what` says in the title what happened then.
     """
     ps = panels(name)
     rows = max(1, math.ceil(len(ps) / columns))
@@ -190,9 +194,9 @@ def plot(name: str | Path, *, minutes: float = 15, end: float | datetime | None 
     title = load(name).get("title", name)
     shown = (end_ts - start_ts) / 60
     fig.suptitle(f"{title} (last {minutes:g} min)" if shown >= minutes else
-                 f"{title} (since this game began: {shown:.1f} of {minutes:g} min)")
+                 f"{title} (since {since_what}: {shown:.1f} of {minutes:g} min)")
     for ax, panel in zip(axes.flat, ps, strict=False):  # the grid may have spare axes
-        df = panel_data(panel, metrics=metrics, minutes=minutes, end=end_ts, step=step, since=start_ts)
+        df = panel_data(panel, metrics=metrics, minutes=minutes, end=end_ts, step=step, since=since)
         factor = human.scale(panel.unit)[0]
         synthetic = df.attrs.get("synthetic", [])
         if df.empty or set(df.columns) <= set(synthetic):

@@ -3,7 +3,9 @@
 Every service's output is captured to files (one per service, rotated). DuckDB reads them
 as lines, parses the JSON ones with its JSON functions and keeps the others as plain
 text: a line that is not JSON is never dropped. Lines without a time of their own (a
-traceback's continuation, a plain-text log) take the time of the line before them.
+traceback's continuation, a plain-text log) take the time of the line before them; those
+before any stamped line (a summary printed without times) have none and match a window only
+if they may have been written in it (the file's first stamp, or its last write, is not earlier).
 
 A search of a recent window (the usual "last 15 minutes") is fast: each file is read only
 from a line stamped shortly before the window (found by probing a few lines, see
@@ -32,8 +34,8 @@ LEVELS = ("debug", "info", "warning", "error", "critical")
 COLUMNS = ["time", "service", "replica", "level", "logger", "message", "request_id", "method", "path", "status",
            "duration_ms", "exc", "is_json", "line", "file"]
 
-# A timestamp at the start of a plain line (PostgreSQL, supervisord) or a logfmt ts= field.
-_PLAIN_TIME = r"^(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d+)?)"
+# A timestamp at the start of a plain line (PostgreSQL, supervisord; Locust's in brackets) or a logfmt ts= field.
+_PLAIN_TIME = r"^\[?(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d+)?)"
 _LOGFMT_TIME = r"ts=(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?)"
 _LOGFMT_LEVEL = r"level=(\w+)"
 
@@ -50,7 +52,7 @@ _TIME_VALUES = f"CASE WHEN json_valid(line) THEN json_extract_string(line, {list
 _OWN_TIME = f"""COALESCE(
       TRY_CAST(tv[1] AS TIMESTAMPTZ),
       TRY_CAST(tv[2] AS TIMESTAMPTZ),
-      CASE WHEN substr(line, 1, 1) BETWEEN '0' AND '9' THEN
+      CASE WHEN substr(line, 1, 1) BETWEEN '0' AND '9' OR substr(line, 1, 1) = '[' THEN
         TRY_CAST(NULLIF(regexp_extract(line, '{_PLAIN_TIME}', 1), '') AS TIMESTAMPTZ) END,
       CASE WHEN contains(line, 'ts=') THEN
         TRY_CAST(NULLIF(regexp_extract(line, '{_LOGFMT_TIME}', 1), '') AS TIMESTAMPTZ) END)"""
@@ -60,15 +62,18 @@ _OWN_TIME = f"""COALESCE(
 _SQL = f"""
 WITH lines AS ({{lines}}
 ), stamped AS (
-  SELECT file, service, n, line, json_valid(line) AS is_json, {_TIME_VALUES} AS tv
+  SELECT file, service, mtime, n, line, json_valid(line) AS is_json, {_TIME_VALUES} AS tv
   FROM lines
 ), owned AS (
-  SELECT file, service, n, line, is_json, {_OWN_TIME} AS own_time FROM stamped
+  SELECT file, service, mtime, n, line, is_json, {_OWN_TIME} AS own_time FROM stamped
 ), inherited AS (  -- a line without a time takes the time of the line before: sort only what that needs
   SELECT file, n, COALESCE(own_time, last_value(own_time IGNORE NULLS) OVER (PARTITION BY file ORDER BY n
-             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) AS time FROM owned
-), timed AS (
-  SELECT o.file, o.service, o.n, o.line, o.is_json, i.time
+             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) AS time,
+         first_value(own_time IGNORE NULLS) OVER (PARTITION BY file ORDER BY n
+             ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS first_stamp FROM owned
+), timed AS (  -- a line before any stamp was written at or before the file's first stamp (else its last write)
+  SELECT o.file, o.service, o.n, o.line, o.is_json, i.time,
+         CASE WHEN i.time IS NULL THEN COALESCE(i.first_stamp, to_timestamp(o.mtime)) END AS bound
   FROM owned o JOIN inherited i ON o.file = i.file AND o.n = i.n
 ), kept AS (
   SELECT *, CASE WHEN is_json THEN json_extract_string(line, {list(_KEYS)!r}) END AS v
@@ -104,7 +109,8 @@ PROBES = 64
 #: A file's service: its name without .log and a rotation number (app1.log.1 -> app1).
 _SERVICE = re.compile(r"([^/]+?)\.log(\.\d+)?$")
 #: One file's lines after its first `skip` (DuckDB's CSV reader, one column, one row per line).
-_READ = ("SELECT $f{i} AS file, $s{i} AS service, n, line FROM (SELECT row_number() OVER () AS n, line"
+_READ = ("SELECT $f{i} AS file, $s{i} AS service, $m{i}::DOUBLE AS mtime, n, line"
+         " FROM (SELECT row_number() OVER () AS n, line"
          " FROM read_csv($f{i}, columns={{'line': 'VARCHAR'}}, delim='\\x01', quote='', escape='', header=false,"
          " auto_detect=false, strict_mode=false, null_padding=true))"
          " WHERE n > {skip} AND line IS NOT NULL AND line <> ''")
@@ -123,7 +129,7 @@ def window_offset(path: str, start: float, con: duckdb.DuckDBPyConnection) -> in
     """Where to start reading `path` so that every line stamped at or after `start` is read.
 
     A line's time may be inherited from the line before, and a line before any stamped line
-    has none (and matches every window): so 0 (read it all) unless the file's first line has
+    has none (and may match the window): so 0 (read it all) unless the file's first line has
     its own time. Else the offset of the last probed line stamped before start - MARGIN_S,
     probing PROBES evenly spaced lines, with the same SQL the search uses.
     """
@@ -219,7 +225,8 @@ class Logs:
         start = _epoch(since) if since is not None else (
             (end or time.time()) - minutes * 60 if minutes is not None else None)
         if start is not None:
-            early.append("(time IS NULL OR time >= to_timestamp($start))")
+            # a line with no time of its own or before it matches when it may have been written since start
+            early.append("(time >= to_timestamp($start) OR (time IS NULL AND bound >= to_timestamp($start)))")
             params["start"] = start
         if end is not None:
             early.append("(time IS NULL OR time <= to_timestamp($end))")
@@ -249,6 +256,7 @@ class Logs:
                     skip = rows_before(path, window_offset(path, start, con)) if self.fast and start is not None else 0
                     name = _SERVICE.search(path)
                     params[f"f{i}"], params[f"s{i}"] = path, name.group(1) if name else ""
+                    params[f"m{i}"] = os.path.getmtime(path)
                     reads.append(_READ.format(i=i, skip=skip))
                 df = con.execute(sql.replace("{lines}", " UNION ALL ".join(reads)), params).df()
         except duckdb.Error as e:

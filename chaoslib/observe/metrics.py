@@ -21,6 +21,7 @@ from prometheus_api_client import PrometheusApiClientException, PrometheusConnec
 from requests.adapters import Retry
 
 from chaoslib.errors import ObserveError
+from chaoslib.observe import windows
 
 #: Golden-signal queries by replica, over the recording rules in stack/prometheus/rules.
 GOLDEN = {
@@ -92,14 +93,21 @@ class Metrics:
                        for series in result])
 
     def query_range(self, promql: str, *, start: float | datetime | str | None = None,
-                    end: float | datetime | str | None = None, minutes: float = 15, step: float = 5) -> pd.DataFrame:
-        """A range query (default: the last `minutes`): long format, one row per sample."""
+                    end: float | datetime | str | None = None, minutes: float = 15, step: float = 5,
+                    cut: float | None = None) -> pd.DataFrame:
+        """A range query (default: the last `minutes`): long format, one row per sample.
+
+        `cut` (a Unix time): no window of the query reads a sample before it (see observe.windows).
+        """
         end_ts = timestamp(end, time.time())
         start_ts = timestamp(start, end_ts - minutes * 60)
         if start_ts >= end_ts:
             raise ObserveError("start must be before end", source="prometheus", query=promql)
+        # A window reaching before the cut only while start - lookback < cut: else the query as it is.
+        sent = windows.since(promql, cut) if cut is not None and cut + windows.lookback(promql) > start_ts \
+            else promql
         result = self._call(promql, lambda: self.client.custom_query_range(
-            promql, start_time=datetime.fromtimestamp(start_ts, timezone.utc),
+            sent, start_time=datetime.fromtimestamp(start_ts, timezone.utc),
             end_time=datetime.fromtimestamp(end_ts, timezone.utc), step=f"{step:g}"))
         rows = [{"time": t, **series["metric"], "value": v}
                 for series in result for t, v in series["values"]]

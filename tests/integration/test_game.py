@@ -1,6 +1,7 @@
 """A whole game through the library and the widgets: hypothesis, hints, fixes, validation, score."""
 from __future__ import annotations
 
+import os
 import random
 import time
 from pathlib import Path
@@ -148,9 +149,13 @@ class TestBackToBack:
                 return {t for d in drawn for t in d.targets}
             return next(s for s in (rng.randrange(1, 100000) for _ in range(10000))
                         if hits(s) <= allowed and len(hits(s)) < len(stack_targets))
-        g.start(seed=seed_hitting(set(stack_targets), "resources"), difficulty="easy", families=["resources"])
+        g.start(seed=seed_hitting(set(stack_targets), "resources", scenario="memory-starve"), difficulty="easy",
+                families=["resources"])
         one = g.page(wait_s=180)
         assert one is not None
+        # The first game's OOM kills, in the 5-minute count its panel reads (waited for: they follow the limit).
+        wait_until(lambda: (g.metrics.value("max(replica:oom_kills:increase5m)") or 0) >= 1, timeout=90,
+                   interval=2, what="an OOM kill of the memory-starved replica, counted over 5 min")
         first_targets = {t for targets in g.truth().values() for t in targets}
         g.panic()
         undone = time.time()
@@ -172,10 +177,23 @@ class TestBackToBack:
             # Nothing of the first game in what the player sees: alerts, log lines and plots begin at the cut.
             seen = g.observe.alerts()
             assert (seen["active_at"].map(lambda t: t.timestamp()) >= cut).all(), seen
-            dated = g.observe.logs(minutes=15)["time"].dropna()  # a line without a time (a traceback's) has no place
+            lines = g.observe.logs(minutes=15)
+            dated = lines["time"].dropna()
             assert not dated.empty and (dated.map(lambda t: t.timestamp()) >= cut).all()
+            # a line with no time at all (a summary printed without one) only from a file written since the cut
+            undated = set(lines.loc[lines["time"].isna(), "file"])
+            assert all(os.path.getmtime(f) >= cut for f in undated), undated
             frame = g.observe.query_range("lb:requests:rate20s", minutes=15)
             assert frame["time"].min().timestamp() >= cut - 5
+            # Windowed panels count since the cut: the first game's OOM kills are still in the recorded 5-minute
+            # count (the control: a panel without the cut shows them), and in none of this game's panels.
+            recorded = g.metrics.query_range("replica:oom_kills:increase5m", start=cut, end=time.time())
+            assert not recorded.empty and recorded["value"].max() >= 1, recorded
+            panels = g.observe.dashboard("saturation")
+            for title in ("Restarts (5 min), by replica", "OOM kills (5 min), by replica"):
+                shown = panels[title]
+                assert shown.empty or float(shown.fillna(0).to_numpy().max()) < 0.5, (title, shown.max())
+            assert float(g.observe.wide("replica:oom_kills:increase5m").fillna(0).to_numpy().max()) < 0.5
             # The check independent of the journal: the pager's own firing pages that name a replica name
             # this game's. Waited for (the out-of-rotation page may follow the first one), never skipped.
             def firing_named() -> tuple[pd.DataFrame, set[str]]:

@@ -30,7 +30,7 @@ class _Prometheus(Metrics):
     def __init__(self) -> None:  # no client: nothing to reach
         self.url = "http://prometheus.invalid"
 
-    def query_range(self, promql, *, start=None, end=None, minutes=15, step=5):
+    def query_range(self, promql, *, start=None, end=None, minutes=15, step=5, cut=None):
         times = pd.to_datetime([start + i * step for i in range(int((end - start) // step) + 1)], unit="s", utc=True)
         return pd.DataFrame([{"time": t, "replica": r, "value": v} for t in times
                              for r, v in (("app1", 0.002), ("app2", 0.004))])
