@@ -5,6 +5,7 @@ import urllib.request
 from collections.abc import Callable
 
 from chaoslib.backends.base import Probe
+from chaoslib.backends.base.probes import reported_version
 from chaoslib.backends.docker.containers import DockerContainers
 from chaoslib.backends.docker.engine import docker_sdk
 from chaoslib.kernel.probes import CONNECT, CONNECT_TIME, WRITE
@@ -69,6 +70,12 @@ class DockerProbe:
             return urllib.request.urlopen(f"http://{self.ip_of(c)}:8000/healthz", timeout=2).status == 200
         except Exception:  # not running, no address, no answer
             return False
+
+    def version(self, target: str) -> str | None:
+        try:
+            return reported_version(f"http://{self.ip_of(self.containers()[target])}:8000")
+        except Exception:  # not running, no address
+            return None
 
 
 class DockerProbes(DockerContainers):
