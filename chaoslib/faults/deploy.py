@@ -152,7 +152,8 @@ def rolls(stack: Stack, since: float) -> dict[str, dict[str, float]]:
     try:
         running = {t: stack.backend.release(target=t) for t in stack.targets()}
         for t in running:
-            n = sum(1 for at, _ in stack.backend.release_history(target=t) if at >= since)
+            # The first entry is the stack's start on CURRENT, not a roll.
+            n = sum(1 for at, _ in stack.backend.release_history(target=t)[1:] if at >= since)
             if n:
                 out["deploy_rolls"][t] = float(n)
     except ChaosError:  # a backend without releases has nothing to say
