@@ -210,6 +210,11 @@ class TestRule:
         assert got == {"deploy_rolls": {"app3": 1.0}, "deploy_off_peers": {"app3": 1.0}}
         assert deploy.rolls(memory_stack, time.time() + 1)["deploy_rolls"] == {}
 
+    def test_a_backend_that_cannot_roll_gives_no_roll_and_no_error(self, memory_stack, monkeypatch):
+        monkeypatch.setattr(memory_stack.backend, "features", Features())
+        monkeypatch.setattr(memory_stack.backend, "release", lambda **kw: (_ for _ in ()).throw(NotImplementedError))
+        assert deploy.rolls(memory_stack, 0.0) == {"deploy_rolls": {}, "deploy_off_peers": {}}
+
 
 def test_a_deploy_game_hints_at_releases(memory_stack):
     game = Game(memory_stack, autopilot=False)
