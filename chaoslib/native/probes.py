@@ -10,9 +10,8 @@ import sys
 import urllib.request
 
 from chaoslib import config
-from chaoslib.backends.base.probes import reported_version
 from chaoslib.kernel.cgroups import Cgroups
-from chaoslib.kernel.probes import CONNECT, CONNECT_TIME, WRITE
+from chaoslib.kernel.probes import CONNECT, CONNECT_TIME, WRITE, reported_version
 from chaoslib.native.users import uid_of
 
 

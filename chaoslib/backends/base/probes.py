@@ -1,8 +1,6 @@
 """The contract's outside probes: see a fault's effect as the affected party would, not through the app's metrics."""
 from __future__ import annotations
 
-import re
-import urllib.request
 from typing import Protocol
 
 from chaoslib.backends.base.contract import Contract
@@ -39,15 +37,6 @@ class Probe(Protocol):
     def version(self, target: str) -> str | None:
         """The release the replica reports to its scraper (pollapp_build_info's version; None: no answer)."""
 
-
-def reported_version(base_url: str) -> str | None:
-    """The version label of pollapp_build_info on `base_url`/metrics, as Prometheus scrapes it (None: no answer)."""
-    try:
-        text = urllib.request.urlopen(f"{base_url}/metrics", timeout=3).read().decode()
-    except OSError:
-        return None
-    found = re.findall(r'^pollapp_build_info\{[^}]*version="([^"]+)"', text, re.M)
-    return found[0] if len(found) == 1 else None
 
 
 class ProbePrimitives(Contract):

@@ -5,10 +5,9 @@ import urllib.request
 from collections.abc import Callable
 
 from chaoslib.backends.base import Probe
-from chaoslib.backends.base.probes import reported_version
 from chaoslib.backends.docker.containers import DockerContainers
 from chaoslib.backends.docker.engine import docker_sdk
-from chaoslib.kernel.probes import CONNECT, CONNECT_TIME, WRITE
+from chaoslib.kernel.probes import CONNECT, CONNECT_TIME, WRITE, reported_version
 
 #: Reads the container's own cgroup: v2 memory.events, else v1 memory.oom_control; prints the oom_kill count.
 OOM_KILLS = ("import re\nfor p in ('/sys/fs/cgroup/memory.events','/sys/fs/cgroup/memory/memory.oom_control'):\n"
