@@ -66,7 +66,8 @@ def deploy_slow_reads(backend: Backend, *, key: str, targets: list[str], delay_m
 
 SCENARIOS = (
     Scenario("deploy-bad-votes", DEPLOY, deploy_bad_votes,
-             "a release whose new vote serializer fails a share of votes with a 500, rolled to replicas",
+             f"release {releases.FAULTY_VOTES} rolled to replicas: its new vote serializer fails a share of "
+             f"votes with a 500 (KeyError: 'weight')",
              {"share": Param(float, 0.05, 1.0, 0.7, "a share of the votes, e.g. 0.7",
                              "{value:.0%} of its votes failing")},
              min_targets=1, max_targets=2, requires=frozenset({"releases"}),
@@ -75,7 +76,8 @@ SCENARIOS = (
              strength={"easy": Strength("share", 0.85, 1.0), "normal": Strength("share", 0.65, 0.8),
                        "hard": Strength("share", 0.55, 0.65)}),
     Scenario("deploy-slow-reads", DEPLOY, deploy_slow_reads,
-             "a release that re-reads each choice's count (an N+1 query on every read), rolled to replicas",
+             f"release {releases.SLOW_READS} rolled to replicas: it re-reads each choice's count, an N+1 query "
+             f"on every read",
              {"delay_ms": Param(float, 0.5, 50.0, 3.0, "milliseconds per extra query",
                                 "{value:g} ms per extra query")},
              min_targets=1, max_targets=2, requires=frozenset({"releases"}),

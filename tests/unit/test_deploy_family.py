@@ -2,7 +2,9 @@
 keeps it, the rollback fix and the release-history view, undo/panic/TTL, the draw, and the detective's rule."""
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 
 import pytest
 
@@ -240,3 +242,28 @@ def test_the_releases_tab_shows_the_history_and_rolls_back(memory_stack, capsys)
     assert f"rolled {target} back to release {releases.CURRENT}" in capsys.readouterr().out
     assert memory_stack.backend.release(target=target) == releases.CURRENT
     assert game.validate(window_s=0, recover_s=0).passed
+
+
+def test_a_deploy_game_from_the_terminal(cli, memory_stack):
+    """play --families deploy; the history view names the roll; a restart does not validate, a rollback does;
+    the postmortem's root cause names the release the replica was rolled to."""
+    code, out, err = cli("play", "--seed", "5", "--difficulty", "normal", "--families", "deploy", "--json")
+    assert code == 0, err
+    ((family, targets),) = Game(memory_stack).truth().items()
+    assert family == "deploy"
+    code, out, _ = cli("fix", "--show", "release-history", "--json")
+    rows = json.loads(out)
+    rolled = {r["replica"] for r in rows if r["running"] and not releases.get(r["version"]).good}
+    assert code == 0 and rolled == set(targets)
+    for t in targets:
+        cli("fix", "restart", "--target", t)
+    assert cli("validate", "--window", "0", "--recover", "0")[0] == 1
+    for t in targets:
+        code, out, _ = cli("fix", "rollback", "--target", t)
+        assert code == 0 and out.strip() == f"applied rollback(target={t}): {releases.CURRENT}"
+    code, out, err = cli("validate", "--window", "0", "--recover", "0")
+    assert code == 0 and out.startswith("validated"), (out, err)
+    outcome = json.loads(cli("score", "--no-plots", "--json")[1])
+    text = Path(outcome["postmortem"]).read_text()
+    version = releases.SLOW_READS if "deploy-slow-reads" in text else releases.FAULTY_VOTES
+    assert f"(deploy): release {version} rolled to replicas" in text
