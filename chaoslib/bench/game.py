@@ -57,7 +57,7 @@ def game_bench(stack: Stack, *, runs: int = 3, families: tuple[str, ...] | None 
                progress: Progress = print) -> dict[str, float]:
     """Median wall time of `runs` unattended games per family (seeds 1..runs)."""
     out = {}
-    for family in families or tuple(faults.FAMILIES):
+    for family in families or tuple(faults.default_families()):
         times = []
         for seed in range(1, runs + 1):
             times.append(play_unattended(stack, family=family, seed=seed))

@@ -156,7 +156,7 @@ def play(stack: Stack, agent: Agent, *, board: str, secret: str | None, games: i
     The agent plays each through an AgentSession; a game it leaves open is given up (declined);
     every fault is undone after each game (panic), so the next starts from a quiet stack.
     """
-    plan = [(f, s) for f in (families or list(faults.FAMILIES)) for s in seeds(board, f, games, secret=secret)]
+    plan = [(f, s) for f in (families or faults.default_families()) for s in seeds(board, f, games, secret=secret)]
     plan += [(NO_FAULT, s) for s in seeds(board, NO_FAULT, no_fault, secret=secret)]
     run, began, last_end = Run(), time.monotonic(), None
     for family, seed in plan:

@@ -91,7 +91,7 @@ def run_trials(stack: Stack, *, seeds: int | tuple[int, ...] = 10, families: tup
     """`seeds` trials per family (seeds 1..N, or the seeds given); progress shows each verdict as it comes."""
     out: dict[str, list[Trial]] = {}
     chosen = tuple(range(1, seeds + 1)) if isinstance(seeds, int) else seeds
-    for family in families or tuple(faults.FAMILIES):
+    for family in families or tuple(faults.default_families()):
         out[family] = []
         for seed in chosen:
             t = trial(stack, family=family, seed=seed, difficulty=difficulty)

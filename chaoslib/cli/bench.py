@@ -20,6 +20,7 @@ from chaoslib.bench.trials import run_trials
 from chaoslib.cli.args import stack_of
 from chaoslib.cli.board import add_bench_arguments, bench_agents
 from chaoslib.errors import UsageError
+from chaoslib.game.draw import families_of
 from chaoslib.stack import Stack
 
 
@@ -51,10 +52,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.what == "detective":
         args.seeds = args.seeds or 10
         print(f"detective: {args.seeds} seeded {args.difficulty} games per family; is its settled verdict the truth?")
-        run_trials(stack_of(args), seeds=args.seeds, difficulty=args.difficulty)
+        run_trials(stack_of(args), seeds=args.seeds, difficulty=args.difficulty, families=_families(args))
     if args.what == "game":
         print(f"game: notebooks 02 to 05 unattended, real waits, {args.runs} games per family")
-        game_bench(stack_of(args), runs=args.runs)
+        game_bench(stack_of(args), runs=args.runs, families=_families(args))
     if args.what == "scale":
         sizes = parse_sizes(args.replicas, maximum=config.MAX_REPLICAS)
         args.seeds = 3 if args.seeds is None else args.seeds
@@ -106,6 +107,12 @@ def docker_footprint(backend: DockerBackend, *, samples: int, interval: float, d
     for path in write_docs(doc, docs):
         print(f"wrote {path}")
     print("the README's paragraph (Docker section):\n" + readme_paragraph(doc))
+
+
+def _families(args: argparse.Namespace) -> tuple[str, ...] | None:
+    """--families checked against the catalogue (none: the benches' default, the draw's default families)."""
+    names = [f.strip() for f in (args.families or "").split(",") if f.strip()]
+    return tuple(families_of(names)) if names else None
 
 
 def register(sub: argparse._SubParsersAction) -> None:

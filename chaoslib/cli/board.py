@@ -86,7 +86,8 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
     """The flags of `chaosctl bench agents`."""
     p.add_argument("--agent", default=None, help="agents: detective, one-rule, or package.module:callable")
     p.add_argument("--games", type=int, default=3, help="agents: games per family (default 3)")
-    p.add_argument("--families", default=None, help="agents: FAMILY[,FAMILY] to play (default all)")
+    p.add_argument("--families", default=None,
+                   help="agents, detective, game: FAMILY[,FAMILY] or all to play (default: the seed's three)")
     p.add_argument("--no-fault", type=int, default=2, help="agents: no-fault rounds (default 2)")
     p.add_argument("--board", choices=["practice", "held-out"], default=None,
                    help="agents: the seed set (default held-out when CHAOS_BOARD_SECRET is set, else practice)")

@@ -52,8 +52,9 @@ def cmd_faults(args: argparse.Namespace) -> int:
         rows = [{"scenario": s.name, "family": s.family, "description": s.description,
                  "params": {k: [p.low, p.high, p.default] for k, p in s.params.items()},
                  "requires": sorted(s.requires)} for s in SCENARIOS.values()]
+        width = max(len(s) for s in SCENARIOS) + 2
         print(json.dumps(rows, indent=2) if args.json else
-              "\n".join(f"{r['scenario']:<16}{r['family']:<11}{r['description']}" for r in rows))
+              "\n".join(f"{r['scenario']:<{width}}{r['family']:<11}{r['description']}" for r in rows))
         return 0
     faults = active_faults(stack_of(args))
     if args.json:

@@ -122,6 +122,10 @@ def _undo_step(backend: Backend, step: dict) -> None:
         backend.restart(target=step["target"])
     elif op == "set_load_factor":
         backend.set_load_factor(factor=step["factor"])
+    elif op == "set_release":
+        # A stack that is down forgets its rolls: its next `up` deploys releases.CURRENT everywhere.
+        if backend.is_up():
+            backend.set_release(target=step["target"], release=step["release"], settings=step.get("settings"))
     else:
         raise FaultError(f"unknown undo step {op!r}")
 

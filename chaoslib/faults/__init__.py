@@ -1,10 +1,12 @@
-"""The fault catalogue: one module per family (network, disk, resources), assembled here.
+"""The fault catalogue: one module per family (network, disk, resources, deploy), assembled here.
 
 A family module exports a `Family` (see catalogue.py): its scenarios, their strengths per
 difficulty, the check that its effect is gone, the player's fixes and their widget tab, the
 detective's rule with its priority, its hint and its benchmark probe. Everything else (the
 draw, the game, scoring, widgets, the detective, the benchmarks) loops over `FAMILIES`.
 A new family is one module here plus its tests; `registered()` adds one for a test only.
+The draw's default is the seed's three families (`default_families()`): a family with
+`default_draw=False` (deploy) is drawn only when asked for by name or with `all`.
 The red herrings (herrings.py) are benign scenarios kept apart, in `BENIGN`: never a family.
 """
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 from chaoslib.backends.base import Backend
 from chaoslib.errors import UsageError
-from chaoslib.faults import disk, herrings, network, resources
+from chaoslib.faults import deploy, disk, herrings, network, resources
 from chaoslib.faults.catalogue import (
     DIFFICULTIES,
     Apply,
@@ -36,7 +38,7 @@ from chaoslib.faults.restart import restart
 __all__ = ["FAMILIES", "SCENARIOS", "BENIGN", "DIFFICULTIES", "Apply", "Family", "Finding", "FixTab", "FixUI",
            "RecordUndo", "Signals", "Param", "Pending",
            "Scenario", "Strength", "family", "scenario", "validate", "fix", "fixes", "registered", "known_target",
-           "by_priority"]
+           "by_priority", "default_families"]
 
 #: Every family by name, in the order the draw picks from.
 FAMILIES: dict[str, Family] = {}
@@ -65,7 +67,7 @@ def _remove(name: str) -> None:
         SCENARIOS.pop(s.name, None)
 
 
-for _family in (network.FAMILY, disk.FAMILY, resources.FAMILY):
+for _family in (network.FAMILY, disk.FAMILY, resources.FAMILY, deploy.FAMILY):
     _add(_family)
 
 
@@ -86,6 +88,11 @@ def family(name: str) -> Family:
     except KeyError:
         raise UsageError(f"unknown fault family {name!r}", field="family", value=name,
                          hint=f"families are {', '.join(FAMILIES)}") from None
+
+
+def default_families() -> list[str]:
+    """The families a draw picks from when none is asked for (the seed's three), in catalogue order."""
+    return [name for name, fam in FAMILIES.items() if fam.default_draw]
 
 
 def by_priority() -> list[Family]:

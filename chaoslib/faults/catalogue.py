@@ -205,6 +205,8 @@ class Family:
     #: A check, seen from outside, that a scenario's effect now bites: (scenario, target, the
     #: backend's probe()) -> a no-argument check, used by the benchmarks.
     effect_probe: Callable[[str, str, Probe], EffectCheck] | None = None
+    #: The draw picks it when no family is asked for (False: only when asked by name, or with `all`).
+    default_draw: bool = True
 
 
 def known_target(stack: Stack, target: str) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 
 from chaoslib.backends.base import Features
 from chaoslib.errors import UsageError
-from chaoslib.faults import BENIGN, DIFFICULTIES, FAMILIES, SCENARIOS
+from chaoslib.faults import BENIGN, DIFFICULTIES, FAMILIES, SCENARIOS, default_families
 
 __all__ = ["DIFFICULTIES", "Drawn", "Game", "NO_FAULT_RATE", "HERRING_DIFFICULTIES", "draw", "draw_game",
            "families_of", "herrings", "no_fault_round"]
@@ -83,8 +83,11 @@ def _targets(rng: random.Random, scenario: str, difficulty: str, pool: list[str]
 
 
 def families_of(names: list[str] | None) -> list[str]:
-    """The families a draw may pick from: `names` checked against the catalogue ("all" or none: every family)."""
-    if not names or names == ["all"]:
+    """The families a draw may pick from: `names` checked against the catalogue (none: the default families,
+    the seed's three; "all": every family)."""
+    if not names:
+        return default_families()
+    if names == ["all"]:
         return list(FAMILIES)
     unknown = [n for n in names if n not in FAMILIES]
     if unknown:
@@ -95,7 +98,7 @@ def families_of(names: list[str] | None) -> list[str]:
 
 def draw(*, seed: int, difficulty: str, targets: list[str], features: Features,
          families: list[str] | None = None) -> list[Drawn]:
-    """Draw an incident from `families` (default: all): one fault (two on hard, sometimes)."""
+    """Draw an incident from `families` (default: the default families): one fault (two on hard, sometimes)."""
     if difficulty not in DIFFICULTIES:
         raise UsageError(f"difficulty must be one of {', '.join(DIFFICULTIES)}, got {difficulty!r}",
                          field="difficulty", value=difficulty)
@@ -103,6 +106,8 @@ def draw(*, seed: int, difficulty: str, targets: list[str], features: Features,
         raise UsageError("no replicas to draw targets from", hint="is the stack up?")
     rng = random.Random(f"chaos-control:{seed}:{difficulty}")
     pool = families_of(families)
+    # A family none of whose scenarios this backend can run is left out of a choice ("all" on Docker).
+    pool = ([f for f in pool if _variants(f, features)] or pool) if len(pool) > 1 else pool
     family = pool[0] if len(pool) == 1 else rng.choice(pool)
     if not _variants(family, features):
         raise UsageError(f"no scenario of the {family} family can run on this backend", field="family",
@@ -112,7 +117,9 @@ def draw(*, seed: int, difficulty: str, targets: list[str], features: Features,
     out = [first]
     rest = [t for t in targets if t not in first.targets]
     if difficulty == "hard" and rest and rng.random() < 0.4:
-        other_family = rng.choice([f for f in FAMILIES if f != family])
+        # From the default families and those asked for (so a default draw is the one it always was).
+        other_family = rng.choice([f for f in FAMILIES if f != family and (f in pool or FAMILIES[f].default_draw)
+                                   and _variants(f, features)])
         other = rng.choice([v for v in _variants(other_family, features) if SCENARIOS[v].second_fault] or
                            _variants(other_family, features))
         out.append(Drawn(other, [rng.choice(rest)], _params(rng, other, difficulty)))
@@ -139,14 +146,15 @@ def draw_game(*, seed: int, difficulty: str, targets: list[str], features: Featu
               families: list[str] | None = None, no_fault: bool | None = None) -> Game:
     """Draw a whole game: the incident (`draw`), or none in a no-fault round, and its red herrings.
 
-    `no_fault` None: the seed decides (NO_FAULT_RATE), only when `families` allows every family;
+    `no_fault` None: the seed decides (NO_FAULT_RATE), only when `families` allows every default family;
     True: a no-fault round; False: never one.
     """
     if difficulty not in DIFFICULTIES:
         raise UsageError(f"difficulty must be one of {', '.join(DIFFICULTIES)}, got {difficulty!r}",
                          field="difficulty", value=difficulty)
     if no_fault is None:
-        no_fault = families_of(families) == list(FAMILIES) and no_fault_round(seed=seed, difficulty=difficulty)
+        no_fault = set(families_of(families)) >= set(default_families()) and \
+            no_fault_round(seed=seed, difficulty=difficulty)
     drawn = [] if no_fault else draw(seed=seed, difficulty=difficulty, targets=targets, features=features,
                                      families=families)
     hit = {t for d in drawn for t in d.targets}

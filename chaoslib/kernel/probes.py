@@ -1,5 +1,9 @@
-"""Tiny Python scripts a probe runs as another party (a user, a container): connect, time a connect, write."""
+"""Tiny Python scripts a probe runs as another party (a user, a container): connect, time a connect, write;
+and the version a replica reports to its scraper."""
 from __future__ import annotations
+
+import re
+import urllib.request
 
 #: argv: HOST PORT N. Prints how many of N TCP connects failed (no handshake within 0.3 s, or refused).
 #: The connects go out 100 at a time, non-blocking: a thousand take about 3 s, enough attempts for bounds
@@ -26,3 +30,13 @@ WRITE = ("import os,sys\np=os.path.join(sys.argv[1],'.probe-write')\n"
          "try:\n fd=os.open(p,os.O_WRONLY|os.O_CREAT|os.O_TRUNC,0o600)\n"
          " try:\n  os.write(fd,b'x'*65536); os.fsync(fd)\n finally:\n  os.close(fd); os.unlink(p)\n print('ok')\n"
          "except OSError as e:\n print(e.errno)")
+
+
+def reported_version(base_url: str) -> str | None:
+    """The version label of pollapp_build_info on `base_url`/metrics, as Prometheus scrapes it (None: no answer)."""
+    try:
+        text = urllib.request.urlopen(f"{base_url}/metrics", timeout=3).read().decode()
+    except OSError:
+        return None
+    found = re.findall(r'^pollapp_build_info\{[^}]*version="([^"]+)"', text, re.M)
+    return found[0] if len(found) == 1 else None

@@ -11,7 +11,7 @@ import urllib.request
 
 from chaoslib import config
 from chaoslib.kernel.cgroups import Cgroups
-from chaoslib.kernel.probes import CONNECT, CONNECT_TIME, WRITE
+from chaoslib.kernel.probes import CONNECT, CONNECT_TIME, WRITE, reported_version
 from chaoslib.native.users import uid_of
 
 
@@ -63,3 +63,6 @@ class OutsideProbe:
             return urllib.request.urlopen(f"http://{host}:{config.APP_PORT}/healthz", timeout=2).status == 200
         except OSError:
             return False
+
+    def version(self, target: str) -> str | None:
+        return reported_version(f"http://{config.replica_address(config.replica_index(target))}:{config.APP_PORT}")

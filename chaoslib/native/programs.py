@@ -80,8 +80,10 @@ def venv_bin(name: str) -> str:
     return str(candidate) if candidate.exists() else name
 
 
-def replica_program(settings: Settings, index: int, secret_key: str, release: str = releases.CURRENT) -> Program:
-    """One app replica running `release` (its environment names it: pollapp/releases.py)."""
+def replica_program(settings: Settings, index: int, secret_key: str, release: str = releases.CURRENT,
+                    knobs: Mapping[str, str] | None = None) -> Program:
+    """One app replica running `release` (its environment names it: pollapp/releases.py), `knobs` overriding its
+    release's knobs (APP_* variables)."""
     name = config.replica_name(index)
     host = config.replica_address(index)
     env = {
@@ -98,6 +100,7 @@ def replica_program(settings: Settings, index: int, secret_key: str, release: st
         "WEB_CONCURRENCY": "1",
         "ALLOWED_HOSTS": f"{host},{config.TRAEFIK.host},localhost,127.0.0.1",
         **releases.environment(release),
+        **(knobs or {}),
     }
     argv = [venv_bin("gunicorn"), "-c", "python:pollapp.gunicorn_conf", "pollapp.wsgi"]
     return Program(name=name, kind="replica", argv=argv, address=f"{host}:{config.APP_PORT}",
@@ -107,8 +110,10 @@ def replica_program(settings: Settings, index: int, secret_key: str, release: st
                    probe=lambda: health.http_ok(f"http://{host}:{config.APP_PORT}/healthz"))
 
 
-def programs(settings: Settings, *, secret_key: str, running: Mapping[str, str] | None = None) -> list[Program]:
-    """Every program of the native stack, in start order; each replica on its release in `running` (or CURRENT)."""
+def programs(settings: Settings, *, secret_key: str, running: Mapping[str, str] | None = None,
+             knobs: Mapping[str, Mapping[str, str]] | None = None) -> list[Program]:
+    """Every program of the native stack, in start order; each replica on its release in `running` (or CURRENT),
+    with its knob overrides in `knobs` (none by default)."""
     run, data, conf = settings.run_dir, settings.data_dir, settings.config_dir
     pg = config.POSTGRES
     out = [
@@ -116,8 +121,9 @@ def programs(settings: Settings, *, secret_key: str, running: Mapping[str, str] 
                 argv=postgres.command(data / "postgres", run / "pg"), stopsignal="INT", stopwaitsecs=20,
                 probe=lambda: health.postgres_ok(pg.host, pg.port)),
     ]
-    running = running or {}
-    out += [replica_program(settings, i, secret_key, running.get(config.replica_name(i), releases.CURRENT))
+    running, knobs = running or {}, knobs or {}
+    out += [replica_program(settings, i, secret_key, running.get(config.replica_name(i), releases.CURRENT),
+                            knobs.get(config.replica_name(i)))
             for i in range(1, settings.replicas + 1)]
     tm = config.TRAEFIK_METRICS
     out += [

@@ -1,7 +1,8 @@
 """The native stack's record of each replica's releases: a JSON file in the run folder, written atomically.
 
-Only rolls are recorded ({replica: [[unix time, version], ...]}); a replica with none runs
-releases.CURRENT since the stack started. `down` removes the file: the next `up` deploys CURRENT.
+Only rolls are recorded ({replica: [[unix time, version], ...]}, a roll with knob overrides as
+[unix time, version, {APP_...: value}]); a replica with none runs releases.CURRENT since the stack
+started. `down` removes the file: the next `up` deploys CURRENT.
 """
 from __future__ import annotations
 
@@ -20,7 +21,17 @@ def load(path: Path) -> dict[str, list[Entry]]:
         raw = json.loads(path.read_text())
     except (FileNotFoundError, PermissionError, ValueError):
         return {}
-    return {name: [(float(at), str(version)) for at, version in rolls] for name, rolls in raw.items()}
+    return {name: [(float(roll[0]), str(roll[1])) for roll in rolls] for name, rolls in raw.items()}
+
+
+def knobs(path: Path) -> dict[str, dict[str, str]]:
+    """Each rolled replica's knob overrides: its last roll's (none when that roll had none)."""
+    try:
+        raw = json.loads(path.read_text())
+    except (FileNotFoundError, PermissionError, ValueError):
+        return {}
+    return {name: {str(k): str(v) for k, v in rolls[-1][2].items()} if rolls and len(rolls[-1]) > 2 else {}
+            for name, rolls in raw.items()}
 
 
 def current(rolls: dict[str, list[Entry]], name: str) -> str:
@@ -38,11 +49,14 @@ def history(rolls: dict[str, list[Entry]], name: str, *, since: float) -> list[E
     return [(since, releases.CURRENT), *rolls.get(name, [])]
 
 
-def append(path: Path, name: str, version: str, at: float) -> None:
-    """Record that `name` runs `version` from `at`."""
-    rolls = load(path)
-    rolls.setdefault(name, []).append((at, version))
+def append(path: Path, name: str, version: str, at: float, overrides: dict[str, str] | None = None) -> None:
+    """Record that `name` runs `version` from `at` (with its knob `overrides`, if any)."""
+    try:
+        raw = json.loads(path.read_text())
+    except (FileNotFoundError, PermissionError, ValueError):
+        raw = {}
+    raw.setdefault(name, []).append([at, version, overrides] if overrides else [at, version])
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({n: [list(e) for e in r] for n, r in rolls.items()}, sort_keys=True))
+    tmp.write_text(json.dumps(raw, sort_keys=True))
     os.chmod(tmp, 0o640)
     os.replace(tmp, path)

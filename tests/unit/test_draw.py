@@ -7,7 +7,7 @@ import pytest
 
 from chaoslib.backends.base import Features
 from chaoslib.errors import UsageError
-from chaoslib.faults import FAMILIES, SCENARIOS
+from chaoslib.faults import FAMILIES, SCENARIOS, default_families
 from chaoslib.game.draw import DIFFICULTIES, draw
 
 TARGETS = ["app1", "app2", "app3"]
@@ -22,16 +22,22 @@ class TestDraw:
             b = draw(seed=seed, difficulty="normal", targets=TARGETS, features=NO_NETEM)
             assert a == b
 
-    def test_every_family_and_variant_is_drawn(self):
-        """Over many seeds every family and every variant this machine can run comes up."""
+    @pytest.mark.parametrize("families, features", [(None, NO_NETEM), (["all"], NO_NETEM),
+                                                    (["all"], Features(has_netem=False, releases=True))])
+    def test_every_family_and_variant_is_drawn(self, families, features):
+        """Over many seeds every family and variant this machine can run comes up: by default the default
+        families' (the seed's three), with `all` every family's (deploy only where releases can be rolled)."""
         seen = Counter()
         for difficulty in DIFFICULTIES:
             for seed in range(200):
-                for d in draw(seed=seed, difficulty=difficulty, targets=TARGETS, features=NO_NETEM):
+                for d in draw(seed=seed, difficulty=difficulty, targets=TARGETS, features=features,
+                              families=families):
                     seen[d.scenario] += 1
-        runnable = {n for n, s in SCENARIOS.items() if not NO_NETEM.lacks(s.requires)}
+        pool = set(FAMILIES) if families else set(default_families())
+        runnable = {n for n, s in SCENARIOS.items() if not features.lacks(s.requires) and s.family in pool}
         assert set(seen) == runnable
-        assert {SCENARIOS[n].family for n in seen} == set(FAMILIES)
+        assert {SCENARIOS[n].family for n in seen} == {f for f in pool if f != "deploy" or features.releases}
+        assert default_families() == ["network", "disk", "resources"]
 
     def test_netem_variant_only_with_netem(self):
         """Latency is drawn only where the kernel has netem."""

@@ -17,7 +17,7 @@ from chaoslib.backends.base.limits import LimitPrimitives
 from chaoslib.backends.base.logs import LogPrimitives
 from chaoslib.backends.base.network import NetworkPrimitives
 from chaoslib.backends.base.probes import Probe, ProbePrimitives
-from chaoslib.backends.base.releases import HistoryEntry, ReleasePrimitives, check_release
+from chaoslib.backends.base.releases import HistoryEntry, ReleasePrimitives, check_release, check_settings
 from chaoslib.backends.base.safety import SafetyPrimitives
 from chaoslib.backends.base.types import (
     DATABASE,
@@ -44,4 +44,4 @@ __all__ = ["DATABASE", "LOAD_BALANCER", "Backend", "Contract", "DiskPrimitives",
            "LifecyclePrimitives", "LimitPrimitives", "Limits", "LogPrimitives", "NetworkPrimitives", "NetworkRule",
            "OomKill",
            "Probe", "ProbePrimitives", "Progress", "SafetyPrimitives", "ServiceStatus", "check_fraction", "names",
-           "no_progress", "HistoryEntry", "ReleasePrimitives", "check_release"]
+           "no_progress", "HistoryEntry", "ReleasePrimitives", "check_release", "check_settings"]

@@ -34,6 +34,10 @@ class Probe(Protocol):
     def healthy(self, target: str) -> bool:
         """Does the replica answer its health check?"""
 
+    def version(self, target: str) -> str | None:
+        """The release the replica reports to its scraper (pollapp_build_info's version; None: no answer)."""
+
+
 
 class ProbePrimitives(Contract):
     """Optional: a backend without outside probes says so with NotSupported."""

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from chaoslib.backends.base import Probe
 from chaoslib.backends.docker.containers import DockerContainers
 from chaoslib.backends.docker.engine import docker_sdk
-from chaoslib.kernel.probes import CONNECT, CONNECT_TIME, WRITE
+from chaoslib.kernel.probes import CONNECT, CONNECT_TIME, WRITE, reported_version
 
 #: Reads the container's own cgroup: v2 memory.events, else v1 memory.oom_control; prints the oom_kill count.
 OOM_KILLS = ("import re\nfor p in ('/sys/fs/cgroup/memory.events','/sys/fs/cgroup/memory/memory.oom_control'):\n"
@@ -69,6 +69,12 @@ class DockerProbe:
             return urllib.request.urlopen(f"http://{self.ip_of(c)}:8000/healthz", timeout=2).status == 200
         except Exception:  # not running, no address, no answer
             return False
+
+    def version(self, target: str) -> str | None:
+        try:
+            return reported_version(f"http://{self.ip_of(self.containers()[target])}:8000")
+        except Exception:  # not running, no address
+            return None
 
 
 class DockerProbes(DockerContainers):

@@ -32,11 +32,15 @@ class LocalState(Backend):
         except (FileNotFoundError, PermissionError, ValueError):
             return None
 
-    def _programs(self, running: dict[str, str] | None = None) -> list[Program]:
-        """The stack's programs, each replica on its recorded release (or on `running`'s, to render a roll)."""
+    def _programs(self, running: dict[str, str] | None = None,
+                  knobs: dict[str, dict[str, str]] | None = None) -> list[Program]:
+        """The stack's programs, each replica on its recorded release and knobs (or `running`'s and `knobs`', to
+        render a roll)."""
         if running is None:
             running = release_log.running(release_log.load(self._release_file()), self.settings.replica_names())
-        return programs(self.settings, secret_key=self._secret_key(), running=running)
+        if knobs is None:
+            knobs = release_log.knobs(self._release_file())
+        return programs(self.settings, secret_key=self._secret_key(), running=running, knobs=knobs)
 
     def _release_file(self) -> Path:
         return self.settings.run_dir / "releases.json"

@@ -59,6 +59,8 @@ class Service:
     #: A replica's release, and its history: (when it started running it, version), oldest first.
     release: str = ""
     releases: list[tuple[float, str]] = field(default_factory=list)
+    #: The knob overrides its release runs with (APP_* variables: set_release's `settings`).
+    knobs: dict[str, str] = field(default_factory=dict)
 
 
 class MemoryLifecycle(Backend):

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
-from chaoslib.backends.base import HistoryEntry, check_release
+from chaoslib.backends.base import HistoryEntry, check_release, check_settings
 from chaoslib.backends.memory.lifecycle import MemoryLifecycle
 
 
@@ -16,12 +17,13 @@ class MemoryReleases(MemoryLifecycle):
     def release_history(self, *, target: str) -> list[HistoryEntry]:
         return list(self._check_target(target).releases)
 
-    def set_release(self, *, target: str, release: str) -> None:
+    def set_release(self, *, target: str, release: str, settings: Mapping[str, str] | None = None) -> None:
         s = self._check_target(target)
         check_release(release)
-        if s.release == release:
+        knobs = check_settings(settings)
+        if s.release == release and s.knobs == knobs:
             return
-        s.release = release
+        s.release, s.knobs = release, knobs
         s.releases.append((time.time(), release))
         s.log.append(f"{time.strftime('%H:%M:%S')} {s.name}: deploying release {release}")
         self.restart(target=target)
