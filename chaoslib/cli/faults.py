@@ -11,7 +11,8 @@ from chaoslib.cli.output import print_json, progress
 from chaoslib.engine.injector import active_faults, heal, heal_tagged, inject, panic_report
 from chaoslib.engine.registry import quarantine
 from chaoslib.errors import UsageError
-from chaoslib.faults import SCENARIOS
+from chaoslib.faults import SCENARIOS, family
+from chaoslib.faults.catalogue import Scenario
 from chaoslib.game import Game
 
 
@@ -49,12 +50,11 @@ def cmd_inject(args: argparse.Namespace) -> int:
 
 def cmd_faults(args: argparse.Namespace) -> int:
     if args.catalogue:
-        rows = [{"scenario": s.name, "family": s.family, "description": s.description,
-                 "params": {k: [p.low, p.high, p.default] for k, p in s.params.items()},
-                 "requires": sorted(s.requires)} for s in SCENARIOS.values()]
+        rows = [_catalogue_row(s) for s in SCENARIOS.values()]
         width = max(len(s) for s in SCENARIOS) + 2
         print(json.dumps(rows, indent=2) if args.json else
-              "\n".join(f"{r['scenario']:<{width}}{r['family']:<11}{r['description']}" for r in rows))
+              "\n".join(f"{r['scenario']:<{width}}{r['family']:<11}{r['description']}\n"
+                        f"{'':<{width + 11}}{_strength_words(r)}" for r in rows))
         return 0
     faults = active_faults(stack_of(args))
     if args.json:
@@ -68,6 +68,28 @@ def cmd_faults(args: argparse.Namespace) -> int:
         print(f"{f.id}  {f.scenario:<15} {','.join(f.targets):<12} {json.dumps(f.params):<22} "
               f"expires in {max(0, f.expires_at - now):.0f} s{'  (hidden: from play)' if f.hidden else ''}")
     return 0
+
+
+def _catalogue_row(s: Scenario) -> dict:
+    """A scenario as the catalogue lists it: what it does, its parameters, its strength at each difficulty."""
+    return {"scenario": s.name, "family": s.family, "description": s.description,
+            "params": {k: [p.low, p.high, p.default] for k, p in s.params.items()},
+            "strength": {d: {"param": st.param, "low": st.low, "high": st.high} for d, st in s.strength.items()},
+            "targets": [s.min_targets, s.max_targets], "requires": sorted(s.requires),
+            "default_draw": family(s.family).default_draw}
+
+
+def _strength_words(row: dict) -> str:
+    """"easy share 0.85-1 | normal ... ; 1-2 replicas; needs ...; drawn ..." for the catalogue's second line."""
+    def span(st: dict) -> str:
+        return f"{st['low']:g}" if st["low"] == st["high"] else f"{st['low']:g}-{st['high']:g}"
+    strength = " | ".join(f"{d} {st['param']} {span(st)}" for d, st in row["strength"].items()) \
+        or "the same strength at every difficulty"
+    low, high = row["targets"]
+    targets = f"{low}+ replicas" if high >= 9 else f"{low}-{high} replicas" if high > low else f"{low} replica(s)"
+    needs = f"; needs {', '.join(row['requires'])}" if row["requires"] else ""
+    drawn = "in the default draw" if row["default_draw"] else f"drawn with --families {row['family']} (or all)"
+    return f"{strength}; {targets}{needs}; {drawn}"
 
 
 def cmd_heal(args: argparse.Namespace) -> int:

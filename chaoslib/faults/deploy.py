@@ -113,8 +113,16 @@ def rollback(stack: Stack, *, target: str, release: str | None = None) -> str:
 
 
 def release_history(stack: Stack, *, target: str | None = None) -> pd.DataFrame:
-    """Each replica's releases since the stack started (or one target's), oldest first, with their notes."""
+    """Each replica's releases since the stack started (or one target's), oldest first, with their notes.
+
+    A backend that cannot roll releases (Features.releases) has no history: an empty frame that says so.
+    """
     names = [known_target(stack, target)] if target else stack.targets()
+    columns = ["replica", "since", "version", "revision", "notes", "running"]
+    if not stack.backend.features.releases:
+        empty = pd.DataFrame(columns=columns)
+        empty.attrs["note"] = f"the {stack.backend.name} backend does not roll releases: each replica runs its image's"
+        return empty
     rows = []
     for name in names:
         history = stack.backend.release_history(target=name)
@@ -123,7 +131,7 @@ def release_history(stack: Stack, *, target: str | None = None) -> pd.DataFrame:
             rows.append({"replica": name, "since": pd.Timestamp(since, unit="s", tz="UTC"), "version": version,
                          "revision": rel.revision if rel else "", "notes": rel.summary if rel else "",
                          "running": i == len(history) - 1})
-    return pd.DataFrame(rows, columns=["replica", "since", "version", "revision", "notes", "running"])
+    return pd.DataFrame(rows, columns=columns)
 
 
 def autofix(stack: Stack, target: str, apply: Apply) -> str:

@@ -26,7 +26,7 @@ from chaoslib.errors import UsageError
 from chaoslib.faults import BENIGN, DIFFICULTIES, FAMILIES, SCENARIOS, default_families
 
 __all__ = ["DIFFICULTIES", "Drawn", "Game", "NO_FAULT_RATE", "HERRING_DIFFICULTIES", "draw", "draw_game",
-           "families_of", "herrings", "no_fault_round"]
+           "families_of", "herrings", "no_fault_round", "playable_families"]
 
 #: The share of games that inject nothing (the answer is "no fault"), at every difficulty.
 NO_FAULT_RATE = 0.1
@@ -62,6 +62,11 @@ class Game:
 
 def _variants(family: str, features: Features) -> list[str]:
     return sorted(name for name, sc in SCENARIOS.items() if sc.family == family and not features.lacks(sc.requires))
+
+
+def playable_families(features: Features) -> list[str]:
+    """The families a backend with these features can draw (some scenario of each can run there)."""
+    return [f for f in FAMILIES if _variants(f, features)]
 
 
 def _params(rng: random.Random, scenario: str, difficulty: str) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from IPython.display import Markdown, display
 
 from chaoslib import config, faults
 from chaoslib.errors import ChaosError, GameError, UsageError
+from chaoslib.game.draw import families_of, playable_families
 from chaoslib.game.facade import Game
 from chaoslib.game.records import Finding
 from chaoslib.progress import ProgressLine
@@ -87,25 +88,33 @@ def action(button: w.Button, out: w.Output, fn: Callable[[], Any], *, busy: str 
 
 
 def play_panel(game: Game, *, default_seed: int | None = None) -> w.VBox:
-    """Pick a difficulty (and a seed to replay), then start the incident (once the stack is quiet).
+    """Pick a difficulty, the families to draw from (and a seed to replay), then start the incident (once the
+    stack is quiet).
 
-    The seed offered is `default_seed`, else CHAOSCTL_SEED's (a replay, CI's seeded games), else random.
+    The seed offered is `default_seed`, else CHAOSCTL_SEED's (a replay, CI's seeded games), else random. The
+    families offered are those this backend can run, the default draw's (or CHAOSCTL_FAMILY's) selected;
+    none selected draws from the default ones.
     """
     difficulty = w.Dropdown(options=list(faults.DIFFICULTIES), value="normal", description="Difficulty")
     offered = default_seed if default_seed is not None else config.default_seed()
     seed = w.IntText(value=offered or 0, description="Seed (0=random)")
+    playable = playable_families(game.stack.backend.features)
+    chosen = [f for f in families_of(config.forced_families()) if f in playable]
+    families = w.SelectMultiple(options=playable, value=tuple(chosen), rows=len(playable),
+                                description="Families")
+    families.add_class("chaos-families")
     button = w.Button(description="Start the incident", button_style="danger")
     status, out = w.Label(), w.Output()
     status.add_class("chaos-progress")
 
     def start(into: w.Output | None = out) -> Any:
         info = game.start(seed=seed.value or None, difficulty=difficulty.value,
-                          progress=lambda line: setattr(status, "value", line))
+                          families=list(families.value) or None, progress=lambda line: setattr(status, "value", line))
         status.value = ""
         _show(into, f"The incident has begun (seed {info.seed}, {info.difficulty}). Watch for the page.")
         return info
     action(button, out, start, busy="waiting for a quiet stack...")
-    box = w.VBox([w.HBox([difficulty, seed]), button, status, out])
+    box = w.VBox([w.HBox([difficulty, seed]), families, button, status, out])
     box.start = button.run
     if game.autopilot and not game.in_progress():
         start(None)  # not through the button: a game that cannot start fails the cell

@@ -9,7 +9,7 @@ import pytest
 
 from chaoslib.engine.injector import inject
 from chaoslib.faults import deploy
-from chaoslib.game import detective
+from chaoslib.game import detective, steady
 from chaoslib.observe import alerts
 from chaoslib.observe.metrics import Metrics
 from pollapp import releases
@@ -40,6 +40,10 @@ def _verdict(stack, since: float) -> detective.Hypothesis:
 ])
 def test_a_faulty_release_pages_is_named_and_rolled_back(clean, scenario, params, page, target, capsys):
     stack = clean
+    # Rolled on a steady stack, as a game injects (a stack just started is still ramping its traffic up).
+    left = steady.wait_until(lambda: steady.quiet_problems(stack, Metrics(stack.endpoint("prometheus"))),
+                             timeout=180, interval=2)
+    assert not left, left
     since = time.time()
     inject(stack, scenario, targets=[target], params=params)
     version = stack.backend.release(target=target)

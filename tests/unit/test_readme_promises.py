@@ -25,7 +25,7 @@ from chaoslib.observe.metrics import Metrics
 
 REPO = Path(__file__).resolve().parents[2]
 TARGETS = ["app1", "app2", "app3"]
-FEATURES = Features(has_netem=False)
+FEATURES = Features(has_netem=False, releases=True)  # the native backend's: deploy can be drawn
 SEEDS = range(2000)
 
 
@@ -44,12 +44,25 @@ class TestCatalogue:
         for name, sc in SCENARIOS.items():
             assert rows[name]["family"] == sc.family in FAMILIES
             assert rows[name]["params"] == {k: [p.low, p.high, p.default] for k, p in sc.params.items()}
+            assert rows[name]["strength"] == {d: {"param": st.param, "low": st.low, "high": st.high}
+                                              for d, st in sc.strength.items()}
+            assert rows[name]["default_draw"] == FAMILIES[sc.family].default_draw
+        assert {r["default_draw"] for r in rows.values()} == {True, False}  # deploy is drawn only when chosen
 
-    def test_catalogue_text_is_one_line_per_scenario(self, tmp_path):
-        """`chaosctl faults --catalogue` prints one line per scenario, starting with its name."""
+    def test_catalogue_text_names_each_scenario_then_its_strengths(self, tmp_path):
+        """`chaosctl faults --catalogue`: a line per scenario starting with its name, then an indented line with its
+        strength at each difficulty, its replicas, what it needs and whether the default draw has it."""
         out = _chaosctl("faults", "--catalogue", tmp_path=tmp_path)
         assert out.returncode == 0, out.stderr
-        assert sorted(line.split()[0] for line in out.stdout.splitlines()) == sorted(SCENARIOS)
+        lines = out.stdout.splitlines()
+        names, details = lines[0::2], lines[1::2]
+        assert sorted(line.split()[0] for line in names) == sorted(SCENARIOS)
+        for name_line, detail in zip(names, details, strict=True):
+            sc = SCENARIOS[name_line.split()[0]]
+            assert detail.startswith(" ") and "replica" in detail
+            for level, st in sc.strength.items():
+                assert f"{level} {st.param} {st.low:g}" in detail, detail
+            assert ("in the default draw" in detail) == FAMILIES[sc.family].default_draw, detail
 
 
 def _readme_ranges() -> dict[str, dict[str, tuple[float, float]]]:
@@ -63,14 +76,18 @@ def _readme_ranges() -> dict[str, dict[str, tuple[float, float]]]:
         loss = re.search(r"(\d+)-(\d+) % (?:packet )?loss", bullet)
         cpu = re.search(r"(\d+)-(\d+) % CPU", bullet)
         mem = re.search(r"(\d+)(?:-(\d+))? MiB", bullet)
+        votes = re.search(r"(\d+)-(\d+) % of votes", bullet)
+        delay = re.search(r"(\d+)-(\d+) ms", bullet)
         out[level] = {"lb-loss": (int(loss[1]) / 100, int(loss[2]) / 100),
                       "cpu-starve": (int(cpu[1]) / 100, int(cpu[2]) / 100),
-                      "memory-starve": (int(mem[1]), int(mem[2] or mem[1]))}
+                      "memory-starve": (int(mem[1]), int(mem[2] or mem[1])),
+                      "deploy-bad-votes": (int(votes[1]) / 100, int(votes[2]) / 100),
+                      "deploy-slow-reads": (int(delay[1]), int(delay[2]))}
     return out
 
 
-def _drawn(level: str):
-    return [draw(seed=s, difficulty=level, targets=TARGETS, features=FEATURES) for s in SEEDS]
+def _drawn(level: str, families: list[str] | None = None):
+    return [draw(seed=s, difficulty=level, targets=TARGETS, features=FEATURES, families=families) for s in SEEDS]
 
 
 class TestDifficulty:
@@ -80,7 +97,7 @@ class TestDifficulty:
         the draws reach both ends of it (within a tenth of its width)."""
         ranges = _readme_ranges()[level]
         seen: dict[str, list[float]] = {name: [] for name in ranges}
-        for incident in _drawn(level):
+        for incident in _drawn(level, families=["all"]):  # deploy too (drawn only when chosen)
             for d in incident:
                 if d.scenario in ranges:
                     seen[d.scenario].append(next(iter(d.params.values())))
