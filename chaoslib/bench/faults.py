@@ -22,13 +22,15 @@ from chaoslib.progress import Progress
 from chaoslib.stack import Stack
 
 
-def cases(stack: Stack) -> list[tuple[str, str, str, dict]]:
-    """One representative run per scenario this backend can run: (family, scenario, target, params).
+def cases(stack: Stack, families: tuple[str, ...] | None = None) -> list[tuple[str, str, str, dict]]:
+    """One representative run per scenario this backend can run (of `families`, None: every family):
+    (family, scenario, target, params).
 
     Targets take turns; a scenario with a strength runs at the loud end of easy.
     """
     targets, out = stack.targets(), []
-    runnable = [sc for sc in faults.SCENARIOS.values() if not stack.backend.features.lacks(sc.requires)]
+    runnable = [sc for sc in faults.SCENARIOS.values() if not stack.backend.features.lacks(sc.requires)
+                and (families is None or sc.family in families)]
     for i, sc in enumerate(runnable):
         spec = sc.strength.get("easy")
         params = {spec.param: sc.params[spec.param].kind(spec.low)} if spec else {}
@@ -107,6 +109,8 @@ class FaultBench:
     page_timeout: float = 120.0
     progress: Progress = print
     results: list[Run] = field(default_factory=list)
+    #: The families whose scenarios run (None: every family's).
+    families: tuple[str, ...] | None = None
 
     def settle(self) -> None:
         """Wait until the stack is healthy and no page is firing, so each run starts clean."""
@@ -137,7 +141,7 @@ class FaultBench:
     def all(self) -> list[Run]:
         for i in range(self.runs):
             self.progress(f"round {i + 1} of {self.runs}")
-            for case in cases(self.stack):
+            for case in cases(self.stack, self.families):
                 self.results.append(self.one(*case))
         return self.results
 

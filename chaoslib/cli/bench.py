@@ -46,7 +46,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
               f"than {r['before_s']:.1f} s before")
     if args.what in ("faults", "all"):
         print(f"faults: inject -> effect, inject -> first page, panic -> all healthy ({args.runs} runs each)")
-        bench = FaultBench(stack_of(args), runs=args.runs)
+        bench = FaultBench(stack_of(args), runs=args.runs, families=_families(args))
         bench.all()
         print(bench.report())
     if args.what == "detective":
