@@ -13,7 +13,7 @@ from chaoslib.backends.local.network import LocalNetwork
 from chaoslib.backends.local.releases import LocalReleases
 from chaoslib.engine.registry import Registry
 from chaoslib.errors import PrerequisiteError, ServiceError, UsageError
-from chaoslib.kernel import disks, nft
+from chaoslib.kernel import disks, nft, pageout
 from chaoslib.native import credentials, lockdown, owner, postgres
 from chaoslib.native.pids import stack_processes
 from chaoslib.native.programs import Program
@@ -71,6 +71,14 @@ class LocalLifecycle(LocalReleases, LocalNetwork):
         self._write_stack_file()
         self._start_and_wait([p for p in core if p.name != "postgres"], progress)
         progress(f"all {len([p for p in progs if p.core])} services healthy in {time.monotonic() - t0:.1f} s")
+        self._page_out_start_up([p for p in core if p.cold_binary], progress)
+
+    def _page_out_start_up(self, progs: list[Program], progress: Progress) -> None:
+        """Reclaim the binary pages the Go services touched only while starting (kernel.pageout)."""
+        freed = {p.name: pageout.page_out(int(self.supervisor.info(p.name)["pid"])) for p in progs}
+        if any(freed.values()):
+            progress(f"paged out {sum(freed.values()) / 1024:.0f} MiB of binary pages used only at start-up "
+                     f"({', '.join(f'{n} {kib / 1024:.0f}' for n, kib in freed.items() if kib)})")
 
     def _start(self, progs: list[Program]) -> None:
         """Start each program that is not already running or starting (no waiting)."""
