@@ -49,6 +49,11 @@ RELEASES: dict[str, Release] = {r.version: r for r in (
 #: Environment variables that override a release's knobs (how a fault family sets its strength).
 KNOB_ENV = {"vote_error_share": "APP_VOTE_ERROR_SHARE", "tally_queries": "APP_TALLY_QUERIES",
             "tally_delay_ms": "APP_TALLY_DELAY_MS"}
+#: Every variable that says which release a process runs: the version and its knobs.
+RELEASE_VARS = ("APP_RELEASE", *KNOB_ENV.values())
+#: Names a release file (KEY=VALUE lines of RELEASE_VARS) that replaces the environment's release when it
+#: exists: how a container is rolled without recreating it (the docker backend writes it, pollapp.launch reads it).
+FILE_ENV = "APP_RELEASE_FILE"
 
 
 class UnknownRelease(ValueError):
@@ -93,3 +98,38 @@ def from_environment(env: Mapping[str, str]) -> Release:
     if not 0.0 <= share <= 1.0:
         raise UnknownRelease(f"APP_VOTE_ERROR_SHARE must be between 0 and 1, got {share}")
     return replace(release, **changes) if changes else release  # type: ignore[arg-type]
+
+
+def parse_file(text: str) -> dict[str, str]:
+    """A release file's variables (KEY=VALUE lines; blank lines and # comments skipped), checked by name."""
+    out: dict[str, str] = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        if not sep or key.strip() not in RELEASE_VARS:
+            raise UnknownRelease(f"release file line {n}: expected one of {', '.join(RELEASE_VARS)}=VALUE, "
+                                 f"got {line[:60]!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def render_file(version: str, knobs: Mapping[str, str] | None = None) -> str:
+    """The release file that runs `version` with `knobs` (KNOB_ENV variables) overriding its own."""
+    lines = [f"APP_RELEASE={get(version).version}"]
+    lines += [f"{var}={(knobs or {})[var]}" for var in KNOB_ENV.values() if (knobs or {}).get(var)]
+    return "\n".join(lines) + "\n"
+
+
+def with_file(env: Mapping[str, str], text: str | None) -> dict[str, str]:
+    """`env` as a process runs with the release file `text` (None: no file, `env` as it is): the file's
+    variables replace every release variable of `env`, so a file without knobs runs its release's own."""
+    out = dict(env)
+    if text is None:
+        return out
+    for var in RELEASE_VARS:
+        out.pop(var, None)
+    out.update(parse_file(text))
+    from_environment(out)  # an unknown version or a bad knob fails here, before anything starts
+    return out

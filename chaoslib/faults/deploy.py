@@ -162,7 +162,7 @@ def rolls(stack: Stack, since: float) -> dict[str, dict[str, float]]:
     """From the release history a player reads: each replica's rolls since `since`, and who runs a release
     its peers do not (1.0)."""
     out: dict[str, dict[str, float]] = {"deploy_rolls": {}, "deploy_off_peers": {}}
-    if not stack.backend.features.releases:  # a backend that cannot roll (Docker) has no history to read
+    if not stack.backend.features.releases:  # a backend that cannot roll has no history to read
         return out
     try:
         running = {t: stack.backend.release(target=t) for t in stack.targets()}

@@ -24,6 +24,7 @@ from backends.contract import (
     NetworkContract,
     NetworkRealEffects,
     ProcessContract,
+    ReleaseContract,
     ResetContract,
 )
 from chaoslib.backends.base import DATABASE, LOAD_BALANCER, Limits
@@ -81,6 +82,41 @@ class TestDockerLimitsRealEffects(LimitsRealEffects):
 
 class TestDockerReset(ResetContract):
     pass
+
+
+class TestDockerReleases(ReleaseContract):
+    def test_a_roll_restarts_the_container_as_it_is(self, backend, probe):
+        """A roll writes the release file and restarts the container, not a new one: the scraper's version
+        and the log lines follow it, a fault's limits stay, and the next roll back is as quick."""
+        from chaoslib.faults import deploy
+        from chaoslib.stack import Stack
+        from pollapp import releases
+
+        b = backend.targets()[-1]
+        c = backend._containers()[b]
+        wall = time.time()
+        backend.set_limits(target=b, limits=Limits(cpu=0.5, memory=backend.default_limits().memory))
+        t0 = time.monotonic()
+        backend.set_release(target=b, release=releases.SLOW_READS, settings={"APP_TALLY_QUERIES": "2"})
+        wait_until(lambda: backend.probe().version(b) == releases.SLOW_READS, timeout=60, interval=0.2)
+        took = time.monotonic() - t0
+        assert backend._containers()[b].id == c.id and backend.get_limits(target=b).cpu == 0.5
+        assert backend.probe().version(backend.targets()[0]) == releases.CURRENT
+        code, out = backend._containers()[b].exec_run(["cat", "/etc/chaos/release.env"])
+        assert code == 0 and out.decode() == "APP_RELEASE=2026.12.2\nAPP_TALLY_QUERIES=2\n"
+        code, _ = backend._containers()[b].exec_run(["sh", "-c", "echo x >> /etc/chaos/release.env"])
+        assert code != 0, "the app's user can change its own release"
+        lines = [json.loads(ln) for ln in backend.tail_log(service=b, lines=5).splitlines() if ln.startswith("{")]
+        assert lines and lines[-1]["release"] == releases.SLOW_READS
+        # What the player's release-history view and the detective's deploy rule read.
+        frame = deploy.release_history(Stack(backend), target=b)
+        assert list(frame["version"])[-2:] == [releases.CURRENT, releases.SLOW_READS]
+        assert deploy.rolls(Stack(backend), since=wall) == {"deploy_rolls": {b: 1.0}, "deploy_off_peers": {b: 1.0}}
+        t0 = time.monotonic()
+        assert f"rolled {b} back to release {releases.CURRENT}" in backend.reset_faults()
+        wait_until(lambda: backend.probe().version(b) == releases.CURRENT, timeout=60, interval=0.2)
+        eng.progress(f"docker roll of {b}: serving {releases.SLOW_READS} {took:.1f} s after set_release, "
+                     f"back on {releases.CURRENT} {time.monotonic() - t0:.1f} s after the sweep began")
 
 
 def _http(method: str, address: str, body: dict | None = None) -> tuple[int, dict]:
@@ -361,5 +397,5 @@ class TestScenarios:
         injector.heal(stack, record.id)
         wait_until(lambda: probe.healthy(t), timeout=90)
         after = backend.fault_footprint()
-        for part in ("ruleset", "limits", "junk", "helpers"):
+        for part in ("ruleset", "limits", "junk", "helpers", "releases"):
             assert after[part] == before[part], part

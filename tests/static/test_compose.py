@@ -170,8 +170,10 @@ def test_helper_image_is_built_but_not_started():
 
 
 def test_app_environment_names_are_read_by_the_app():
-    """Every variable given to the app is one pollapp (settings, gunicorn) or its runtime reads."""
-    sources = (REPO / "pollapp" / "settings.py").read_text() + (REPO / "pollapp" / "gunicorn_conf.py").read_text()
+    """Every variable given to the app is one pollapp (settings, gunicorn, the release its launcher reads) or its
+    runtime reads."""
+    sources = "".join((REPO / "pollapp" / name).read_text() for name in ("settings.py", "gunicorn_conf.py",
+                                                                         "releases.py"))
     runtime = {"DJANGO_SETTINGS_MODULE", "PYTHONUNBUFFERED", "PROMETHEUS_MULTIPROC_DIR"}
     for name in ("migrate", *REPLICAS):
         for key in env_of(services()[name]):

@@ -25,11 +25,7 @@ from chaoslib.errors import FaultError, NotSupported, UsageError
 
 TESTS = Path(__file__).resolve().parents[1]
 #: Contract classes a real backend's suite does not mix in, because its Features lack their flag.
-UNMIXED = {"docker/test_docker.py": {
-    "ReleaseContract": "DockerBackend has Features.releases False: a roll there recreates the replica's compose "
-                       "container with another environment, and drops the limits a fault set by docker update; "
-                       "not done yet (issue #23)",
-}}
+UNMIXED: dict[str, dict[str, str]] = {}
 MiB = 2**20
 
 

@@ -2,19 +2,22 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import tarfile
 from types import SimpleNamespace
 
+import docker
 import pytest
 
 from chaoslib.backends.base import Backend, check_release
 from chaoslib.backends.docker import DockerBackend
 from chaoslib.cli import main as cli
 from chaoslib.config import Settings
-from chaoslib.errors import UsageError
+from chaoslib.errors import ServiceError, UsageError
 from chaoslib.native import release_log
 from chaoslib.native.programs import programs
-from pollapp import releases
+from pollapp import launch, releases
 
 
 def test_the_table_has_two_good_releases_and_two_faulty_ones():
@@ -97,11 +100,128 @@ def test_status_shows_each_replicas_release(memory_stack, monkeypatch, capsys):
     assert frame["app2"] == releases.FAULTY_VOTES and frame["app1"] == releases.CURRENT and frame["postgres"] == ""
 
 
-@pytest.mark.parametrize("env, shown", [(["APP_RELEASE=2026.12.1", "TZ=UTC"], "2026.12.1"), (["TZ=UTC"], "2026.12.0")])
-def test_docker_status_names_the_release_a_replica_container_runs(monkeypatch, tmp_path, env, shown):
-    """The Docker backend cannot roll (releases=False) but reports what each replica's environment names."""
-    backend = DockerBackend(Settings(state_dir=tmp_path), client=object())
+def test_a_release_file_replaces_the_environments_release(tmp_path):
+    """The file's variables replace every release variable of the environment (a file without knobs runs its
+    release's own); pollapp.launch applies it when APP_RELEASE_FILE names a file, and none changes nothing."""
+    text = releases.render_file(releases.FAULTY_VOTES, {"APP_VOTE_ERROR_SHARE": "1"})
+    assert releases.parse_file(text) == {"APP_RELEASE": releases.FAULTY_VOTES, "APP_VOTE_ERROR_SHARE": "1"}
+    env = {"APP_RELEASE": releases.PREVIOUS, "APP_TALLY_QUERIES": "3", "TZ": "UTC"}
+    rolled = releases.with_file(env, releases.render_file(releases.SLOW_READS))
+    assert rolled == {"APP_RELEASE": releases.SLOW_READS, "TZ": "UTC"}
+    assert releases.with_file(env, None) == env
+    for bad in ("PATH=/tmp\n", "APP_RELEASE=0.0.1\n", "APP_VOTE_ERROR_SHARE=2\n", "no equals sign\n"):
+        with pytest.raises(releases.UnknownRelease):
+            releases.with_file(env, bad)
+    path = tmp_path / "release.env"
+    assert launch.environment({"APP_RELEASE_FILE": str(path), "TZ": "UTC"}) == {"APP_RELEASE_FILE": str(path),
+                                                                                 "TZ": "UTC"}
+    path.write_text(text)
+    assert launch.environment({"APP_RELEASE_FILE": str(path)})["APP_VOTE_ERROR_SHARE"] == "1"
+
+
+class FakeContainer:
+    """A replica container as the docker backend reads and writes it: env, release file, restarts."""
+
+    def __init__(self, name: str, env: list[str]) -> None:
+        self.name, self.id, self.files, self.restarts = name, f"{name}0123456789abcdef", {}, 0
+        self.labels = {"com.docker.compose.service": name}
+        self.attrs = {"State": {"Status": "running", "Running": True}, "Config": {"Env": env},
+                      "Created": "2026-12-07T03:00:00.123Z"}
+
+    def get_archive(self, path):
+        if path not in self.files:
+            raise docker.errors.NotFound(f"no {path}")
+        data = self.files[path]
+        out = io.BytesIO()
+        with tarfile.open(fileobj=out, mode="w") as tar:
+            info = tarfile.TarInfo(path.rsplit("/", 1)[1])
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        return iter([out.getvalue()]), {"mtime": "2026-12-07T03:30:00Z"}
+
+    def put_archive(self, folder, data):
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            for member in tar.getmembers():
+                assert member.mode == 0o644 and member.uid == 0
+                self.files[f"{folder}/{member.name}"] = tar.extractfile(member).read()
+        return True
+
+    def restart(self, timeout):
+        self.restarts += 1
+
+
+@pytest.fixture
+def docker_replicas(monkeypatch, tmp_path):
+    """A DockerBackend on two fake replica containers (app1 with a release file's name, app2 also) and postgres."""
+    env = ["TZ=UTC", "APP_RELEASE_FILE=/etc/chaos/release.env"]
+    found = {"app1": FakeContainer("app1", env), "app2": FakeContainer("app2", env),
+             "postgres": FakeContainer("postgres", ["TZ=UTC"])}
+    monkeypatch.setattr(DockerBackend, "_containers", lambda self, running_only=False: found)
     monkeypatch.setattr(DockerBackend, "_add_saturation", lambda self, st, c: None)
-    container = SimpleNamespace(attrs={"State": {"Status": "running", "Running": True}, "Config": {"Env": env}})
-    assert backend._status_of("app2", container).release == shown
-    assert backend._status_of("postgres", container).release == ""
+    return DockerBackend(Settings(state_dir=tmp_path / "state"), client=object()), found
+
+
+def test_docker_rolls_a_replica_by_its_release_file_and_a_restart(docker_replicas):
+    """set_release writes the file (root's, world-readable), records the roll on the host and restarts the
+    container; the same roll again does nothing; status, release and history read what the container runs."""
+    backend, found = docker_replicas
+    assert backend.release(target="app2") == releases.CURRENT
+    assert [v for _, v in backend.release_history(target="app2")] == [releases.CURRENT]
+    backend.set_release(target="app2", release=releases.FAULTY_VOTES, settings={"APP_VOTE_ERROR_SHARE": "1"})
+    app2 = found["app2"]
+    assert app2.files["/etc/chaos/release.env"].decode() == releases.render_file(
+        releases.FAULTY_VOTES, {"APP_VOTE_ERROR_SHARE": "1"}) and app2.restarts == 1
+    backend.set_release(target="app2", release=releases.FAULTY_VOTES, settings={"APP_VOTE_ERROR_SHARE": "1"})
+    assert app2.restarts == 1 and found["app1"].restarts == 0
+    history = backend.release_history(target="app2")
+    assert [v for _, v in history] == [releases.CURRENT, releases.FAULTY_VOTES] and history[0][0] < history[1][0]
+    assert backend._status_of("app2", app2).release == releases.FAULTY_VOTES
+    assert backend._status_of("app1", found["app1"]).release == releases.CURRENT
+    assert backend._status_of("postgres", found["postgres"]).release == ""
+    backend.set_release(target="app2", release=releases.FAULTY_VOTES)  # the same release, its own knobs: a roll
+    assert app2.restarts == 2 and backend.release(target="app2") == releases.FAULTY_VOTES
+    with pytest.raises(UsageError) as e:
+        backend.set_release(target="nope", release=releases.PREVIOUS)
+    assert "app1, app2" in e.value.one_line()
+
+
+def test_docker_history_follows_the_container_not_the_host_log(docker_replicas):
+    """A recreated container (a new id) starts over on CURRENT; a file the log does not know ends the history."""
+    backend, found = docker_replicas
+    backend.set_release(target="app1", release=releases.SLOW_READS)
+    found["app1"].id = "recreated0123456789"
+    found["app1"].files.clear()
+    assert [v for _, v in backend.release_history(target="app1")] == [releases.CURRENT]
+    found["app1"].files["/etc/chaos/release.env"] = releases.render_file(releases.PREVIOUS).encode()
+    assert [v for _, v in backend.release_history(target="app1")] == [releases.CURRENT, releases.PREVIOUS]
+    assert backend.release_history(target="app1")[-1][0] > backend.release_history(target="app1")[0][0]
+
+
+def test_docker_cannot_roll_a_container_without_a_release_file_name(docker_replicas):
+    """A replica created by an older compose file (no APP_RELEASE_FILE) is refused in one line; its env says."""
+    backend, found = docker_replicas
+    found["app1"].attrs["Config"]["Env"] = [f"APP_RELEASE={releases.PREVIOUS}"]
+    assert backend.release(target="app1") == releases.PREVIOUS
+    with pytest.raises(ServiceError, match="APP_RELEASE_FILE"):
+        backend.set_release(target="app1", release=releases.CURRENT)
+
+
+def test_docker_sweep_replaces_a_release_file_the_app_cannot_run(docker_replicas, monkeypatch):
+    """A garbled file: `release` says so in one line, status shows "?", and the sweep rolls the replica back."""
+    backend, found = docker_replicas
+    found["app2"].files["/etc/chaos/release.env"] = b"APP_RELEASE=0.0.1\n"
+    with pytest.raises(ServiceError) as e:
+        backend.release(target="app2")
+    assert "0.0.1" in e.value.one_line() and "\n" not in e.value.one_line()
+    assert backend._status_of("app2", found["app2"]).release == "?"
+    for step in ("_helpers", "_holders"):
+        monkeypatch.setattr(DockerBackend, step, lambda self: [])
+    monkeypatch.setattr(DockerBackend, "features", SimpleNamespace(has_netem=False))
+    monkeypatch.setattr(DockerBackend, "_defaults_of", lambda self, c: None)
+    monkeypatch.setattr(DockerBackend, "_limits_of", lambda self, c: None)
+    monkeypatch.setattr(DockerBackend, "_disk_volume", lambda self, c: None)
+    monkeypatch.setattr(DockerBackend, "_disk", lambda self, name, op, *args: [])
+    monkeypatch.setattr(DockerBackend, "ensure_running", lambda self, target: None)
+    assert backend.reset_faults() == [f"rolled app2 back to release {releases.CURRENT}"]
+    assert backend.release(target="app2") == releases.CURRENT and found["app2"].restarts == 1
+    assert backend.reset_faults() == []

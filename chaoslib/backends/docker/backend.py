@@ -14,6 +14,7 @@ from chaoslib.backends.docker.limits import DockerLimits
 from chaoslib.backends.docker.logs import DockerLogs
 from chaoslib.backends.docker.network import DockerNetwork
 from chaoslib.backends.docker.probes import DockerProbes
+from chaoslib.backends.docker.releases import DockerReleases
 from chaoslib.backends.docker.safety import DockerSafety
 from chaoslib.config import Settings
 
@@ -22,7 +23,7 @@ PUBLISHED = {"app": 8000, "grafana": 3000, "kibana": 5601, "locust": 8089, **con
 
 
 class DockerBackend(DockerLifecycle, DockerSafety, DockerNetwork, DockerDisks, DockerHelpers, DockerLimits,
-                    DockerLogs, DockerProbes, DockerContainers, Backend):
+                    DockerLogs, DockerProbes, DockerReleases, DockerContainers, Backend):
     """Docker Engine API via the docker SDK (Gitpod, laptops). (Each mixin builds on
     DockerContainers, or on the mixins whose helpers it uses.)"""
 
@@ -39,7 +40,7 @@ class DockerBackend(DockerLifecycle, DockerSafety, DockerNetwork, DockerDisks, D
     def features(self) -> Features:  # type: ignore[override]
         return Features(has_netem=self._probe_netem(), real_network=True, real_limits=True,
                         disk_survives_restart=True, needs_root=False, has_monitoring=True,
-                        warden_process=True)
+                        warden_process=True, releases=True)
 
     def endpoints(self) -> dict[str, str]:
         """The ports compose publishes on CHAOS_HOST (default 127.0.0.1), each where its variable moved

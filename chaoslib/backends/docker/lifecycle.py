@@ -10,11 +10,11 @@ from chaoslib.backends.base import Progress, ServiceStatus, no_progress
 from chaoslib.backends.docker.engine import compose_command, docker_sdk, parse_time
 from chaoslib.backends.docker.helpers import DockerHelpers
 from chaoslib.backends.docker.limits import DockerLimits
+from chaoslib.backends.docker.releases import DockerReleases
 from chaoslib.errors import ChaosError, NotSupported, ServiceError, UsageError
-from pollapp import releases
 
 
-class DockerLifecycle(DockerHelpers, DockerLimits):
+class DockerLifecycle(DockerHelpers, DockerLimits, DockerReleases):
     """up and down by docker compose; status, restart, stop, start and kill by the Engine API."""
 
     def _compose_base(self) -> list[str]:
@@ -58,6 +58,8 @@ class DockerLifecycle(DockerHelpers, DockerLimits):
             h.remove(force=True)
         # Compose's `down` leaves the containers of a profile it is not given: name the log stack's.
         self._compose("--profile", "logs", "down", *(["-v"] if purge else []), progress=progress)
+        # The containers are gone, and their releases with them: the next `up` deploys releases.CURRENT.
+        self._release_log().unlink(missing_ok=True)
 
     def is_up(self) -> bool:
         return bool(self._containers(running_only=True))
@@ -99,9 +101,10 @@ class DockerLifecycle(DockerHelpers, DockerLimits):
                            oom_killed=bool(state.get("OOMKilled")))
         if st.kind == "replica":
             self._add_saturation(st, c)
-            # The release the container's environment names (the app runs CURRENT without one); no roll here yet.
-            env = dict(e.split("=", 1) for e in c.attrs.get("Config", {}).get("Env") or [] if "=" in e)
-            st.release = env.get("APP_RELEASE") or releases.CURRENT
+            try:
+                st.release = self._release_of(c)[0]  # its release file's, else its environment's
+            except ChaosError:  # gone meanwhile, or a file the app cannot run: status still answers
+                st.release = "?"
         return st
 
     def _add_saturation(self, st: ServiceStatus, c) -> None:

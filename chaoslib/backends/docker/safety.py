@@ -6,11 +6,14 @@ from chaoslib.backends.docker.disks import DockerDisks
 from chaoslib.backends.docker.engine import SERVICE_LABEL, docker_sdk
 from chaoslib.backends.docker.limits import DockerLimits
 from chaoslib.backends.docker.network import NETEM_CLEAR, NETEM_TABLE
+from chaoslib.backends.docker.releases import DockerReleases
+from chaoslib.errors import ServiceError
 from chaoslib.kernel import nft
+from pollapp import releases
 
 
-class DockerSafety(DockerDisks, DockerLimits):
-    """reset_faults and fault_footprint over helpers, namespaces' tables, limits and disks."""
+class DockerSafety(DockerDisks, DockerLimits, DockerReleases):
+    """reset_faults and fault_footprint over helpers, namespaces' tables, limits, disks and releases."""
 
     def reset_faults(self) -> list[str]:
         done = []
@@ -52,6 +55,18 @@ class DockerSafety(DockerDisks, DockerLimits):
 
         for lines in self._parallel(clean, self.targets()):
             done += lines
+
+        def roll_back(name: str) -> list[str]:
+            try:
+                if self._release_of(containers[name]) == (releases.CURRENT, {}):
+                    return []
+            except ServiceError:  # a release file the app cannot run: rolled back all the same
+                pass
+            self.set_release(target=name, release=releases.CURRENT)  # a restart: in parallel, each its own
+            return [f"rolled {name} back to release {releases.CURRENT}"]
+
+        for lines in self._parallel(roll_back, self.targets()):
+            done += lines
         for name in self.targets():
             self.ensure_running(target=name)
         return done
@@ -77,4 +92,5 @@ class DockerSafety(DockerDisks, DockerLimits):
             "helpers": sorted(h.id for h in self._helpers()),
             "containers": {s: c.id for s, c in sorted(containers.items())},
             "pids": {s: (c.attrs.get("State", {}).get("Pid") or None) for s, c in sorted(containers.items())},
+            "releases": {n: self._release_of(containers[n])[0] for n in targets},
         }
