@@ -21,3 +21,27 @@ def run(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     proc = subprocess.run(list(argv), capture_output=True, text=True, timeout=120, cwd=cwd)
     assert proc.returncode == 0, f"{' '.join(argv)} failed:\n{proc.stdout}\n{proc.stderr}"
     return proc
+
+
+class Background:
+    """Slow tool runs started together when the static stage begins (mypy, promtool's unit tests), so they run
+    beside the other checks on the second core; each test then takes its run's output (`result`)."""
+
+    def __init__(self) -> None:
+        self._procs: dict[str, tuple[subprocess.Popen[str], str]] = {}
+
+    def start(self, key: str, argv: list[str], cwd: Path) -> None:
+        self._procs[key] = (subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                             text=True), " ".join(argv))
+
+    def result(self, key: str, timeout: float = 600) -> tuple[int, str]:
+        """(exit code, output) of the run started as `key`; KeyError when it was not started."""
+        proc, _ = self._procs[key]
+        out, _ = proc.communicate(timeout=timeout)
+        return proc.returncode, out
+
+    def stop(self) -> None:
+        for proc, _ in self._procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
