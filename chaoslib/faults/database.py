@@ -148,12 +148,12 @@ def _fix_tab(ui: FixUI) -> TabWidgets:
     rows: dict[int, str] = {}
 
     def list_sessions() -> None:
-        table = db_activity(stack)
+        table = stack.backend.db_activity()
         rows.clear()
-        rows.update({int(r.pid): str(r.application_name) for r in table.itertuples()})
+        rows.update({r.pid: r.application_name for r in table})
         sessions.options = [(f"{r.pid}  {r.application_name or '-'}  {r.state}  tx {r.xact_age_s:.0f} s  "
-                             f"{r.wait_event or ''}  {'blocked by ' + str(r.blocked_by) if r.blocked_by else ''}  "
-                             f"{str(r.query)[:60]}", int(r.pid)) for r in table.itertuples()]
+                             f"{r.wait_event}  {'blocked by ' + str(list(r.blocked_by)) if r.blocked_by else ''}  "
+                             f"{r.query[:60]}", r.pid) for r in table]
         say(f"{len(table)} session(s), the oldest transaction first")
     ui.action(show, ui.out, list_sessions, busy="reading pg_stat_activity...")
 

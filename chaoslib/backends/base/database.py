@@ -3,34 +3,18 @@
 A database fault is a client of PostgreSQL the fault starts (a *holder*): its connections carry
 an application_name made of a plausible client's name and the fault's id (`tally-batch-f-1a2b3c`:
 a player reading pg_stat_activity is not told which session is the fault), so undo, panic and the
-TTL end exactly those sessions (and the holder) and nothing else (HOLDER_NAME matches them). `db_activity` is the player's view (pg_stat_activity), and
-`terminate_db_backend` the player's fix (pg_terminate_backend by pid or by application name).
+TTL end exactly those sessions (and the holder) and nothing else (HOLDER_NAME matches them).
+`db_activity` is the player's view (pg_stat_activity), and `terminate_db_backend` the player's fix
+(pg_terminate_backend by pid or by application name).
 """
 from __future__ import annotations
 
-import re
-from dataclasses import asdict, dataclass
-
 from chaoslib.backends.base.contract import Contract
 from chaoslib.errors import UsageError
+from chaoslib.native.holders import HOLDER_KINDS, HOLDER_NAME, DbSession, holder_key, holder_name
 
-#: What a holder does with its connections (hold row locks in an open transaction, or sit idle), and the
-#: client its connections pretend to be.
-HOLDER_KINDS = {"locks": "tally-batch", "idle": "report-pool"}
-#: Every holder's application_name, and only theirs: a client's name and a fault id (injector's f-<6 hex>).
-HOLDER_NAME = re.compile(r"^(?:%s)-(f-[0-9a-f]{6})$" % "|".join(HOLDER_KINDS.values()))
-
-
-def holder_name(key: str, kind: str) -> str:
-    """The application_name of a fault's connections."""
-    return f"{HOLDER_KINDS[kind]}-{key}"
-
-
-def holder_key(application_name: str) -> str | None:
-    """The fault key of a holder's connection name (None: not a holder's)."""
-    m = HOLDER_NAME.match(application_name or "")
-    return m.group(1) if m else None
-
+__all__ = ["HOLDER_KINDS", "HOLDER_NAME", "DatabasePrimitives", "DbSession", "check_holder", "holder_key",
+           "holder_name"]
 
 def check_holder(key: str, kind: str, amount: int) -> None:
     """A one-line UsageError for a holder kind or amount the contract does not know."""
@@ -41,25 +25,6 @@ def check_holder(key: str, kind: str, amount: int) -> None:
                          value=kind)
     if not 0 <= amount <= 1000:
         raise UsageError(f"a holder's amount must be between 0 and 1000, got {amount}", field="amount", value=amount)
-
-
-@dataclass(frozen=True)
-class DbSession:
-    """One row of pg_stat_activity as a player reads it."""
-
-    pid: int
-    application_name: str
-    usename: str
-    state: str
-    #: Seconds since its transaction began (0 outside a transaction).
-    xact_age_s: float
-    wait_event: str
-    query: str
-    #: The sessions this one waits for (pg_blocking_pids): a lock's holder.
-    blocked_by: tuple[int, ...] = ()
-
-    def to_dict(self) -> dict:
-        return {**asdict(self), "blocked_by": list(self.blocked_by)}
 
 
 class DatabasePrimitives(Contract):

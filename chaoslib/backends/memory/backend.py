@@ -13,8 +13,8 @@ from chaoslib.config import Settings
 from pollapp import releases
 
 
-class MemoryBackend(MemoryNetwork, MemoryDisks, MemoryLimits, MemoryLogs, MemoryReleases, MemoryDatabase, MemoryLifecycle,
-                    Backend):
+class MemoryBackend(MemoryNetwork, MemoryDisks, MemoryLimits, MemoryLogs, MemoryReleases, MemoryDatabase,
+                    MemoryLifecycle, Backend):
     """A stack that lives in one Python object: state changes as the contract says, nothing real moves."""
 
     name = "memory"

@@ -72,7 +72,7 @@ class MemoryDatabase(MemoryLifecycle):
                 free -= 1
                 waiting = bool(lockers) and j == 0
                 out.append(DbSession(pid=30_000 + 10 * i + j, application_name=name, usename="polls",
-                                     state="active" if waiting else "idle", xact_age_s=2.0 if waiting else 0.0,
+                                     state="active" if waiting else "idle", xact_age_s=0.0,
                                      wait_event="Lock:transactionid" if waiting else "",
                                      query=VOTE_QUERY if waiting else "SELECT 1",
                                      blocked_by=lockers if waiting else ()))
