@@ -51,7 +51,8 @@ def db_lock_hold(backend: Backend, *, key: str, targets: list[str], polls: int, 
 
 def db_conn_exhaust(backend: Backend, *, key: str, targets: list[str], free: int, record_undo: RecordUndo) -> None:
     """A client's pool opens every connection slot but `free` and keeps them idle; the replicas' connections
-    are recycled, so each must reconnect and is refused ("sorry, too many clients already")."""
+    are recycled, so each must reconnect and is refused ("remaining connection slots are reserved for
+    non-replication superuser connections": PostgreSQL's answer once only the superusers' slots are left)."""
     record_undo({"op": "stop_db_holder", "key": key})
     backend.start_db_holder(key=key, kind="idle", amount=free)
 
@@ -70,7 +71,8 @@ SCENARIOS = (
                        "hard": Strength("polls", 12, 16)}, **_SHARED),  # type: ignore[arg-type]
     Scenario("db-conn-exhaust", DATABASE, db_conn_exhaust,
              "a client's connection pool filled max_connections with idle sessions: the replicas' new "
-             "connections fail with 'sorry, too many clients already'",
+             "connections are refused ('remaining connection slots are reserved for non-replication superuser "
+             "connections')",
              {"free": Param(int, 0, 3, 0, "connection slots left free (0: every new connection fails)",
                             "{value} slot(s) left free")}, **_SHARED),  # type: ignore[arg-type]
 )

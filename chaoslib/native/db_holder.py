@@ -8,7 +8,7 @@ sessions. It never reconnects: once a player ends its sessions, the trouble is o
 - locks: one transaction that, every second, locks the choices of the N most-voted polls among
   the 50 the app lists (where the votes go; new polls push old ones out), SKIP LOCKED so it never
   waits itself, and stays idle in between: votes on those rows wait for the app's lock timeout.
-- idle: connections until the server refuses ("too many clients"), the app's own connections
+- idle: connections until the server refuses (FULL), the app's own connections
   (its role, not ours) ended so each replica must reconnect and is refused; then N closed again
   to leave that many slots free, and the rest held idle (a pool's health check every few seconds).
 """
@@ -26,6 +26,8 @@ import psycopg
 LISTED = 50
 #: How long the idle holder races the replicas for the slots they free.
 FILL_S = 20.0
+#: What the server answers a client when every slot it may take is used (the rest are the superusers').
+FULL = ("remaining connection slots are reserved", "too many clients")
 #: How often the idle holder checks its sessions (it exits once none is left: it never reconnects).
 PING_S = 5.0
 LOCK_SQL = """
@@ -71,7 +73,7 @@ def hold_idle(name: str, free: int) -> int:
             conns.append(psycopg.connect(application_name=name, connect_timeout=3, autocommit=True))
             continue
         except psycopg.OperationalError as e:
-            if "too many clients" not in str(e):
+            if not any(m in str(e) for m in FULL):
                 raise
         if not conns:
             time.sleep(0.2)

@@ -64,8 +64,10 @@ def terminate(socket_dir: Path, *, pid: int | None = None, application_name: str
     """pg_terminate_backend by pid, or every session of an application; the pids ended."""
     where = f"pid = {int(pid)}" if pid is not None else \
         "application_name = '" + str(application_name).replace("'", "''") + "'"
-    rows = psql(socket_dir, f"SELECT pid FROM pg_stat_activity WHERE {where} AND backend_type = 'client backend' "
-                            f"AND pg_terminate_backend(pid)")
+    # The chosen pids first, behind a fence: a planner may test pg_terminate_backend before the other quals.
+    rows = psql(socket_dir, f"WITH chosen AS MATERIALIZED (SELECT pid FROM pg_stat_activity WHERE {where} "
+                            f"AND backend_type = 'client backend' AND pid <> pg_backend_pid()) "
+                            f"SELECT pid FROM chosen WHERE pg_terminate_backend(pid)")
     return [int(r[0]) for r in rows]
 
 

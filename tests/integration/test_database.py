@@ -38,7 +38,7 @@ def _logged(stack, text: str) -> bool:
 
 @pytest.mark.parametrize("scenario, params, cause", [
     ("db-lock-hold", {"polls": 14}, "canceling statement due to lock timeout"),
-    ("db-conn-exhaust", {}, "too many clients already"),
+    ("db-conn-exhaust", {}, "remaining connection slots are reserved"),
 ])
 def test_a_database_fault_pages_is_named_and_ended(clean, scenario, params, cause, capsys):
     stack = clean

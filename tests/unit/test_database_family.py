@@ -45,7 +45,7 @@ class TestScenarios:
         assert apps[f"report-pool-{record.id}"] == memory_stack.backend.db_max_connections() - 1
         assert not any(t in apps for t in TARGETS) and apps["postgres_exporter"] == 1
         assert {s.detail for s in memory_stack.status() if s.kind == "replica"} == \
-            {"database refuses connections: sorry, too many clients already"}
+            {"database refuses connections: remaining connection slots are reserved for superusers"}
 
     def test_parameters_in_range(self, memory_stack):
         with pytest.raises(UsageError, match="polls must be between 1 and 50"):

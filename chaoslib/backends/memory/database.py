@@ -107,5 +107,5 @@ class MemoryDatabase(MemoryLifecycle):
     def _db_problem(self, name: str) -> str:
         """Why a replica cannot use the database now ("" when it can)."""
         if not any(r.application_name == name for r in self._replica_sessions()):
-            return "database refuses connections: sorry, too many clients already"
+            return "database refuses connections: remaining connection slots are reserved for superusers"
         return ""
