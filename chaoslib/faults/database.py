@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from chaoslib.backends.base import Backend, DbSession, holder_key
+from chaoslib.backends.base import Backend, DbSession, Probe, holder_key
 from chaoslib.errors import UsageError
 from chaoslib.faults.catalogue import (
     Apply,
+    EffectCheck,
     Family,
     Finding,
     FixTab,
@@ -206,6 +207,13 @@ def rule(s: Signals, claimed: set[str]) -> Finding | Pending | None:
     return Finding(DATABASE, replicas, "; ".join(causes), ev, 0.85) if replicas else None
 
 
+def effect_probe(scenario: str, target: str, probe: Probe) -> EffectCheck:
+    """Seen from outside the app: votes wait for the holder's locks, or the replica fails its health check."""
+    if scenario == "db-lock-hold":
+        return lambda: probe.db_lock_waits() > 0
+    return lambda: not probe.healthy(target)
+
+
 FAMILY = Family(
     name=DATABASE, scenarios=SCENARIOS, effect_gone=effect_gone,
     fixes={"terminate_backend": terminate_backend}, views={"db-activity": db_activity}, autofix=autofix, rule=rule,
@@ -217,5 +225,5 @@ FAMILY = Family(
         "database_conn_errors": "sum by (replica) (increase(django_db_new_connection_errors_total"
                                 "{{job='pollapp'}}[{w}]))",
     },
-    fix_tab=FixTab("Database", _fix_tab), default_draw=False,
+    fix_tab=FixTab("Database", _fix_tab), effect_probe=effect_probe, default_draw=False,
 )
