@@ -122,8 +122,12 @@ def terminate_backend(stack: Stack, *, pid: int | None = None, application_name:
     if (pid is None) == (application_name is None):
         raise UsageError("name the session to end: a pid or an application_name", field="pid",
                          hint="look at the db-activity view")
-    return stack.backend.terminate_db_backend(pid=None if pid is None else int(pid),
-                                              application_name=application_name)
+    try:
+        number = None if pid is None else int(pid)
+    except (TypeError, ValueError):
+        raise UsageError(f"pid must be a number, got {pid!r}", field="pid", value=pid,
+                         hint="look at the db-activity view") from None
+    return stack.backend.terminate_db_backend(pid=number, application_name=application_name)
 
 
 def suspects(stack: Stack) -> list[tuple[str, str]]:

@@ -104,6 +104,8 @@ class TestFix:
             database.terminate_backend(memory_stack)
         with pytest.raises(UsageError, match="no database session with pid 12"):
             database.terminate_backend(memory_stack, pid=12)
+        with pytest.raises(UsageError, match="pid must be a number, got 'twelve'"):
+            database.terminate_backend(memory_stack, pid="twelve")  # type: ignore[arg-type]
         ended = database.terminate_backend(memory_stack, application_name=f"report-pool-{record.id}")
         assert len(ended) == 96 and scoring.effect_gone(memory_stack.backend, record)[0]
         assert all(s.healthy for s in memory_stack.status())
