@@ -5,11 +5,12 @@ no acknowledged vote is lost, and panic leaves no session, process or file (the 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
 from chaoslib.backends.base import holder_key
-from chaoslib.engine.injector import inject
+from chaoslib.engine.injector import active_faults, inject, panic
 from chaoslib.faults import database
 from chaoslib.game import detective
 from chaoslib.observe import alerts
@@ -73,3 +74,31 @@ def test_a_database_fault_pages_is_named_and_ended(clean, scenario, params, caus
     wait_until(lambda: all_healthy(stack), timeout=60, what="every replica healthy once the sessions end")
     acked = [v["vote_id"] for v in ledger(stack)]
     assert acked and not set(acked) - votes_in_db(acked), "an acknowledged vote is not in the database"
+
+
+def _holder_processes(key: str) -> list[int]:
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"chaoslib.native.db_holder" in cmdline and key.encode() in cmdline:
+            found.append(int(proc.name))
+    return found
+
+
+@pytest.mark.parametrize("way", ["panic", "ttl"])
+def test_panic_and_the_ttl_end_the_holder_and_nothing_else(clean, way):
+    """The holder's process, its sessions and its files go; the replicas' and the exporter's sessions stay."""
+    stack = clean
+    record = inject(stack, "db-lock-hold", targets=stack.targets(), ttl_s=2 if way == "ttl" else None)
+    assert _holder_sessions(stack) and _holder_processes(record.id)
+    others = {r.pid for r in stack.backend.db_activity() if r.usename == "exporter"}
+    if way == "panic":
+        assert f"healed {record.id}" in panic(stack)
+    else:
+        wait_until(lambda: not active_faults(stack), timeout=20, what="the warden's TTL heal")
+    assert _holder_sessions(stack) == [] and _holder_processes(record.id) == []
+    assert stack.backend.db_holders() == [] and not (stack.settings.run_dir / "db-holders").exists()
+    assert others <= {r.pid for r in stack.backend.db_activity()}, "the exporter's session was ended"
