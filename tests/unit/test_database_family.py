@@ -64,7 +64,8 @@ class TestScenarios:
 
     @pytest.mark.parametrize("undo", ["heal", "panic", "ttl"])
     @pytest.mark.parametrize("scenario", ["db-lock-hold", "db-conn-exhaust"])
-    def test_undo_panic_and_the_ttl_end_exactly_the_holders_sessions(self, memory_stack, scenario, undo):
+    def test_undo_panic_and_the_ttl_end_exactly_the_holders_sessions(self, memory_stack, scenario, undo,
+                                                                          monkeypatch):
         before, sessions = memory_stack.backend.fault_footprint(), _apps(memory_stack)
         record = inject(memory_stack, scenario, targets=TARGETS, ttl_s=1 if undo == "ttl" else None)
         assert memory_stack.backend.fault_footprint()["db_holders"] == [record.id]
@@ -73,8 +74,11 @@ class TestScenarios:
         elif undo == "panic":
             assert f"healed {record.id}" in panic(memory_stack)
         else:
-            time.sleep(1.1)
-            assert heal_expired(memory_stack) == ([record.id], [])
+            assert heal_expired(memory_stack) == ([], [])  # not yet
+            later = time.time() + 2
+            with monkeypatch.context() as m:  # two seconds on, without waiting for them
+                m.setattr(time, "time", lambda: later)
+                assert heal_expired(memory_stack) == ([record.id], [])
         assert memory_stack.backend.fault_footprint() == before and _apps(memory_stack) == sessions
 
     def test_panics_sweep_ends_a_holder_nobody_recorded(self, memory_stack):
