@@ -20,6 +20,8 @@ from chaoslib.native import postgres
 from chaoslib.native.holders import DbSession, holder_key, holder_name
 
 MODULE = "chaoslib.native.db_holder"
+#: How long ending sessions waits for them to leave pg_stat_activity.
+TERMINATE_WAIT_S = 5.0
 _SEP = "\x1f"
 ACTIVITY_SQL = f"""
 SELECT pid, coalesce(application_name, ''), coalesce(usename, ''), coalesce(state, ''),
@@ -68,7 +70,16 @@ def terminate(socket_dir: Path, *, pid: int | None = None, application_name: str
     rows = psql(socket_dir, f"WITH chosen AS MATERIALIZED (SELECT pid FROM pg_stat_activity WHERE {where} "
                             f"AND backend_type = 'client backend' AND pid <> pg_backend_pid()) "
                             f"SELECT pid FROM chosen WHERE pg_terminate_backend(pid)")
-    return [int(r[0]) for r in rows]
+    ended = [int(r[0]) for r in rows]
+    # pg_terminate_backend only signals: wait (a little) until the sessions are gone, so a caller that
+    # looks right after sees them ended.
+    deadline = time.monotonic() + TERMINATE_WAIT_S
+    while ended and time.monotonic() < deadline:
+        pids = ",".join(map(str, ended))
+        if not psql(socket_dir, f"SELECT pid FROM pg_stat_activity WHERE pid IN ({pids})"):
+            break
+        time.sleep(0.1)
+    return ended
 
 
 # -- holders -------------------------------------------------------------------------------------
