@@ -37,6 +37,10 @@ def database_from_url(url: str) -> dict:
             # Unacknowledged data for this long kills the connection (libpq tcp_user_timeout, ms).
             "tcp_user_timeout": int(os.environ.get("DB_TCP_USER_TIMEOUT_MS", "3000")),
             "application_name": os.environ.get("REPLICA_NAME", "pollapp"),
+            # A statement waits this long for a row lock, then fails ("canceling statement due to lock
+            # timeout"): a vote stuck behind a long transaction answers a 500 in seconds, far below
+            # gunicorn's and the load generator's timeouts, instead of holding its thread.
+            "options": f"-c lock_timeout={int(os.environ.get('DB_LOCK_TIMEOUT_MS', '2000'))}",
         },
     }
 

@@ -126,6 +126,9 @@ def _undo_step(backend: Backend, step: dict) -> None:
         # A stack that is down forgets its rolls: its next `up` deploys releases.CURRENT everywhere.
         if backend.is_up():
             backend.set_release(target=step["target"], release=step["release"], settings=step.get("settings"))
+    elif op == "stop_db_holder":
+        # Its process and its sessions, found by the fault's key alone (a stack that is down has neither).
+        backend.stop_db_holder(key=step["key"])
     else:
         raise FaultError(f"unknown undo step {op!r}")
 

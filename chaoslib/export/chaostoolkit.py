@@ -19,6 +19,8 @@ from chaoslib.game.steady import SLO
 
 #: The replica an experiment targets when none is named (one of three: the service survives it).
 DEFAULT_TARGETS = ("app2",)
+#: A scenario of a shared service (Scenario.everywhere: the database) names every replica of the default stack.
+EVERYWHERE_TARGETS = ("app1", "app2", "app3")
 #: Seconds after the injection before the hypothesis is checked again: every scenario pages within
 #: ~26 s (docs/bench-faults.txt) and the probes' 20 s windows see the symptom sooner. A family that
 #: needs longer gets an entry in PAUSE_BY_FAMILY_S.
@@ -100,7 +102,7 @@ def experiment(name: str, targets: list[str] | None = None, params: dict[str, st
                ttl_s: float | None = None) -> dict[str, Any]:
     """The Chaos Toolkit experiment that injects scenario `name` on `targets` and checks our SLOs around it."""
     sc = catalogue_scenario(name)
-    targets = check_targets(sc, list(targets or DEFAULT_TARGETS))
+    targets = check_targets(sc, list(targets or (EVERYWHERE_TARGETS if sc.everywhere else DEFAULT_TARGETS)))
     clean = check_params(sc, params or {})
     ttl = DEFAULT_TTL_S if ttl_s is None else float(ttl_s)
     if not 1 <= ttl <= 24 * 3600:

@@ -1,4 +1,4 @@
-"""The fault catalogue: one module per family (network, disk, resources, deploy), assembled here.
+"""The fault catalogue: one module per family (network, disk, resources, deploy, database), assembled here.
 
 A family module exports a `Family` (see catalogue.py): its scenarios, their strengths per
 difficulty, the check that its effect is gone, the player's fixes and their widget tab, the
@@ -6,7 +6,7 @@ detective's rule with its priority, its hint and its benchmark probe. Everything
 draw, the game, scoring, widgets, the detective, the benchmarks) loops over `FAMILIES`.
 A new family is one module here plus its tests; `registered()` adds one for a test only.
 The draw's default is the seed's three families (`default_families()`): a family with
-`default_draw=False` (deploy) is drawn only when asked for by name or with `all`.
+`default_draw=False` (deploy, database) is drawn only when asked for by name or with `all`.
 The red herrings (herrings.py) are benign scenarios kept apart, in `BENIGN`: never a family.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 from chaoslib.backends.base import Backend
 from chaoslib.errors import UsageError
-from chaoslib.faults import deploy, disk, herrings, network, resources
+from chaoslib.faults import database, deploy, disk, herrings, network, resources
 from chaoslib.faults.catalogue import (
     DIFFICULTIES,
     Apply,
@@ -67,7 +67,7 @@ def _remove(name: str) -> None:
         SCENARIOS.pop(s.name, None)
 
 
-for _family in (network.FAMILY, disk.FAMILY, resources.FAMILY, deploy.FAMILY):
+for _family in (network.FAMILY, disk.FAMILY, resources.FAMILY, deploy.FAMILY, database.FAMILY):
     _add(_family)
 
 

@@ -77,6 +77,8 @@ class Scenario:
     drawn_alone: bool = False
     #: On easy, the draw puts it on every replica (loud and simple to see).
     easy_everywhere: bool = False
+    #: A fault of a shared service (the database): every replica meets it, so the draw always names them all.
+    everywhere: bool = False
     #: Hard mode may add it as the second fault of an incident.
     second_fault: bool = True
     #: A red herring: a harmless anomaly planted to mislead (no page, objectives intact), never the answer.

@@ -80,7 +80,7 @@ def _params(rng: random.Random, scenario: str, difficulty: str) -> dict[str, Any
 
 def _targets(rng: random.Random, scenario: str, difficulty: str, pool: list[str]) -> list[str]:
     sc = SCENARIOS[scenario]
-    if sc.easy_everywhere and difficulty == "easy":
+    if sc.everywhere or (sc.easy_everywhere and difficulty == "easy"):
         return list(pool)
     most = 1 if difficulty == "easy" or len(pool) < 3 or sc.drawn_alone else 2
     count = rng.randint(1, min(most, len(pool) - 1 if len(pool) > 1 else 1))
@@ -123,8 +123,10 @@ def draw(*, seed: int, difficulty: str, targets: list[str], features: Features,
     rest = [t for t in targets if t not in first.targets]
     if difficulty == "hard" and rest and rng.random() < 0.4:
         # From the default families and those asked for (so a default draw is the one it always was).
+        # A family none of whose scenarios can be a second fault (the database's, on every replica) is left out.
         other_family = rng.choice([f for f in FAMILIES if f != family and (f in pool or FAMILIES[f].default_draw)
-                                   and _variants(f, features)])
+                                   and _variants(f, features)
+                                   and any(SCENARIOS[v].second_fault for v in _variants(f, features))])
         other = rng.choice([v for v in _variants(other_family, features) if SCENARIOS[v].second_fault] or
                            _variants(other_family, features))
         out.append(Drawn(other, [rng.choice(rest)], _params(rng, other, difficulty)))

@@ -108,6 +108,11 @@ def findings_right(hyp: Event | None, faults_: list[FaultRecord]) -> tuple[int, 
     return right, max(len(truth), len(said), 1)
 
 
+def _family_fixes(family: str) -> list[str]:
+    """The names of a family's own fixes (none for a family no longer in the catalogue)."""
+    return list(faults.FAMILIES[family].fixes) if family in faults.FAMILIES else []
+
+
 def _right(hyp: Event | None, faults_: list[FaultRecord]) -> bool:
     right, out_of = findings_right(hyp, faults_)
     return right == out_of
@@ -150,8 +155,11 @@ def score(state: GameState, faults: list[FaultRecord]) -> dict[str, Any]:
     first_right = next((h for h in hyps if _right(h, faults)), None)
     passed = next((v for v in state.all("validation") if v["passed"]), None)
     fix_targets = {t for f in faults for t in f.targets}
-    # A wrong fix: one that failed, or one aimed at a replica the fault did not touch.
-    wrong = [f for f in state.all("fix") if f.get("error") or f["args"].get("target") not in fix_targets]
+    # A wrong fix: one that failed, or one aimed at a replica the fault did not touch (a fix aimed at no
+    # replica, the database's, is wrong unless it is a fix of a drawn fault's family).
+    fault_fixes = {name for f in faults for name in _family_fixes(f.family)}
+    wrong = [f for f in state.all("fix") if f.get("error") or
+             (f["args"].get("target") not in fix_targets if "target" in f["args"] else f["name"] not in fault_fixes)]
     hints = len(state.all("hint"))
     right_findings, out_of = findings_right(hyps[-1] if hyps else None, faults)
     answer = DECLINED if not hyps or state.first("gave-up") else RIGHT if right_findings == out_of else WRONG

@@ -157,7 +157,8 @@ def abandon(stack: Stack, *, reason: str) -> None:
 HINT_COST = 10
 HINTS = {
     1: "Compare the replicas: which one looks different from its peers? Look at saturation and at the "
-       "load balancer's view of each server, not only at the overall error ratio.",
+       "load balancer's view of each server, not only at the overall error ratio. If they all suffer alike, "
+       "look at what they share.",
     2: "The family: {families}.",
     3: "The affected replica(s): {targets}.",
 }

@@ -103,15 +103,19 @@ GRANT pg_monitor TO exporter;
 """
 
 
+def psql_path() -> str:
+    """PostgreSQL's psql beside its server binaries, else the one on PATH."""
+    return str(bin_dir() / "psql") if (bin_dir() / "psql").exists() else "psql"
+
+
 def bootstrap(socket_dir: Path, passwords: dict[str, str]) -> None:
     """Create the app's role and database and the exporter's role, with their passwords (idempotent).
 
     The SQL goes on psql's standard input: a password on its command line would be readable
     by every local user in /proc/PID/cmdline.
     """
-    psql = [str(bin_dir().parent / "bin" / "psql") if (bin_dir() / "psql").exists() else "psql",
-            "-h", str(socket_dir), "-p", str(config.POSTGRES.port), "-U", "postgres", "-v", "ON_ERROR_STOP=1",
-            "-qAt"]
+    psql = [psql_path(), "-h", str(socket_dir), "-p", str(config.POSTGRES.port), "-U", "postgres",
+            "-v", "ON_ERROR_STOP=1", "-qAt"]
     run = ["runuser", "-u", config.POSTGRES.user, "--", *psql]
     proc = subprocess.run(run + ["-d", "postgres", "-f", "-"], input=_bootstrap_sql(passwords),
                           capture_output=True, text=True)

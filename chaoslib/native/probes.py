@@ -66,3 +66,6 @@ class OutsideProbe:
 
     def version(self, target: str) -> str | None:
         return reported_version(f"http://{config.replica_address(config.replica_index(target))}:{config.APP_PORT}")
+
+    def db_lock_waits(self) -> int:
+        return sum(1 for r in self.backend.db_activity() if r.blocked_by)

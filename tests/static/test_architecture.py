@@ -216,8 +216,8 @@ DEFERRABLE = ("ipywidgets", "IPython", "matplotlib", "docker", "compose", "panda
               "chaoslib.observe.elastic", "chaoslib.engine.injector",
               # the MCP SDK (mcp, starlette, uvicorn) adds most of a second to every chaosctl: `chaosctl mcp` only
               "chaoslib.agents.server")
-#: 17: each fault family's fix tab defers ipywidgets (network, disk, resources, deploy).
-MAX_DEFERRED = 17
+#: 18: each fault family's fix tab defers ipywidgets (network, disk, resources, deploy, database).
+MAX_DEFERRED = 18
 
 
 def function_level_imports() -> list[tuple[str, int, str, bool]]:

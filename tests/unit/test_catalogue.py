@@ -22,8 +22,8 @@ FAMILY_MODULES = [m.name for m in pkgutil.iter_modules([str(LIB / "faults")])
 
 class TestModules:
     def test_each_family_module_exports_its_family(self):
-        """network, disk, resources and deploy each export a FAMILY (in __all__) named like the module."""
-        assert sorted(FAMILY_MODULES) == ["deploy", "disk", "network", "resources"]
+        """network, disk, resources, deploy and database each export a FAMILY (in __all__) named like the module."""
+        assert sorted(FAMILY_MODULES) == ["database", "deploy", "disk", "network", "resources"]
         for name in FAMILY_MODULES:
             module = importlib.import_module(f"chaoslib.faults.{name}")
             assert "FAMILY" in module.__all__ and isinstance(module.FAMILY, Family)

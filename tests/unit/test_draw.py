@@ -23,7 +23,8 @@ class TestDraw:
             assert a == b
 
     @pytest.mark.parametrize("families, features", [(None, NO_NETEM), (["all"], NO_NETEM),
-                                                    (["all"], Features(has_netem=False, releases=True))])
+                                                    (["all"], Features(has_netem=False, releases=True)),
+                                                    (["all"], Features(releases=True, database_sessions=True))])
     def test_every_family_and_variant_is_drawn(self, families, features):
         """Over many seeds every family and variant this machine can run comes up: by default the default
         families' (the seed's three), with `all` every family's (deploy only where releases can be rolled)."""
@@ -36,7 +37,8 @@ class TestDraw:
         pool = set(FAMILIES) if families else set(default_families())
         runnable = {n for n, s in SCENARIOS.items() if not features.lacks(s.requires) and s.family in pool}
         assert set(seen) == runnable
-        assert {SCENARIOS[n].family for n in seen} == {f for f in pool if f != "deploy" or features.releases}
+        assert {SCENARIOS[n].family for n in seen} == {f for f in pool if (f != "deploy" or features.releases) and
+                                                       (f != "database" or features.database_sessions)}
         assert default_families() == ["network", "disk", "resources"]
 
     def test_netem_variant_only_with_netem(self):

@@ -162,7 +162,7 @@ def _records(g: Game) -> list:
 
 
 class TestGame:
-    @pytest.mark.parametrize("family", ["network", "disk", "resources", "deploy"])
+    @pytest.mark.parametrize("family", ["network", "disk", "resources", "deploy", "database"])
     def test_a_whole_game(self, memory_stack, family):
         """Play, hypothesis, hint, a wrong then the right fix, validation and score, with status() as the judge."""
         g = _play(memory_stack, family=family)

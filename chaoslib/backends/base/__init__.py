@@ -1,7 +1,7 @@
 """The backend contract: the small, honest primitives every backend implements.
 
 Written the way Django writes database backends: this package holds the contract, one
-module per area (lifecycle, network, disks, limits, logs, safety, releases), the concrete backends
+module per area (lifecycle, network, disks, limits, logs, safety, releases, database), the concrete backends
 (local/, docker/) sit beside it with the same module names, and the rest of chaoslib
 (faults, fixes, the game, the notebooks) is written only against `Backend`. A primitive a
 backend must provide raises NotImplementedError naming itself; `features` (a Features of
@@ -10,6 +10,14 @@ the kernel has the netem qdisc).
 """
 from chaoslib.backends.base.backend import Backend
 from chaoslib.backends.base.contract import Contract
+from chaoslib.backends.base.database import (
+    HOLDER_KINDS,
+    DatabasePrimitives,
+    DbSession,
+    check_holder,
+    holder_key,
+    holder_name,
+)
 from chaoslib.backends.base.disks import DiskPrimitives
 from chaoslib.backends.base.features import Features
 from chaoslib.backends.base.lifecycle import LifecyclePrimitives
@@ -44,4 +52,5 @@ __all__ = ["DATABASE", "LOAD_BALANCER", "Backend", "Contract", "DiskPrimitives",
            "LifecyclePrimitives", "LimitPrimitives", "Limits", "LogPrimitives", "NetworkPrimitives", "NetworkRule",
            "OomKill",
            "Probe", "ProbePrimitives", "Progress", "SafetyPrimitives", "ServiceStatus", "check_fraction", "names",
-           "no_progress", "HistoryEntry", "ReleasePrimitives", "check_release", "check_settings"]
+           "no_progress", "HistoryEntry", "ReleasePrimitives", "check_release", "check_settings",
+           "HOLDER_KINDS", "DatabasePrimitives", "DbSession", "check_holder", "holder_key", "holder_name"]

@@ -1,6 +1,7 @@
 """Backend: the whole contract, one mixin per area, that every concrete backend subclasses."""
 from __future__ import annotations
 
+from chaoslib.backends.base.database import DatabasePrimitives
 from chaoslib.backends.base.disks import DiskPrimitives
 from chaoslib.backends.base.lifecycle import LifecyclePrimitives
 from chaoslib.backends.base.limits import LimitPrimitives
@@ -12,5 +13,5 @@ from chaoslib.backends.base.safety import SafetyPrimitives
 
 
 class Backend(LifecyclePrimitives, NetworkPrimitives, DiskPrimitives, LimitPrimitives, LogPrimitives,
-              SafetyPrimitives, ProbePrimitives, ReleasePrimitives):
+              SafetyPrimitives, ProbePrimitives, ReleasePrimitives, DatabasePrimitives):
     """The contract. Subclasses override every primitive; the base raises NotImplementedError."""

@@ -30,6 +30,9 @@ class Features:
     load_burst: bool = False
     #: A replica can be rolled to another release of the app (set_release), which outlives its restarts.
     releases: bool = False
+    #: The database's sessions can be read (pg_stat_activity), held by a fault's process and ended
+    #: (start_db_holder, terminate_db_backend): the database family.
+    database_sessions: bool = False
 
     def lacks(self, needs: Iterable[str]) -> list[str]:
         """The flags among `needs` this backend does not have (an unknown flag counts as lacking)."""

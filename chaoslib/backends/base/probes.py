@@ -37,6 +37,9 @@ class Probe(Protocol):
     def version(self, target: str) -> str | None:
         """The release the replica reports to its scraper (pollapp_build_info's version; None: no answer)."""
 
+    def db_lock_waits(self) -> int:
+        """How many database sessions wait for a lock another session holds (pg_blocking_pids; 0: none)."""
+
 
 
 class ProbePrimitives(Contract):

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from chaoslib.backends.base import Probe
 from chaoslib.backends.docker.containers import DockerContainers
 from chaoslib.backends.docker.engine import docker_sdk
+from chaoslib.errors import NotSupported
 from chaoslib.kernel.probes import CONNECT, CONNECT_TIME, WRITE, reported_version
 
 #: Reads the container's own cgroup: v2 memory.events, else v1 memory.oom_control; prints the oom_kill count.
@@ -75,6 +76,9 @@ class DockerProbe:
             return reported_version(f"http://{self.ip_of(self.containers()[target])}:8000")
         except Exception:  # not running, no address
             return None
+
+    def db_lock_waits(self) -> int:
+        raise NotSupported("database sessions", "docker")
 
 
 class DockerProbes(DockerContainers):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from chaoslib import config
 from chaoslib.backends.base import Backend, Features
+from chaoslib.backends.local.database import LocalDatabase
 from chaoslib.backends.local.lifecycle import LocalLifecycle
 from chaoslib.backends.local.limits import LocalLimits
 from chaoslib.backends.local.logs import LocalLogs
@@ -19,7 +20,8 @@ from chaoslib.kernel.netem import detect_netem
 from chaoslib.native.supervisor import Supervisor
 
 
-class LocalBackend(LocalLifecycle, LocalStatus, LocalLimits, LocalLogs, LocalSafety, LocalProbes, Backend):
+class LocalBackend(LocalLifecycle, LocalStatus, LocalLimits, LocalLogs, LocalSafety, LocalProbes, LocalDatabase,
+                   Backend):
     """Native Linux processes: the embedded default."""
 
     name = "local"
@@ -39,7 +41,7 @@ class LocalBackend(LocalLifecycle, LocalStatus, LocalLimits, LocalLogs, LocalSaf
         return Features(has_netem=detect_netem(), real_network=bool(shutil.which("nft")),
                         real_limits=Path("/sys/fs/cgroup/memory").exists(), disk_survives_restart=True,
                         needs_root=True, has_monitoring=True, log_lines=True,
-                        load_burst=True, releases=True)
+                        load_burst=True, releases=True, database_sessions=True)
 
     def endpoints(self) -> dict[str, str]:
         """Every service the stack publishes, each on its own loopback address: Traefik, each replica,

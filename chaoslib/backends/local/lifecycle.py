@@ -134,6 +134,8 @@ class LocalLifecycle(LocalReleases, LocalNetwork):
             progress("stopping every service")
 
         stop_lab(s)
+        for key in self.db_holders() if self.supervisor.running() else []:
+            self.stop_db_holder(key=key)  # a fault's database client outlives no stack
         self.supervisor.shutdown()
         # The table and cgroups have fixed names: leave them to the stack of another state
         # folder that holds them and is still running.

@@ -44,7 +44,12 @@ class LocalSafety(LocalDisks):
                 self.set_load_factor(factor=1.0)
                 done.append("set the load generator's pace back to steady")
 
+        def holders() -> None:
+            for key in self.db_holders():
+                done.extend(self.stop_db_holder(key=key))
+
         step("the nftables table inet chaos", table)
+        step("the database's holders", holders)
         step("the load generator's pace", pace)
         step("the netem shaper", shaper)
         supervised = self.supervisor.running()
@@ -99,4 +104,6 @@ class LocalSafety(LocalDisks):
             "junk": {n: self._tagged_junk(n) for n in disk},
             "load_factor": self.load_factor(),
             "releases": {n: self.release(target=n) for n in self.targets()},
+            # A holder's process, pid file or session (backends/base/database.py).
+            "db_holders": self.db_holders(),
         }

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from chaoslib.backends.base import Backend, Features, NetworkRule
+from chaoslib.backends.memory.database import MemoryDatabase
 from chaoslib.backends.memory.disks import MemoryDisks
 from chaoslib.backends.memory.lifecycle import MemoryLifecycle, Service
 from chaoslib.backends.memory.limits import MemoryLimits
@@ -12,18 +13,20 @@ from chaoslib.config import Settings
 from pollapp import releases
 
 
-class MemoryBackend(MemoryNetwork, MemoryDisks, MemoryLimits, MemoryLogs, MemoryReleases, MemoryLifecycle, Backend):
+class MemoryBackend(MemoryNetwork, MemoryDisks, MemoryLimits, MemoryLogs, MemoryReleases, MemoryDatabase,
+                    MemoryLifecycle, Backend):
     """A stack that lives in one Python object: state changes as the contract says, nothing real moves."""
 
     name = "memory"
     features = Features(has_netem=False, real_network=False, real_limits=False, disk_survives_restart=True,
                         needs_root=False, has_monitoring=False, log_lines=True,
-                        load_burst=True, releases=True)
+                        load_burst=True, releases=True, database_sessions=True)
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
         self.services: dict[str, Service] = {}
         self.rules: list[NetworkRule] = []
+        self.held = []
 
     def reset_faults(self) -> list[str]:
         done = []
@@ -46,6 +49,8 @@ class MemoryBackend(MemoryNetwork, MemoryDisks, MemoryLimits, MemoryLogs, Memory
         if self.load_factor() != 1:
             self.set_load_factor(factor=1.0)
             done.append("set the load generator's pace back to steady")
+        for key in self.db_holders():
+            done += self.stop_db_holder(key=key)
         return done
 
     def fault_footprint(self) -> dict:
@@ -57,4 +62,5 @@ class MemoryBackend(MemoryNetwork, MemoryDisks, MemoryLimits, MemoryLogs, Memory
             "not_running": sorted(n for n, s in self.services.items() if s.state != "RUNNING"),
             "load_factor": self.load_factor(),
             "releases": {n: self.release(target=n) for n in self.targets()},
+            "db_holders": self.db_holders(),
         }

@@ -140,6 +140,10 @@ class MemoryLifecycle(Backend):
             return f"CPU throttled at {s.limits.cpu} cores: health checks time out"
         if sum(f.size_bytes for f in s.files.values()) >= s.disk_size:
             return "disk full: writes fail with ENOSPC"
+        return self._db_problem(s.name)
+
+    def _db_problem(self, name: str) -> str:
+        """Why a replica cannot use the database now ("" when it can; memory/database.py knows)."""
         return ""
 
     def _start(self, s: Service) -> None:
