@@ -75,7 +75,7 @@ def _catalogue_row(s: Scenario) -> dict:
     return {"scenario": s.name, "family": s.family, "description": s.description,
             "params": {k: [p.low, p.high, p.default] for k, p in s.params.items()},
             "strength": {d: {"param": st.param, "low": st.low, "high": st.high} for d, st in s.strength.items()},
-            "targets": [s.min_targets, s.max_targets], "requires": sorted(s.requires),
+            "targets": [s.min_targets, s.max_targets], "everywhere": s.everywhere, "requires": sorted(s.requires),
             "default_draw": family(s.family).default_draw}
 
 
@@ -86,7 +86,8 @@ def _strength_words(row: dict) -> str:
     strength = " | ".join(f"{d} {st['param']} {span(st)}" for d, st in row["strength"].items()) \
         or "the same strength at every difficulty"
     low, high = row["targets"]
-    targets = f"{low}+ replicas" if high >= 9 else f"{low}-{high} replicas" if high > low else f"{low} replica(s)"
+    targets = "every replica (a shared cause)" if row["everywhere"] else f"{low}+ replicas" if high >= 9 else \
+        f"{low}-{high} replicas" if high > low else f"{low} replica(s)"
     needs = f"; needs {', '.join(row['requires'])}" if row["requires"] else ""
     drawn = "in the default draw" if row["default_draw"] else f"drawn with --families {row['family']} (or all)"
     return f"{strength}; {targets}{needs}; {drawn}"
