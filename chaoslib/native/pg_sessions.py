@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -130,6 +131,20 @@ def wait_holding(socket_dir: Path, key: str, kind: str, *, pid: int, timeout: fl
     return last if last > 0 else 0
 
 
+def answers(socket_dir: Path) -> bool:
+    """PostgreSQL listens on its socket: a server killed with -9 leaves the file, which then refuses connections
+    (and a database that is down has no session to end)."""
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(2)
+    try:
+        probe.connect(str(socket_dir / f".s.PGSQL.{config.POSTGRES.port}"))
+        return True
+    except OSError:
+        return False
+    finally:
+        probe.close()
+
+
 def stop_holder(run_dir: Path, socket_dir: Path, key: str) -> list[str]:
     """End the holder's process (TERM, then KILL), then its sessions by name, then its files; what was done."""
     done: list[str] = []
@@ -142,7 +157,7 @@ def stop_holder(run_dir: Path, socket_dir: Path, key: str) -> list[str]:
         if holder_pid(run_dir, key) == pid:
             os.kill(pid, signal.SIGKILL)
         done.append(f"stopped the database holder of {key} (pid {pid})")
-    if (socket_dir / f".s.PGSQL.{config.POSTGRES.port}").exists():  # a database that is down has no session
+    if answers(socket_dir):  # a database that is down has no session
         for kind in ("locks", "idle"):
             ended = terminate(socket_dir, application_name=holder_name(key, kind))
             if ended:
@@ -159,6 +174,6 @@ def stop_holder(run_dir: Path, socket_dir: Path, key: str) -> list[str]:
 def holders(run_dir: Path, socket_dir: Path) -> list[str]:
     """The keys of every holder with a pid file, a live process or a session left."""
     keys = {p.stem for p in (run_dir / "db-holders").glob("*.*")} if (run_dir / "db-holders").exists() else set()
-    if (socket_dir / f".s.PGSQL.{config.POSTGRES.port}").exists():
+    if answers(socket_dir):
         keys |= {k for r in activity(socket_dir) if (k := holder_key(r.application_name))}
     return sorted(keys)
