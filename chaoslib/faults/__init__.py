@@ -131,7 +131,8 @@ def validate(backend: Backend, name: str, targets: list[str],
     sc = scenario(name)
     missing = backend.features.lacks(sc.requires)
     if missing:
-        raise UsageError(f"scenario {name} needs {', '.join(sorted(missing))}, which this machine lacks",
+        raise UsageError(f"scenario {name} needs {', '.join(sorted(missing))}, which the {backend.name} backend "
+                         "lacks here",
                          field="scenario", value=name, hint="pick another scenario")
     known = backend.targets()
     if not targets:
