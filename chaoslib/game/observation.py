@@ -38,8 +38,9 @@ class Observation:
         self._view_from = view_from
         self._logs = Logs(backend=stack.backend)
 
-    def _window(self, start: Any, end: Any, minutes: float | None) -> tuple[float, float] | None:
-        """The (start, end) asked, its start moved up to the game's view_from; None when nothing is cut.
+    def _window(self, start: Any, end: Any, minutes: float | None) -> tuple[float, float, float] | None:
+        """The (start, end) asked, its start moved up to the game's view_from, and that cut; None when nothing
+        is cut.
 
         No `start`: `minutes` before the end (None: from the cut itself); no `end`: now.
         """
@@ -47,15 +48,15 @@ class Observation:
         if cut is None:
             return None
         end_ts = timestamp(end, time.time())
-        return max(timestamp(start, end_ts - minutes * 60 if minutes is not None else cut), cut), end_ts
+        return max(timestamp(start, end_ts - minutes * 60 if minutes is not None else cut), cut), end_ts, cut
 
     def _cut(self, kw: dict[str, Any], *, minutes: float, step: float = 5) -> dict[str, Any]:
         """A range query's keywords, cut at the game's view_from (at least one step kept; no window reads before it)."""
         window = self._window(kw.get("start"), kw.get("end"), minutes)
         if window is None:
             return {**kw, "minutes": minutes}
-        start, end = window
-        return {**kw, "start": min(start, end - step), "end": end, "cut": self._view_from()}
+        start, end, cut = window  # the journal read once per query, not once more for the cut
+        return {**kw, "start": min(start, end - step), "end": end, "cut": cut}
 
     @property
     def metrics(self) -> Metrics:
