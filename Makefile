@@ -87,10 +87,10 @@ test-integration: deps venv-ctk
 # Every benchmark of issue #15 and the game's, each printing medians (and ratios to the
 # figures before) to the terminal and to docs/bench-<name>.txt. About 2.5 hours; needs root.
 BENCH_DOCS := docs
-bench: deps
+bench: deps venv-ctk
 	$(BIN)/chaosctl up
 	set -o pipefail; for b in "logs" "footprint" "startup" "faults --runs 3" "soak --minutes 60" \
-	    "detective --seeds 10" "game --runs 3" "scale --replicas 1,3,6" "promclient --runs 5"; do \
+	    "detective --seeds 10" "game --runs 3" "scale --replicas 1,3,6" "promclient --runs 5" "experiments"; do \
 	  name=$${b%% *}; echo "== chaosctl bench $$b -> $(BENCH_DOCS)/bench-$$name.txt"; \
 	  { echo "# chaosctl bench $$b  ($$(date -u +%Y-%m-%dT%H:%MZ), $$(nproc) cores, $$(git rev-parse --short HEAD))"; \
 	    $(BIN)/chaosctl bench $$b; } 2>&1 | tee $(BENCH_DOCS)/bench-$$name.txt || exit 1; \

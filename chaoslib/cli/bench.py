@@ -1,13 +1,14 @@
-"""`chaosctl bench faults|logs|footprint|startup|soak|detective|game|scale|promclient|agents|all`: benchmarks that
-print figures (medians), not tests."""
+"""`chaosctl bench faults|logs|footprint|startup|soak|detective|game|scale|promclient|agents|experiments|all`:
+benchmarks that print figures (medians), not tests."""
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from chaoslib import config
+from chaoslib import config, faults
 from chaoslib.backends.docker import DockerBackend
 from chaoslib.bench import footprint_docker as fd
+from chaoslib.bench.experiments import run_experiments
 from chaoslib.bench.faults import FaultBench
 from chaoslib.bench.footprint import measure, table
 from chaoslib.bench.footprint_docs import DOCS, readme_paragraph, write_docs
@@ -69,6 +70,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
         print(f"  {r['queries']} queries x {r['rounds']} rounds: client median {r['client_median_s'] * 1000:.1f} ms, "
               f"plain {r['plain_median_s'] * 1000:.1f} ms, ratio {r['ratio_client_over_plain']:.2f} "
               f"({'within' if r['kept'] else 'over'} the {r['limit']:.2f} limit)")
+    if args.what == "experiments":
+        stack = stack_of(args)
+        names, lacking = _scenarios(args, stack)
+        for name, needs in lacking.items():
+            print(f"  {name}: not run (the {stack.backend.name} backend lacks {', '.join(needs)} here)")
+        print(f"experiments: the real `chaos run` of {len(names)} experiments/*.json against the live stack, "
+              "from a steady stack each")
+        runs = run_experiments(stack, names)
+        print(f"  {sum(r['status'] == 'completed' and r['deviated'] for r in runs)} of {len(runs)} completed and "
+              "deviated while the fault was in place; "
+              f"{sum(r['rollbacks'] == ['succeeded'] and not r['faults_left'] for r in runs)} rolled back clean")
     if args.what == "soak":
         print(f"soak: {args.minutes:g} minutes of a healthy stack under default load (target: no page)")
         r = soak(stack_of(args), minutes=args.minutes)
@@ -115,11 +127,26 @@ def _families(args: argparse.Namespace) -> tuple[str, ...] | None:
     return tuple(families_of(names)) if names else None
 
 
+def _scenarios(args: argparse.Namespace, stack: Stack) -> tuple[list[str], dict[str, list[str]]]:
+    """The scenarios of --families (default: every family) the backend can run, in the catalogue's order,
+    and those it cannot with what it lacks."""
+    names = [f.strip() for f in (args.families or "all").split(",") if f.strip()]
+    runnable, lacking = [], {}
+    for fam in families_of(names):
+        for sc in faults.family(fam).scenarios:
+            needs = stack.backend.features.lacks(sc.requires)
+            if needs:
+                lacking[sc.name] = needs
+            else:
+                runnable.append(sc.name)
+    return runnable, lacking
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="run benchmarks on the live stack and print figures")
     p.add_argument("what", nargs="?", default="all",
                    choices=["faults", "logs", "footprint", "startup", "soak", "detective", "game", "scale",
-                            "promclient", "agents", "all"])
+                            "promclient", "agents", "experiments", "all"])
     p.add_argument("--runs", type=int, default=3, help="runs per scenario (default 3)")
     p.add_argument("--seeds", type=int, default=None,
                    help="games per family: detective (default 10), scale (default 3)")

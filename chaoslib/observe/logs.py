@@ -85,8 +85,11 @@ SELECT
     COALESCE({_K['replica']}, CASE WHEN regexp_full_match(service, 'app\\d+') THEN service END) AS replica,
     lower(COALESCE({_K['level']},
       CASE WHEN contains(line, 'level=') THEN NULLIF(regexp_extract(line, '{_LOGFMT_LEVEL}', 1), '') END,
-      CASE WHEN regexp_matches(line, '(?i)\\b(ERROR|FATAL|PANIC|Traceback)\\b') THEN 'error'
-           WHEN regexp_matches(line, '(?i)\\bWARN(ING)?\\b') THEN 'warning' END)) AS level,
+      -- a plain line's level is a word in capitals (PostgreSQL's `ERROR:`, gunicorn's `[ERROR]`, Locust's
+      -- `/ERROR/`) or a traceback's head: prose such as Locust's exit summary ("Error report",
+      -- "500 Server Error") is not a line at that level
+      CASE WHEN regexp_matches(line, '\\b(ERROR|FATAL|PANIC|CRITICAL)\\b|^Traceback \\(most recent') THEN 'error'
+           WHEN regexp_matches(line, '\\bWARN(ING)?\\b') THEN 'warning' END)) AS level,
     {_K['logger']} AS logger,
     COALESCE({_K['message']}, {_K['msg']}, CASE WHEN NOT is_json THEN line END) AS message,
     {_K['request_id']} AS request_id,

@@ -1,4 +1,5 @@
-"""The real `chaos run` of experiments/lb-cutoff.json against the live stack, and its journal.
+"""The real `chaos run` of experiments/lb-cutoff.json (and deploy-bad-votes.json, through `bench experiments`)
+against the live stack, and its journal.
 
 Chaos Toolkit runs from its own virtualenv (.venv-ctk: its library is also imported as `chaoslib`)
 and reaches the game only through `chaosctl` and Prometheus's HTTP API. Cutting app2 off from the
@@ -16,10 +17,12 @@ from pathlib import Path
 import pytest
 
 from chaoslib import config
+from chaoslib.bench import experiments
 from chaoslib.engine.injector import active_faults
 from chaoslib.game.steady import slo_problems
 from chaoslib.kernel import nft
 from chaoslib.observe.metrics import Metrics
+from pollapp import releases
 from skips import skip_or_fail
 
 from .helpers import wait_until
@@ -70,3 +73,18 @@ def test_chaos_run_deviates_while_app2_is_cut_off_and_the_rollback_heals(clean, 
     assert proc.returncode == 1  # chaos exits 1 when the experiment deviated
     assert not active_faults(clean)
     assert not nft.table_exists()
+
+
+def test_bench_experiments_runs_a_new_familys_experiment_that_deviates_and_rolls_back(clean):
+    """deploy-bad-votes through the bench: the roll breaks the error objective within the method's 30 s, the
+    rollback (`chaosctl heal --tag`) rolls app2 back to the current release, and no fault is left."""
+    if not CHAOS.exists():
+        skip_or_fail("Chaos Toolkit is not installed in .venv-ctk (`make venv-ctk`, which `make test` runs)")
+    seen: list[str] = []
+    (r,) = experiments.run_experiments(clean, ["deploy-bad-votes"], progress=seen.append)
+    assert r["before_met"] is True and r["method"] == ["succeeded"], r
+    assert r["after_met"] is False and "error-ratio-within-slo" in r["broken"], r
+    assert r["status"] == "completed" and r["deviated"] is True and r["exit_code"] == 1, r
+    assert r["rollbacks"] == ["succeeded"] and r["faults_left"] == [], r
+    assert clean.backend.release(target="app2") == releases.CURRENT
+    assert seen[0] == "chaos run experiments/deploy-bad-votes.json" and "journal completed (deviated)" in seen[-1]

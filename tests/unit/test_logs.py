@@ -107,6 +107,32 @@ def test_locust_bracketed_times_are_read(tmp_path):
     assert Logs({"locust": [path]}).search(since=BASE + 10, limit=None).empty
 
 
+def test_locust_exit_summary_is_not_error_lines(tmp_path):
+    """Locust's exit summary ("Error report", "500 Server Error" rows) is prose, not lines at level error;
+    a level in capitals (PostgreSQL's, gunicorn's, Locust's own) and a traceback's head still are."""
+    path = tmp_path / "locust.log"
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(BASE))
+    path.write_text("\n".join([
+        f"[{stamp},123] lab/INFO/locust.main: Shutting down (exit code 1)",
+        "Error report",
+        "# occurrences      Error",
+        "1                  GET /api/polls/[id]/: HTTPError('500 Server Error: Internal Server Error for url: /x')",
+        "12                 POST /api/polls/[id]/vote/: HTTP 500",
+        f"{stamp}.001 UTC [42] ERROR:  canceling statement due to lock timeout",
+        f"{stamp}.002 UTC [43] FATAL:  sorry, too many clients already",
+        f"[{stamp} +0000] [7] [WARNING] Worker with pid 9 was terminated due to signal 9",
+        "Traceback (most recent call last):",
+        "warning: this prose is not a level either",
+    ]) + "\n")
+    df = Logs({"locust": [path]}).search(since=BASE - 1, until=BASE + 1, limit=None)
+    assert len(df) == 10
+    levelled = {line: level for line, level in zip(df["line"], df["level"], strict=True) if isinstance(level, str)}
+    assert sorted(levelled.values()) == ["error", "error", "error", "warning"], levelled
+    assert not any("Error" in line and "ERROR" not in line for line in levelled if "Traceback" not in line), levelled
+    errors = Logs({"locust": [path]}).search(since=BASE - 1, until=BASE + 1, level="error", limit=None)
+    assert sorted(line.split()[-1] for line in errors["line"]) == ["already", "last):", "timeout"], errors["line"]
+
+
 def test_the_fast_path_skips_what_is_older_than_the_window(files):
     with duckdb.connect() as con:
         app1 = str(files["app1"][1])

@@ -368,6 +368,6 @@ def test_make_bench_runs_the_median_printing_benchmarks():
     assert loop, out.stdout
     assert re.findall(r'"([^"]+)"', loop.group(1)) == [
         "logs", "footprint", "startup", "faults --runs 3", "soak --minutes 60", "detective --seeds 10",
-        "game --runs 3", "scale --replicas 1,3,6", "promclient --runs 5"]
+        "game --runs 3", "scale --replicas 1,3,6", "promclient --runs 5", "experiments"]
     assert "chaosctl bench $b" in out.stdout and "tee docs/bench-$name.txt" in out.stdout
     assert "pipefail" in out.stdout  # a failing benchmark fails `make bench`
