@@ -7,6 +7,7 @@ import dataclasses
 import json
 import logging
 import random
+import time
 
 import pytest
 from django.db import connection
@@ -77,11 +78,23 @@ class TestSlowReads:
         slow, answer = read_queries(client, poll)
         assert slow == base + 2 * poll.choice_set.count() and answer == good
 
-    def test_the_delay_knob_waits_in_the_database(self, client, poll, settings):
-        settings.RELEASE = dataclasses.replace(releases.get(releases.SLOW_READS), tally_queries=1, tally_delay_ms=20)
+    def test_the_delay_knob_pays_a_round_trip_per_query_and_the_queries_look_like_the_orms(self, client, poll,
+                                                                                           settings):
+        """Each extra read waits tally_delay_ms (the hop a production database is away) and is a plain ORM read:
+        pg_stat_activity shows nothing a real release would not send."""
+        n = poll.choice_set.count()
+        settings.RELEASE = dataclasses.replace(releases.get(releases.SLOW_READS), tally_queries=1, tally_delay_ms=0)
+        t0 = time.perf_counter()
+        client.get(f"/api/polls/{poll.pk}/")
+        quick = time.perf_counter() - t0
+        settings.RELEASE = dataclasses.replace(releases.get(releases.SLOW_READS), tally_queries=1, tally_delay_ms=40)
         with CaptureQueriesContext(connection) as queries:
+            t0 = time.perf_counter()
             assert client.get(f"/api/polls/{poll.pk}/").status_code == 200
-        assert sum("pg_sleep" in q["sql"] for q in queries.captured_queries) == poll.choice_set.count()
+            slow = time.perf_counter() - t0
+        assert slow - quick >= n * 0.040 * 0.9, (slow, quick, n)
+        reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('SELECT "polls_choice"."votes"')]
+        assert len(reads) == n and not any("sleep" in q["sql"] for q in queries.captured_queries)
 
 
 class TestTheReleaseIsReported:
