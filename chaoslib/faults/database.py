@@ -112,7 +112,7 @@ def effect_gone(backend: Backend, targets: list[str]) -> tuple[bool, str]:
 def db_activity(stack: Stack) -> pd.DataFrame:
     """pg_stat_activity of the app's database: pid, client, role, state, transaction age, wait, the sessions
     it waits for, query; the oldest transaction first (empty on a backend that cannot read them)."""
-    if not stack.backend.features.database_sessions:  # Docker: the sessions are not read (an empty view)
+    if not stack.backend.features.database_sessions:  # a backend that cannot read them: an empty view
         return pd.DataFrame([], columns=_COLUMNS)
     rows = [r.to_dict() for r in stack.backend.db_activity()]
     return pd.DataFrame(rows, columns=_COLUMNS)

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from chaoslib import config
@@ -21,54 +22,67 @@ from chaoslib.native import postgres
 from chaoslib.native.holders import DbSession, holder_key, holder_name
 
 MODULE = "chaoslib.native.db_holder"
+#: Runs one statement as the superuser; its rows as lists of strings (psql -qAt -F SEP).
+RunSql = Callable[[str], list[list[str]]]
 #: How long ending sessions waits for them to leave pg_stat_activity.
 TERMINATE_WAIT_S = 5.0
-_SEP = "\x1f"
+#: psql's field separator (-F): a character no column holds.
+SEP = "\x1f"
 ACTIVITY_SQL = f"""
 SELECT pid, coalesce(application_name, ''), coalesce(usename, ''), coalesce(state, ''),
        coalesce(round(extract(epoch FROM now() - xact_start)::numeric, 1), 0),
        coalesce(wait_event_type || ':' || wait_event, ''), array_to_string(pg_blocking_pids(pid), ','),
-       replace(replace(left(coalesce(query, ''), 200), E'\\n', ' '), '{_SEP}', ' ')
+       replace(replace(left(coalesce(query, ''), 200), E'\\n', ' '), '{SEP}', ' ')
 FROM pg_stat_activity WHERE datname = '{config.DB_NAME}' AND backend_type = 'client backend'
   AND pid <> pg_backend_pid()
 ORDER BY xact_start NULLS LAST, pid
 """
+MAX_CONNECTIONS_SQL = ("SELECT current_setting('max_connections')::int"
+                       " - current_setting('superuser_reserved_connections')::int")
 
 
 def psql(socket_dir: Path, sql: str) -> list[list[str]]:
     """Run one statement as the superuser; its rows as lists of strings."""
     run = ["runuser", "-u", config.POSTGRES.user, "--", postgres.psql_path(), "-h", str(socket_dir),
            "-p", str(config.POSTGRES.port), "-U", "postgres", "-d", config.DB_NAME, "-v", "ON_ERROR_STOP=1",
-           "-qAt", "-F", _SEP, "-c", sql]
+           "-qAt", "-F", SEP, "-c", sql]
     try:
         proc = subprocess.run(run, capture_output=True, text=True, timeout=15)
     except subprocess.TimeoutExpired as e:
         raise ServiceError("postgres", "psql did not answer in 15 s") from e
     if proc.returncode != 0:
         raise ServiceError("postgres", f"psql failed: {proc.stderr.strip().splitlines()[-1:] or proc.returncode}")
-    return [line.split(_SEP) for line in proc.stdout.splitlines() if line]
+    return [line.split(SEP) for line in proc.stdout.splitlines() if line]
+
+
+def sessions(rows: list[list[str]]) -> list[DbSession]:
+    """ACTIVITY_SQL's rows as sessions (shared with the docker backend, which runs it by exec)."""
+    return [DbSession(pid=int(r[0]), application_name=r[1], usename=r[2], state=r[3], xact_age_s=float(r[4]),
+                      wait_event=r[5], blocked_by=tuple(int(p) for p in r[6].split(",") if p), query=r[7])
+            for r in rows]
 
 
 def activity(socket_dir: Path) -> list[DbSession]:
     """pg_stat_activity of the app's database, the oldest transaction first."""
-    return [DbSession(pid=int(r[0]), application_name=r[1], usename=r[2], state=r[3], xact_age_s=float(r[4]),
-                      wait_event=r[5], blocked_by=tuple(int(p) for p in r[6].split(",") if p), query=r[7])
-            for r in psql(socket_dir, ACTIVITY_SQL)]
+    return sessions(psql(socket_dir, ACTIVITY_SQL))
 
 
 def max_connections(socket_dir: Path) -> int:
     """Connection slots a client other than a superuser may take."""
-    rows = psql(socket_dir, "SELECT current_setting('max_connections')::int"
-                            " - current_setting('superuser_reserved_connections')::int")
-    return int(rows[0][0])
+    return int(psql(socket_dir, MAX_CONNECTIONS_SQL)[0][0])
 
 
 def terminate(socket_dir: Path, *, pid: int | None = None, application_name: str | None = None) -> list[int]:
     """pg_terminate_backend by pid, or every session of an application; the pids ended."""
+    return terminate_with(lambda sql: psql(socket_dir, sql), pid=pid, application_name=application_name)
+
+
+def terminate_with(run: RunSql, *, pid: int | None = None, application_name: str | None = None) -> list[int]:
+    """pg_terminate_backend through `run` (the superuser's psql, wherever it runs); the pids ended, once gone."""
     where = f"pid = {int(pid)}" if pid is not None else \
         "application_name = '" + str(application_name).replace("'", "''") + "'"
     # The chosen pids first, behind a fence: a planner may test pg_terminate_backend before the other quals.
-    rows = psql(socket_dir, f"WITH chosen AS MATERIALIZED (SELECT pid FROM pg_stat_activity WHERE {where} "
+    rows = run(f"WITH chosen AS MATERIALIZED (SELECT pid FROM pg_stat_activity WHERE {where} "
                             f"AND backend_type = 'client backend' AND pid <> pg_backend_pid()) "
                             f"SELECT pid FROM chosen WHERE pg_terminate_backend(pid)")
     ended = [int(r[0]) for r in rows]
@@ -77,7 +91,7 @@ def terminate(socket_dir: Path, *, pid: int | None = None, application_name: str
     deadline = time.monotonic() + TERMINATE_WAIT_S
     while ended and time.monotonic() < deadline:
         pids = ",".join(map(str, ended))
-        if not psql(socket_dir, f"SELECT pid FROM pg_stat_activity WHERE pid IN ({pids})"):
+        if not run(f"SELECT pid FROM pg_stat_activity WHERE pid IN ({pids})"):
             break
         time.sleep(0.1)
     return ended
@@ -115,16 +129,23 @@ def start_holder(run_dir: Path, password: str, *, key: str, kind: str, amount: i
 
 def wait_holding(socket_dir: Path, key: str, kind: str, *, pid: int, timeout: float) -> int:
     """Wait until the holder's sessions are in the database (the idle one: until it stops growing); their count."""
+    return wait_sessions(lambda: activity(socket_dir), lambda: Path(f"/proc/{pid}").exists(), key, kind,
+                         timeout=timeout)
+
+
+def wait_sessions(read: Callable[[], list[DbSession]], alive: Callable[[], bool], key: str, kind: str, *,
+                  timeout: float) -> int:
+    """wait_holding over any reader of the sessions and any liveness check of the holder (docker's too)."""
     name, deadline, last, steady = holder_name(key, kind), time.monotonic() + timeout, -1, 0
     while time.monotonic() < deadline:
-        n = sum(1 for r in activity(socket_dir) if r.application_name == name)
+        n = sum(1 for r in read() if r.application_name == name)
         if n and (kind == "locks" or n == last):
             steady += 1
             if kind == "locks" or steady >= 3:
                 return n
         else:
             steady = 0
-        if not Path(f"/proc/{pid}").exists():
+        if not alive():
             break
         last = n
         time.sleep(0.5)

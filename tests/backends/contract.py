@@ -17,7 +17,7 @@ import errno
 import pytest
 
 import binomial
-from chaoslib.backends.base import DATABASE, LOAD_BALANCER, Limits
+from chaoslib.backends.base import DATABASE, LOAD_BALANCER, Limits, holder_key, holder_name
 from chaoslib.errors import ChaosError, NotSupported, UsageError
 from integration.helpers import wait_until
 from pollapp import releases
@@ -271,6 +271,43 @@ class ReleaseContract:
                 call()
             assert known in e.value.one_line() and "\n" not in e.value.one_line()
         assert backend.fault_footprint() == before
+
+
+class DatabaseContract:
+    """A fault's database holder (backends with Features.database_sessions): its session is in the player's view
+    under the fault's client name, the player's fix (ending it by pid) ends it, and stopping it leaves nothing."""
+
+    KEY = "f-c0ffee"
+
+    @pytest.fixture(autouse=True)
+    def _sessions(self, backend):
+        require_feature(backend, "database_sessions")
+
+    def test_a_lock_holder_is_seen_ended_by_pid_and_stopped_without_a_trace(self, backend):
+        """The cheap kind (one session): start, read pg_stat_activity, terminate by pid, stop; idempotent."""
+        before = backend.db_holders()
+        backend.start_db_holder(key=self.KEY, kind="locks", amount=3)
+        try:
+            mine = [r for r in backend.db_activity() if r.application_name == holder_name(self.KEY, "locks")]
+            assert len(mine) == 1 and mine[0].state.startswith("idle in transaction"), mine
+            assert self.KEY in backend.db_holders() and backend.db_max_connections() >= 10
+            assert backend.terminate_db_backend(pid=mine[0].pid) == [mine[0].pid]
+            assert not [r for r in backend.db_activity() if holder_key(r.application_name) == self.KEY]
+        finally:
+            backend.stop_db_holder(key=self.KEY)
+        assert backend.db_holders() == before
+        assert backend.stop_db_holder(key=self.KEY) == []
+        with pytest.raises(UsageError, match=f"no database session with pid {mine[0].pid}"):
+            backend.terminate_db_backend(pid=mine[0].pid)
+
+    def test_a_holder_the_contract_does_not_know_is_refused(self, backend):
+        """A bad key, kind or amount is a one-line UsageError, and nothing is started."""
+        before = backend.db_holders()
+        for kwargs in ({"key": "x", "kind": "locks", "amount": 1}, {"key": self.KEY, "kind": "nope", "amount": 1},
+                       {"key": self.KEY, "kind": "idle", "amount": 5000}):
+            with pytest.raises(UsageError):
+                backend.start_db_holder(**kwargs)
+        assert backend.db_holders() == before
 
 
 def _without_pids(footprint: dict) -> dict:

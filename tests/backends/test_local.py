@@ -6,6 +6,7 @@ import pytest
 from chaoslib.native.probes import OutsideProbe as LocalProbe
 
 from .contract import (
+    DatabaseContract,
     DiskContract,
     LimitsContract,
     LimitsRealEffects,
@@ -55,6 +56,10 @@ class TestLocalLimitsRealEffects(LimitsRealEffects):
 
 
 class TestLocalReset(ResetContract):
+    pass
+
+
+class TestLocalDatabase(DatabaseContract):
     pass
 
 

@@ -18,6 +18,7 @@ import pytest
 import compose_env as ce
 import docker_env as eng
 from backends.contract import (
+    DatabaseContract,
     DiskContract,
     LimitsContract,
     LimitsRealEffects,
@@ -27,7 +28,7 @@ from backends.contract import (
     ReleaseContract,
     ResetContract,
 )
-from chaoslib.backends.base import DATABASE, LOAD_BALANCER, Limits
+from chaoslib.backends.base import DATABASE, LOAD_BALANCER, Limits, holder_key
 from chaoslib.backends.docker import DockerBackend
 from chaoslib.config import Settings
 from chaoslib.errors import FaultError, PrerequisiteError
@@ -77,6 +78,10 @@ class TestDockerLimits(LimitsContract):
 
 
 class TestDockerLimitsRealEffects(LimitsRealEffects):
+    pass
+
+
+class TestDockerDatabase(DatabaseContract):
     pass
 
 
@@ -401,8 +406,25 @@ class TestScenarios:
             return
         record = injector.inject(stack, name, targets=[t])
         assert backend.fault_footprint() != before or name in ("cpu-starve", "memory-starve")
+        if SCENARIOS[name].family == "database":  # its sessions, as a player reads them: the fault's only
+            _assert_holding(backend, record.id, name)
         injector.heal(stack, record.id)
         wait_until(lambda: probe.healthy(t), timeout=90)
         after = backend.fault_footprint()
-        for part in ("ruleset", "limits", "junk", "helpers", "releases"):
+        for part in ("ruleset", "limits", "junk", "helpers", "releases", "db_holders"):
             assert after[part] == before[part], part
+        assert not [r for r in backend.db_activity() if holder_key(r.application_name)]
+
+
+def _assert_holding(backend, key: str, name: str) -> None:
+    """The holder's sessions are in pg_stat_activity under the fault's client name: one idle transaction
+    (db-lock-hold), or most of the slots a client may take (db-conn-exhaust); the exporter keeps its own."""
+    rows = backend.db_activity()
+    mine = [r for r in rows if holder_key(r.application_name) == key]
+    eng.progress(f"effect: {len(mine)} session(s) of {mine[0].application_name if mine else '?'}, "
+                 f"{len(rows)} in all, max {backend.db_max_connections()}")
+    if name == "db-lock-hold":
+        assert len(mine) == 1 and mine[0].state.startswith("idle in transaction"), mine
+    else:
+        assert len(mine) >= backend.db_max_connections() - 3, (len(mine), len(rows))
+        assert any(r.usename == "exporter" for r in rows), "the exporter lost its session"

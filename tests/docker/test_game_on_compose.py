@@ -67,6 +67,25 @@ def test_every_service_that_can_run_here_is_healthy(compose_stack):
     assert left == {}, f"still unhealthy after 120 s: {left}"
 
 
+#: What the Database dashboard and the database tickets read (stack/prometheus/rules/recording.yml's db:* rules).
+DB_SERIES = ("pg_stat_activity_count", "pg_stat_activity_max_tx_duration", "pg_locks_count",
+             "pg_settings_max_connections", "pg_settings_superuser_reserved_connections")
+
+
+def test_the_exporter_serves_what_the_database_panels_and_tickets_read(compose_stack):
+    """postgres-exporter, with its own monitoring role, exports every series the database evidence is made of,
+    and sees the replicas' sessions (pg_monitor); the slots ratio is computed."""
+    metrics = Metrics(compose_stack.endpoint("prometheus"))
+
+    def missing() -> list[str]:
+        return [n for n in DB_SERIES if metrics.query(f'{n}{{job="postgres"}}').empty]
+
+    wait_until(lambda: not missing(), timeout=60, interval=2)
+    assert (metrics.value('sum(pg_stat_activity_count{job="postgres"})') or 0) >= 1
+    ratio = metrics.value("db:connections:ratio_available")
+    assert ratio is not None and 0 < ratio < 0.5, ratio
+
+
 @pytest.mark.parametrize("family,seed", [("network", 21), ("disk", 22), ("resources", 23)])
 def test_notebooks_play_a_game_on_compose(compose_stack, family, seed, tmp_path):
     """Notebooks 02 to 05 under nbval with CHAOSCTL_BACKEND=docker: paged, diagnosed, fixed, won by the autopilot."""

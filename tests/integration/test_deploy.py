@@ -36,7 +36,7 @@ def _verdict(stack, since: float) -> detective.Hypothesis:
 
 @pytest.mark.parametrize("scenario, params, page, target", [
     ("deploy-bad-votes", {"share": 0.7}, "PollsHighErrorRatio", "app2"),
-    ("deploy-slow-reads", {"delay_ms": 3.0}, "PollsSlowResponses", "app3"),
+    ("deploy-slow-reads", {"delay_ms": 4.0}, "PollsSlowResponses", "app3"),
 ])
 def test_a_faulty_release_pages_is_named_and_rolled_back(clean, scenario, params, page, target, capsys):
     stack = clean

@@ -15,7 +15,7 @@ from .tooling import tool
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO / "docker-compose.yml"
 #: Services that run once and exit (no health check; others wait for their success).
-ONE_SHOT = {"config", "migrate", "helper", "kibana-setup"}
+ONE_SHOT = {"config", "db-roles", "migrate", "helper", "kibana-setup"}
 REPLICAS = ("app1", "app2", "app3")
 
 

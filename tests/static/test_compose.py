@@ -181,11 +181,13 @@ def test_app_environment_names_are_read_by_the_app():
 
 
 def test_migrate_is_a_one_shot_of_the_app_image():
-    """migrate runs Django's migrations once, from the app image, after Postgres is healthy."""
+    """migrate runs Django's migrations once, from the app image, after Postgres is healthy and the app's
+    role is made (db-roles), as the app's role."""
     svc, app = services()["migrate"], services()["app1"]
     assert svc["image"] == app["image"] and svc["build"] == app["build"]
     assert svc["command"][:4] == ["python", "-m", "django", "migrate"]
-    assert svc["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    assert svc["depends_on"] == {"postgres": {"condition": "service_healthy"},
+                                 "db-roles": {"condition": "service_completed_successfully"}}
     assert env_of(svc)["DATABASE_URL"] == env_of(app)["DATABASE_URL"]
 
 
@@ -322,10 +324,12 @@ def test_grafana_is_provisioned_from_the_repository():
 
 
 def test_cadvisor_and_postgres_exporter():
-    """cAdvisor reports Docker containers only; postgres-exporter reads the polls database."""
+    """cAdvisor reports Docker containers only; postgres-exporter reads the polls database with its own role
+    (db-roles makes it), not the app's, whose sessions a database fault ends."""
     svcs = services()
     assert "--docker_only=true" in svcs["cadvisor"]["command"]
-    assert env_of(svcs["postgres-exporter"])["DATA_SOURCE_NAME"].startswith("postgresql://polls:polls@postgres:5432/")
+    assert env_of(svcs["postgres-exporter"])["DATA_SOURCE_NAME"].startswith(
+        "postgresql://exporter:exporter@postgres:5432/polls")
 
 
 def test_published_ports_bind_to_a_configurable_address():

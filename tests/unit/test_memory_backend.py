@@ -9,6 +9,7 @@ import pytest
 
 from backends import contract
 from backends.contract import (
+    DatabaseContract,
     DiskContract,
     LimitsContract,
     NetworkContract,
@@ -69,6 +70,10 @@ class TestMemoryLimits(LimitsContract):
 
 
 class TestMemoryReleases(ReleaseContract):
+    pass
+
+
+class TestMemoryDatabase(DatabaseContract):
     pass
 
 

@@ -214,7 +214,7 @@ def test_docker_sweep_replaces_a_release_file_the_app_cannot_run(docker_replicas
         backend.release(target="app2")
     assert "0.0.1" in e.value.one_line() and "\n" not in e.value.one_line()
     assert backend._status_of("app2", found["app2"]).release == "?"
-    for step in ("_helpers", "_holders"):
+    for step in ("_helpers", "_holders", "db_holders"):
         monkeypatch.setattr(DockerBackend, step, lambda self: [])
     monkeypatch.setattr(DockerBackend, "features", SimpleNamespace(has_netem=False))
     monkeypatch.setattr(DockerBackend, "_defaults_of", lambda self, c: None)

@@ -6,6 +6,7 @@ from functools import cached_property
 from chaoslib import config
 from chaoslib.backends.base import Backend, Features
 from chaoslib.backends.docker.containers import DockerContainers
+from chaoslib.backends.docker.database import DockerDatabase
 from chaoslib.backends.docker.disks import DockerDisks
 from chaoslib.backends.docker.engine import DEFAULT_HELPER_IMAGE, DEFAULT_PROJECT
 from chaoslib.backends.docker.helpers import DockerHelpers
@@ -22,8 +23,8 @@ from chaoslib.config import Settings
 PUBLISHED = {"app": 8000, "grafana": 3000, "kibana": 5601, "locust": 8089, **config.DOCKER_PUBLISHED}
 
 
-class DockerBackend(DockerLifecycle, DockerSafety, DockerNetwork, DockerDisks, DockerHelpers, DockerLimits,
-                    DockerLogs, DockerProbes, DockerReleases, DockerContainers, Backend):
+class DockerBackend(DockerLifecycle, DockerSafety, DockerDatabase, DockerNetwork, DockerDisks, DockerHelpers,
+                    DockerLimits, DockerLogs, DockerProbes, DockerReleases, DockerContainers, Backend):
     """Docker Engine API via the docker SDK (Gitpod, laptops). (Each mixin builds on
     DockerContainers, or on the mixins whose helpers it uses.)"""
 
@@ -40,7 +41,7 @@ class DockerBackend(DockerLifecycle, DockerSafety, DockerNetwork, DockerDisks, D
     def features(self) -> Features:  # type: ignore[override]
         return Features(has_netem=self._probe_netem(), real_network=True, real_limits=True,
                         disk_survives_restart=True, needs_root=False, has_monitoring=True,
-                        warden_process=True, releases=True)
+                        warden_process=True, releases=True, database_sessions=True)
 
     def endpoints(self) -> dict[str, str]:
         """The ports compose publishes on CHAOS_HOST (default 127.0.0.1), each where its variable moved

@@ -16,6 +16,8 @@ SERVICE_LABEL = "com.docker.compose.service"
 NUMBER_LABEL = "com.docker.compose.container-number"
 HELPER_LABEL = "chaos-control.helper"
 HELPER_PROJECT_LABEL = "chaos-control.project"
+#: A database fault's holder container: its value is the fault's key (f-1a2b3c).
+DB_HOLDER_LABEL = "chaos-control.db-holder"
 CPU_LABEL = "chaos-control.limits.cpu"
 MEMORY_LABEL = "chaos-control.limits.memory"
 
@@ -23,6 +25,8 @@ DEFAULT_PROJECT = "chaos-control"
 DEFAULT_HELPER_IMAGE = "chaos-control-helper:local"  # as docker-compose.yml tags it
 PROXY = "traefik"
 POSTGRES_PORT = 5432
+#: docker-compose.yml's PostgreSQL superuser (POSTGRES_USER): the docker backend's reads and ends, by exec.
+DB_SUPERUSER = "postgres"
 CPU_PERIOD = 100_000  # microseconds
 MIN_CPU_QUOTA = 1_000
 #: A helper must finish within this many seconds.

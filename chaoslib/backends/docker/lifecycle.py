@@ -7,14 +7,14 @@ import time
 
 from chaoslib import config, dockerconf
 from chaoslib.backends.base import Progress, ServiceStatus, no_progress
+from chaoslib.backends.docker.database import DockerDatabase
 from chaoslib.backends.docker.engine import compose_command, docker_sdk, parse_time
-from chaoslib.backends.docker.helpers import DockerHelpers
 from chaoslib.backends.docker.limits import DockerLimits
 from chaoslib.backends.docker.releases import DockerReleases
 from chaoslib.errors import ChaosError, NotSupported, ServiceError, UsageError
 
 
-class DockerLifecycle(DockerHelpers, DockerLimits, DockerReleases):
+class DockerLifecycle(DockerDatabase, DockerLimits, DockerReleases):
     """up and down by docker compose; status, restart, stop, start and kill by the Engine API."""
 
     def _compose_base(self) -> list[str]:
@@ -54,7 +54,8 @@ class DockerLifecycle(DockerHelpers, DockerLimits, DockerReleases):
 
     def down(self, *, purge: bool = False, progress: Progress = no_progress) -> None:
         self.client  # noqa: B018
-        for h in self._helpers():
+        # Helpers and a fault's database holder are not compose's: it would leave them, and their network.
+        for h in self._helpers() + self._db_holder_containers():
             h.remove(force=True)
         # Compose's `down` leaves the containers of a profile it is not given: name the log stack's.
         self._compose("--profile", "logs", "down", *(["-v"] if purge else []), progress=progress)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from chaoslib import config
+from chaoslib.backends.docker.database import DockerDatabase
 from chaoslib.backends.docker.disks import DockerDisks
 from chaoslib.backends.docker.engine import SERVICE_LABEL, docker_sdk
 from chaoslib.backends.docker.limits import DockerLimits
@@ -12,8 +13,9 @@ from chaoslib.kernel import nft
 from pollapp import releases
 
 
-class DockerSafety(DockerDisks, DockerLimits, DockerReleases):
-    """reset_faults and fault_footprint over helpers, namespaces' tables, limits, disks and releases."""
+class DockerSafety(DockerDatabase, DockerDisks, DockerLimits, DockerReleases):
+    """reset_faults and fault_footprint over helpers, namespaces' tables, limits, disks, releases and
+    database holders."""
 
     def reset_faults(self) -> list[str]:
         done = []
@@ -24,6 +26,8 @@ class DockerSafety(DockerDisks, DockerLimits, DockerReleases):
                 done.append(f"removed helper container {h.short_id}")
             except docker.errors.NotFound:
                 pass
+        for key in self.db_holders():  # a holder's container and every session named for its fault
+            done += self.stop_db_holder(key=key)
 
         def drop_table(holder) -> str | None:
             out = self._sweep_helper(holder, f"nft delete table {nft.FAMILY} {nft.TABLE} 2>/dev/null "
@@ -93,4 +97,5 @@ class DockerSafety(DockerDisks, DockerLimits, DockerReleases):
             "containers": {s: c.id for s, c in sorted(containers.items())},
             "pids": {s: (c.attrs.get("State", {}).get("Pid") or None) for s, c in sorted(containers.items())},
             "releases": {n: self._release_of(containers[n])[0] for n in targets},
+            "db_holders": self.db_holders(),
         }
