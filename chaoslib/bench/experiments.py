@@ -57,6 +57,20 @@ def summary(journal: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def chaos_run(stack: Stack, path: Path, workdir: Path, *,
+              chaos: Path = CHAOS) -> tuple[subprocess.CompletedProcess[str], dict[str, Any] | None]:
+    """`chaos run` one experiment file against `stack` (its state dir, backend and Prometheus in the environment
+    the experiment's chaosctl and probes read), in `workdir`; the process and its journal (None: none written)."""
+    env = config.environment(CHAOSCTL_STATE_DIR=str(stack.settings.state_dir), CHAOSCTL_BACKEND=stack.backend.name,
+                             CHAOSCTL_BIN=str(Path(sys.executable).parent / "chaosctl"),
+                             CHAOSCTL_PROMETHEUS_URL=stack.endpoint("prometheus"))
+    journal = workdir / "journal.json"
+    proc = subprocess.run([str(chaos), "--no-version-check", "--settings", str(workdir / "settings.yaml"),
+                           "run", "--journal-path", str(journal), str(path)],
+                          capture_output=True, text=True, timeout=RUN_TIMEOUT_S, cwd=workdir, env=env)
+    return proc, json.loads(journal.read_text()) if journal.exists() else None
+
+
 def run_one(stack: Stack, scenario: str, *, chaos: Path = CHAOS, progress: Progress = print) -> dict[str, Any]:
     """Wait for a steady stack, `chaos run` the scenario's experiment, and sum up its journal."""
     path = experiment_path(scenario)
@@ -66,19 +80,13 @@ def run_one(stack: Stack, scenario: str, *, chaos: Path = CHAOS, progress: Progr
     if left:
         raise UsageError(f"the stack did not settle before {scenario}: {'; '.join(left[:3])}",
                          hint="`chaosctl panic`, then look at `chaosctl status`")
-    env = config.environment(CHAOSCTL_STATE_DIR=str(stack.settings.state_dir), CHAOSCTL_BACKEND=stack.backend.name,
-                             CHAOSCTL_BIN=str(Path(sys.executable).parent / "chaosctl"),
-                             CHAOSCTL_PROMETHEUS_URL=stack.endpoint("prometheus"))
     with tempfile.TemporaryDirectory(prefix="chaos-run-") as tmp:
-        journal = Path(tmp) / "journal.json"
         t0 = time.monotonic()
-        proc = subprocess.run([str(chaos), "--no-version-check", "--settings", str(Path(tmp) / "settings.yaml"),
-                               "run", "--journal-path", str(journal), str(path)],
-                              capture_output=True, text=True, timeout=RUN_TIMEOUT_S, cwd=tmp, env=env)
-        if not journal.exists():
+        proc, journal = chaos_run(stack, path, Path(tmp), chaos=chaos)
+        if journal is None:
             tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
             raise UsageError(f"`chaos run` of {scenario} wrote no journal (exit {proc.returncode}): {tail}")
-        out = summary(json.loads(journal.read_text()))
+        out = summary(journal)
     out.update(scenario=scenario, exit_code=proc.returncode, wall_s=time.monotonic() - t0,
                faults_left=[f.id for f in active_faults(stack)])
     return out
@@ -89,10 +97,11 @@ def run_experiments(stack: Stack, scenarios: Iterable[str], *, chaos: Path = CHA
     """`chaos run` each scenario's experiment in turn; one summary each."""
     if not chaos.exists():
         raise UsageError("Chaos Toolkit is not installed in .venv-ctk", hint="run `make venv-ctk`")
-    results = []
-    for name in scenarios:
+    names = list(scenarios)
+    for name in names:
         experiment_path(name)  # every name checked before the first run
-    for name in scenarios:
+    results = []
+    for name in names:
         progress(f"chaos run experiments/{name}.json")
         r = run_one(stack, name, chaos=chaos, progress=progress)
         progress(line(r))

@@ -10,9 +10,6 @@ fault (by the tag the injection carried). About a minute.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -28,7 +25,7 @@ from skips import skip_or_fail
 from .helpers import wait_until
 
 pytestmark = pytest.mark.integration
-CHAOS = config.REPO_ROOT / ".venv-ctk" / "bin" / "chaos"
+CHAOS = experiments.CHAOS
 EXPERIMENT = config.REPO_ROOT / "experiments" / "lb-cutoff.json"
 
 
@@ -43,16 +40,9 @@ def test_chaos_run_deviates_while_app2_is_cut_off_and_the_rollback_heals(clean, 
     wait_until(lambda: not slo_problems(clean, metrics)
                and all(len(metrics.query(p["provider"]["arguments"]["query"])) == 1 for p in probes),
                timeout=120, interval=2, what="the SLOs met")
-    journal = tmp_path / "journal.json"
     # The experiment's chaosctl is this venv's, on the test stack's state dir (it reads CHAOSCTL_STATE_DIR).
-    env = config.environment(CHAOSCTL_STATE_DIR=str(clean.settings.state_dir), CHAOSCTL_BACKEND="local",
-                             CHAOSCTL_BIN=str(Path(sys.executable).parent / "chaosctl"),
-                             CHAOSCTL_PROMETHEUS_URL=prometheus)
-    proc = subprocess.run([str(CHAOS), "--no-version-check", "--settings", str(tmp_path / "settings.yaml"),
-                           "run", "--journal-path", str(journal), str(EXPERIMENT)],
-                          capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
-    assert journal.exists(), f"no journal:\n{proc.stdout}\n{proc.stderr}"
-    j = json.loads(journal.read_text())
+    proc, j = experiments.chaos_run(clean, EXPERIMENT, tmp_path)
+    assert j is not None, f"no journal:\n{proc.stdout}\n{proc.stderr}"
     log = f"\n{proc.stderr[-3000:]}"
     assert j["steady_states"]["before"]["steady_state_met"] is True, log
     (run,) = j["run"]
