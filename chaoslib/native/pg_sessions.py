@@ -32,7 +32,7 @@ ACTIVITY_SQL = f"""
 SELECT pid, coalesce(application_name, ''), coalesce(usename, ''), coalesce(state, ''),
        coalesce(round(extract(epoch FROM now() - xact_start)::numeric, 1), 0),
        coalesce(wait_event_type || ':' || wait_event, ''), array_to_string(pg_blocking_pids(pid), ','),
-       replace(replace(left(coalesce(query, ''), 200), E'\\n', ' '), '{SEP}', ' ')
+       btrim(replace(regexp_replace(left(coalesce(query, ''), 200), '\\s+', ' ', 'g'), '{SEP}', ' '))
 FROM pg_stat_activity WHERE datname = '{config.DB_NAME}' AND backend_type = 'client backend'
   AND pid <> pg_backend_pid()
 ORDER BY xact_start NULLS LAST, pid

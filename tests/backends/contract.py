@@ -283,6 +283,13 @@ class DatabaseContract:
     def _sessions(self, backend):
         require_feature(backend, "database_sessions")
 
+    def test_each_sessions_query_reads_as_one_line(self, backend):
+        """A query's newlines and tabs (postgres-exporter's are indented) read as single spaces, trimmed: a row each."""
+        sessions = backend.db_activity()
+        assert sessions, "no client session"
+        assert [r.query for r in sessions if any(c in r.query for c in "\n\t\r") or r.query != r.query.strip()
+                or "  " in r.query] == []
+
     def test_a_lock_holder_is_seen_ended_by_pid_and_stopped_without_a_trace(self, backend):
         """The cheap kind (one session): start, read pg_stat_activity, terminate by pid, stop; idempotent."""
         before = backend.db_holders()
