@@ -15,8 +15,10 @@ from chaoslib.backends.base.database import (
     DatabasePrimitives,
     DbSession,
     check_holder,
+    check_one_session,
     holder_key,
     holder_name,
+    no_session,
 )
 from chaoslib.backends.base.disks import DiskPrimitives
 from chaoslib.backends.base.features import Features
@@ -53,4 +55,5 @@ __all__ = ["DATABASE", "LOAD_BALANCER", "Backend", "Contract", "DiskPrimitives",
            "OomKill",
            "Probe", "ProbePrimitives", "Progress", "SafetyPrimitives", "ServiceStatus", "check_fraction", "names",
            "no_progress", "HistoryEntry", "ReleasePrimitives", "check_release", "check_settings",
-           "HOLDER_KINDS", "DatabasePrimitives", "DbSession", "check_holder", "holder_key", "holder_name"]
+           "HOLDER_KINDS", "DatabasePrimitives", "DbSession", "check_holder", "check_one_session", "holder_key",
+           "holder_name", "no_session"]

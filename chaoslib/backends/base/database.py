@@ -13,8 +13,8 @@ from chaoslib.backends.base.contract import Contract
 from chaoslib.errors import UsageError
 from chaoslib.native.holders import HOLDER_KINDS, HOLDER_NAME, DbSession, holder_key, holder_name
 
-__all__ = ["HOLDER_KINDS", "HOLDER_NAME", "DatabasePrimitives", "DbSession", "check_holder", "holder_key",
-           "holder_name"]
+__all__ = ["HOLDER_KINDS", "HOLDER_NAME", "DatabasePrimitives", "DbSession", "check_holder", "check_one_session",
+           "holder_key", "holder_name", "no_session"]
 
 def check_holder(key: str, kind: str, amount: int) -> None:
     """A one-line UsageError for a holder kind or amount the contract does not know."""
@@ -25,6 +25,18 @@ def check_holder(key: str, kind: str, amount: int) -> None:
                          value=kind)
     if not 0 <= amount <= 1000:
         raise UsageError(f"a holder's amount must be between 0 and 1000, got {amount}", field="amount", value=amount)
+
+
+def check_one_session(pid: int | None, application_name: str | None) -> None:
+    """A one-line UsageError unless exactly one of `pid` and `application_name` names what to end."""
+    if (pid is None) == (application_name is None):
+        raise UsageError("name one session: a pid or an application_name", field="pid")
+
+
+def no_session(pid: int) -> UsageError:
+    """The one-line error for a pid that names no session of the database."""
+    return UsageError(f"no database session with pid {pid}", field="pid", value=pid,
+                      hint="look at the db-activity view")
 
 
 class DatabasePrimitives(Contract):

@@ -14,7 +14,16 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from chaoslib import config
-from chaoslib.backends.base import DATABASE, HOLDER_KINDS, DbSession, check_holder, holder_key, holder_name
+from chaoslib.backends.base import (
+    DATABASE,
+    HOLDER_KINDS,
+    DbSession,
+    check_holder,
+    check_one_session,
+    holder_key,
+    holder_name,
+    no_session,
+)
 from chaoslib.backends.docker.engine import (
     DB_HOLDER_LABEL,
     DB_SUPERUSER,
@@ -75,12 +84,10 @@ class DockerDatabase(DockerHelpers):
         return int(self._psql(pg_sessions.MAX_CONNECTIONS_SQL)[0][0])
 
     def terminate_db_backend(self, *, pid: int | None = None, application_name: str | None = None) -> list[int]:
-        if (pid is None) == (application_name is None):
-            raise UsageError("name one session: a pid or an application_name", field="pid")
+        check_one_session(pid, application_name)
         ended = pg_sessions.terminate_with(self._psql, pid=pid, application_name=application_name)
         if pid is not None and not ended:
-            raise UsageError(f"no database session with pid {pid}", field="pid", value=pid,
-                             hint="look at the db-activity view")
+            raise no_session(pid)
         return ended
 
     # -- holders ---------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from chaoslib import config
-from chaoslib.backends.base import DbSession, check_holder
+from chaoslib.backends.base import DbSession, check_holder, check_one_session, no_session
 from chaoslib.backends.local.state import LocalState
 from chaoslib.errors import UsageError
 from chaoslib.native import credentials, pg_sessions
@@ -44,10 +44,8 @@ class LocalDatabase(LocalState):
         return pg_sessions.max_connections(self._socket_dir())
 
     def terminate_db_backend(self, *, pid: int | None = None, application_name: str | None = None) -> list[int]:
-        if (pid is None) == (application_name is None):
-            raise UsageError("name one session: a pid or an application_name", field="pid")
+        check_one_session(pid, application_name)
         ended = pg_sessions.terminate(self._socket_dir(), pid=pid, application_name=application_name)
         if pid is not None and not ended:
-            raise UsageError(f"no database session with pid {pid}", field="pid", value=pid,
-                             hint="look at the db-activity view")
+            raise no_session(pid)
         return ended

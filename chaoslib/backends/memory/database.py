@@ -5,7 +5,16 @@ import itertools
 import time
 from dataclasses import dataclass
 
-from chaoslib.backends.base import DbSession, Progress, check_holder, holder_key, holder_name, no_progress
+from chaoslib.backends.base import (
+    DbSession,
+    Progress,
+    check_holder,
+    check_one_session,
+    holder_key,
+    holder_name,
+    no_progress,
+    no_session,
+)
 from chaoslib.backends.memory.lifecycle import MemoryLifecycle
 from chaoslib.errors import UsageError
 
@@ -92,16 +101,14 @@ class MemoryDatabase(MemoryLifecycle):
         return sorted(rows, key=lambda r: -r.xact_age_s)
 
     def terminate_db_backend(self, *, pid: int | None = None, application_name: str | None = None) -> list[int]:
-        if (pid is None) == (application_name is None):
-            raise UsageError("name one session: a pid or an application_name", field="pid")
+        check_one_session(pid, application_name)
         if application_name is not None and holder_key(application_name) is None:
             # A replica's or the exporter's sessions come back at once: ending them changes nothing here.
             return [r.pid for r in self.db_activity() if r.application_name == application_name]
         ended = [h.pid for h in self.held if h.pid == pid or holder_name(h.key, h.kind) == application_name]
         self.held = [h for h in self.held if h.pid not in ended]
         if pid is not None and not ended and pid not in {r.pid for r in self.db_activity()}:
-            raise UsageError(f"no database session with pid {pid}", field="pid", value=pid,
-                             hint="look at the db-activity view")
+            raise no_session(pid)
         return ended
 
     def _db_problem(self, name: str) -> str:
