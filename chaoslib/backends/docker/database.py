@@ -55,15 +55,12 @@ class DockerDatabase(DockerHelpers):
             raise ServiceError(DATABASE, "is not running", hint="see `chaosctl status`")
         return c
 
-    def _db_running(self) -> bool:
-        return DATABASE in self._containers(running_only=True)
-
-    def _psql(self, sql: str) -> list[list[str]]:
-        """One statement as the superuser, by exec in the postgres container; its rows as lists of strings."""
+    def _psql(self, sql: str, *, db: Container | None = None) -> list[list[str]]:
+        """One statement as the superuser, by exec in the postgres container (`db`, else looked up); its rows."""
         argv = ["timeout", str(PSQL_TIMEOUT_S), "psql", "-X", "-U", DB_SUPERUSER, "-d", config.DB_NAME,
                 "-v", "ON_ERROR_STOP=1", "-qAt", "-F", pg_sessions.SEP, "-c", sql]
         try:
-            res = self._db().exec_run(argv, user="postgres", demux=True)
+            res = (db or self._db()).exec_run(argv, user="postgres", demux=True)
         except docker_sdk().errors.DockerException as e:
             raise self._api_error("psql in postgres", e) from e
         pair = res.output if isinstance(res.output, tuple) else (res.output, None)  # demuxed: (stdout, stderr)
@@ -163,15 +160,19 @@ class DockerDatabase(DockerHelpers):
             except docker.errors.DockerException as e:
                 raise self._api_error(f"removing the database holder of {key}", e) from e
             done.append(f"stopped the database holder of {key} (container {c.short_id})")
-        if self._db_running():  # a database that is down has no session
+        db = self._containers(running_only=True).get(DATABASE)
+        if db is not None:  # a database that is down has no session; one lookup serves every psql below
             for kind in HOLDER_KINDS:
-                ended = self.terminate_db_backend(application_name=holder_name(key, kind))
+                ended = pg_sessions.terminate_with(lambda sql: self._psql(sql, db=db),
+                                                   application_name=holder_name(key, kind))
                 if ended:
                     done.append(f"ended {len(ended)} session(s) of {holder_name(key, kind)}")
         return done
 
     def db_holders(self) -> list[str]:
         keys = {c.labels.get(DB_HOLDER_LABEL, "") for c in self._db_holder_containers()} - {""}
-        if self._db_running():
-            keys |= {k for r in self.db_activity() if (k := holder_key(r.application_name))}
+        db = self._containers(running_only=True).get(DATABASE)
+        if db is not None:
+            rows = pg_sessions.sessions(self._psql(pg_sessions.ACTIVITY_SQL, db=db))
+            keys |= {k for r in rows if (k := holder_key(r.application_name))}
         return sorted(keys)
