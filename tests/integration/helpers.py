@@ -6,8 +6,12 @@ import time
 import requests
 
 from chaoslib import config
+from chaoslib.observe import alerts
 
 BASE = config.TRAEFIK.url
+#: How long a live test waits for a fault's page: that it pages at all, from symptoms. The budget (25 s median,
+#: 30 s at most) is a figure of `chaosctl bench faults` (docs/bench-*.txt), not a timed test.
+PAGE_WITHIN_S = 120
 
 
 def api(method: str, path: str, **kw) -> requests.Response:
@@ -87,3 +91,9 @@ def play_notebooks(stack, notebooks: list[str], env: dict, cwd):
     assert score["diagnosis_correct"] and score["time_to_recover_s"] is not None, score
     assert score["hints_used"] == 0, score
     return state
+
+
+def paged(stack, since: float) -> set[str]:
+    """The alerts the stack's pager received firing since `since` (epoch seconds)."""
+    df = alerts.pages(stack.endpoint("pager"), started_since=since)
+    return set(df[df["status"] == "firing"]["alertname"])

@@ -13,21 +13,12 @@ from chaoslib.backends.base import holder_key
 from chaoslib.engine.injector import active_faults, inject, panic
 from chaoslib.faults import database
 from chaoslib.game import detective
-from chaoslib.observe import alerts
 from chaoslib.observe.metrics import Metrics
 
-from .helpers import all_healthy, ledger, votes_in_db, wait_until
+from .helpers import PAGE_WITHIN_S, all_healthy, ledger, paged, votes_in_db, wait_until
 
 pytestmark = pytest.mark.integration
-#: How long the test waits for the page: that it pages at all, from symptoms. The budget (25 s median, 30 s at
-#: most) is a figure of `chaosctl bench faults --families database` (docs/bench-database.txt), not a timed test.
-PAGE_WITHIN_S = 120
 PAGES = {"PollsHighErrorRatio", "PollsUnavailable", "PollsServerOutOfRotation", "PollsTrafficDrop"}
-
-
-def _paged(stack, since: float) -> set[str]:
-    df = alerts.pages(stack.endpoint("pager"), started_since=since)
-    return set(df[df["status"] == "firing"]["alertname"])
 
 
 def _holder_sessions(stack) -> list[str]:
@@ -48,7 +39,7 @@ def test_a_database_fault_pages_is_named_and_ended(clean, scenario, params, caus
     since = time.time()
     record = inject(stack, scenario, targets=targets, params=params)
     injected_s = time.time() - since
-    wait_until(lambda: _paged(stack, since) & PAGES, timeout=PAGE_WITHIN_S - (time.time() - since),
+    wait_until(lambda: paged(stack, since) & PAGES, timeout=PAGE_WITHIN_S - (time.time() - since),
                interval=1, what=f"a page within {PAGE_WITHIN_S} s")
     paged_s = time.time() - since
     verdict = detective.verdict(stack, metrics=Metrics(stack.endpoint("prometheus")), since=since, timeout=90)
@@ -60,7 +51,7 @@ def test_a_database_fault_pages_is_named_and_ended(clean, scenario, params, caus
                                       'max(pg_stat_activity_max_tx_duration{job="postgres"})')}
     with capsys.disabled():  # figures for the closing note
         print(f"\n[database] {scenario} {params}: injected in {injected_s:.1f} s, paged "
-              f"{sorted(_paged(stack, since) & PAGES)} {paged_s:.0f} s after it began; the detective named it "
+              f"{sorted(paged(stack, since) & PAGES)} {paged_s:.0f} s after it began; the detective named it "
               f"at {named_s:.0f} s: {verdict.cause}; {figures}")
 
     for t in targets:  # the wrong fix: the holder keeps its sessions, the replicas meet them again

@@ -10,25 +10,16 @@ import pytest
 from chaoslib.engine.injector import inject
 from chaoslib.faults import deploy
 from chaoslib.game import detective, steady
-from chaoslib.observe import alerts
 from chaoslib.observe.metrics import Metrics
 from pollapp import releases
 
-from .helpers import ledger, votes_in_db, wait_until
+from .helpers import PAGE_WITHIN_S, ledger, paged, votes_in_db, wait_until
 
 pytestmark = pytest.mark.integration
-#: How long the test waits for the page: that it pages at all, from symptoms. The budget (25 s median, 30 s at
-#: most) is a figure of `chaosctl bench faults --families deploy` (docs/bench-deploy.txt), not a timed test.
-PAGE_WITHIN_S = 120
 
 
 def _on(stack, target: str, version: str) -> bool:
     return stack.backend.probe().version(target) == version
-
-
-def _paged(stack, since: float) -> set[str]:
-    df = alerts.pages(stack.endpoint("pager"), started_since=since)
-    return set(df[df["status"] == "firing"]["alertname"])
 
 
 def _verdict(stack, since: float) -> detective.Hypothesis:
@@ -49,7 +40,7 @@ def test_a_faulty_release_pages_is_named_and_rolled_back(clean, scenario, params
     inject(stack, scenario, targets=[target], params=params)
     version = stack.backend.release(target=target)
     assert not releases.get(version).good
-    wait_until(lambda: page in _paged(stack, since), timeout=PAGE_WITHIN_S - (time.time() - since),
+    wait_until(lambda: page in paged(stack, since), timeout=PAGE_WITHIN_S - (time.time() - since),
                interval=1, what=f"{page} within {PAGE_WITHIN_S} s")
     paged_s = time.time() - since
     verdict = _verdict(stack, since)
@@ -58,7 +49,7 @@ def test_a_faulty_release_pages_is_named_and_rolled_back(clean, scenario, params
     p95 = Metrics(stack.endpoint("prometheus")).query(deploy.FAMILY.queries["deploy_p95"].format(w="60s", w1="60s"))
     with capsys.disabled():  # figures for the closing note
         print(f"\n[deploy] {scenario} {params} on {target}: {page} {paged_s:.0f} s after the roll began "
-              f"(pages: {sorted(_paged(stack, since))}); "
+              f"(pages: {sorted(paged(stack, since))}); "
               f"p95 by replica {dict(zip(p95.get('replica', []), p95.get('value', []), strict=True))}; "
               f"the detective named it at {named_s:.0f} s: {verdict.cause}; {verdict.evidence}")
 
