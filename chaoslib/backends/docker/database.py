@@ -10,6 +10,7 @@ panic's sweep, `down` and the footprint find exactly it; restarting the replicas
 """
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
@@ -49,8 +50,11 @@ HOLDER_MEMORY = "128m"
 class DockerDatabase(DockerHelpers):
     """start_db_holder/stop_db_holder/db_holders/db_activity/terminate_db_backend over exec and holder containers."""
 
+    def _db_if_running(self) -> Container | None:
+        return self._containers(running_only=True).get(DATABASE)
+
     def _db(self) -> Container:
-        c = self._containers(running_only=True).get(DATABASE)
+        c = self._db_if_running()
         if c is None:
             raise ServiceError(DATABASE, "is not running", hint="see `chaosctl status`")
         return c
@@ -160,18 +164,18 @@ class DockerDatabase(DockerHelpers):
             except docker.errors.DockerException as e:
                 raise self._api_error(f"removing the database holder of {key}", e) from e
             done.append(f"stopped the database holder of {key} (container {c.short_id})")
-        db = self._containers(running_only=True).get(DATABASE)
+        db = self._db_if_running()
         if db is not None:  # a database that is down has no session; one lookup serves every psql below
+            psql = functools.partial(self._psql, db=db)
             for kind in HOLDER_KINDS:
-                ended = pg_sessions.terminate_with(lambda sql: self._psql(sql, db=db),
-                                                   application_name=holder_name(key, kind))
+                ended = pg_sessions.terminate_with(psql, application_name=holder_name(key, kind))
                 if ended:
                     done.append(f"ended {len(ended)} session(s) of {holder_name(key, kind)}")
         return done
 
     def db_holders(self) -> list[str]:
         keys = {c.labels.get(DB_HOLDER_LABEL, "") for c in self._db_holder_containers()} - {""}
-        db = self._containers(running_only=True).get(DATABASE)
+        db = self._db_if_running()
         if db is not None:
             rows = pg_sessions.sessions(self._psql(pg_sessions.ACTIVITY_SQL, db=db))
             keys |= {k for r in rows if (k := holder_key(r.application_name))}
